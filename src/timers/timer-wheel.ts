@@ -163,9 +163,10 @@ function lowestBit(word: number): number {
  * of ten minutes costs a handful of steps, not 600,000.
  *
  * Timers live in a slab of typed arrays (deadline, sequence number, next,
- * prev, generation) plus one array each for callbacks and contexts: about 44
- * bytes per timer, no object per timer, nothing for the garbage collector to
- * trace. Slot lists are intrusive, circular and doubly linked through the
+ * prev, generation) plus one array each for callbacks and contexts: 44 bytes
+ * an entry, no object per timer, nothing for the garbage collector to trace.
+ * The slab's capacity is a power of two, so a million pending timers cost
+ * about 46 bytes each (a Node `Timeout` costs 160 or more). Slot lists are intrusive, circular and doubly linked through the
  * slab, so cancelling is an unlink. Free entries form a LIFO list.
  *
  * Moving a deadline later only records it: the timer stays in its old slot,
@@ -284,19 +285,16 @@ export class TimerWheel {
     this.#random = random;
     this.#origin = Math.floor(clock.now());
 
-    const capacity = FIRST_ENTRY + Math.max(initialCapacity, 1);
+    // Powers of two: a million timers fit in 2^20 entries with 5% to spare.
+    const capacity = 2 ** Math.ceil(Math.log2(FIRST_ENTRY + Math.max(initialCapacity, 1)));
     this.#capacity = capacity;
     this.#deadline = new Float64Array(capacity);
     this.#seq = new Float64Array(capacity);
     this.#next = new Int32Array(capacity);
     this.#prev = new Int32Array(capacity);
     this.#gen = new Uint32Array(capacity).fill(1);
-    this.#callbacks = [];
-    this.#contexts = [];
-    for (let i = 0; i < capacity; i++) {
-      this.#callbacks.push(undefined);
-      this.#contexts.push(undefined);
-    }
+    this.#callbacks = growArray([], capacity);
+    this.#contexts = growArray([], capacity);
     for (let s = 0; s < FIRST_ENTRY; s++) {
       this.#next[s] = s;
       this.#prev[s] = s;
@@ -622,10 +620,8 @@ export class TimerWheel {
     const gen = new Uint32Array(capacity).fill(1);
     gen.set(this.#gen);
     this.#gen = gen;
-    for (let i = old; i < capacity; i++) {
-      this.#callbacks.push(undefined);
-      this.#contexts.push(undefined);
-    }
+    this.#callbacks = growArray(this.#callbacks, capacity);
+    this.#contexts = growArray(this.#contexts, capacity);
     this.#capacity = capacity;
   }
 
@@ -888,6 +884,17 @@ function firstSetFrom(low: number, high: number, from: number): number {
 function growFloat64(array: Float64Array, capacity: number): Float64Array {
   const grown = new Float64Array(capacity);
   grown.set(array);
+  return grown;
+}
+
+/**
+ * A copy of `array` with room for exactly `capacity` elements. Allocated at
+ * its full length (8 bytes an element) rather than grown by push, which
+ * over-allocates by up to half again.
+ */
+function growArray(array: unknown[], capacity: number): unknown[] {
+  const grown: unknown[] = new Array<unknown>(capacity).fill(undefined);
+  for (let i = 0; i < array.length; i++) grown[i] = array[i];
   return grown;
 }
 

@@ -77,7 +77,11 @@ export class TimerDriver {
     return this;
   }
 
-  /** Stops driving the wheel and releases the host timer. Idempotent; the wheel keeps its timers. */
+  /**
+   * Stops driving the wheel and releases the host timer. Idempotent; the
+   * wheel keeps its timers. Called from a timer callback, it lets the rest of
+   * the batch that `advance` is firing finish, then arms nothing more.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

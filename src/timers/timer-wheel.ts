@@ -5,7 +5,9 @@ import { SystemClock } from './system-clock';
  * A timer handle: a number that names one scheduled timer. It packs the slab
  * index and a generation, so once the timer fires or is cancelled the handle
  * goes stale and every call with it is a harmless no-op, even after the
- * index is reused. `0` is never a pending handle.
+ * index is reused. An index is retired once its generation runs out (after
+ * 2^27 timers), so a stale handle can never name a newer timer. `0` is never
+ * a pending handle.
  */
 export type TimerHandle = number;
 
@@ -182,9 +184,13 @@ function lowestBit(word: number): number {
  *   order, at most `budget` callbacks per call; the rest wait for the next
  *   call, still in order.
  * - Zero delay. A timer whose deadline is already at or before the wheel's
- *   current tick when it is scheduled (a zero delay, typically) fires on the
- *   next `advance` call, never inside the call that is running, so a callback
- *   that re-arms itself with no delay cannot spin.
+ *   current tick when it is scheduled (a zero delay, once the wheel has caught
+ *   up with the clock) fires on the next `advance` call, never inside the
+ *   call that is running, so a callback that re-arms itself with no delay
+ *   cannot spin. (During a stall's catch-up the current tick is behind the
+ *   clock, so such a timer is simply due later in the same call, in order.)
+ *   A recurring timer's own next tick is exempt: a burst catching up fires
+ *   all its due ticks in one call, in deadline order.
  * - Range. Any delay up to {@link TimerWheel.MAX_DELAY_MS} (2^47 ms, about
  *   4,460 years) is exact. A deadline beyond the wheel's span (2^36 ms, about
  *   795 days) is parked in the top level's farthest slot and re-filed each
@@ -260,6 +266,8 @@ export class TimerWheel {
 
   #wakeBefore = -Infinity;
   #waker: TimerWaker | undefined;
+  /** The earliest deadline inserted below #wakeBefore since the waker was last called. */
+  #wakeFor = Infinity;
 
   #aborts: Map<number, AbortLink> | undefined;
 
@@ -343,9 +351,10 @@ export class TimerWheel {
     this.#contexts[i] = context;
     this.#deadline[i] = this.#tickAtOrAfter(this.#clock.now() + delayMs);
     this.#seq[i] = ++this.#seqCounter;
-    this.#insert(i);
+    this.#insert(i, DUE_NEXT);
     const handle = this.#gen[i] * INDEX_SPACE + i;
     if (signal !== undefined) this.#linkAbort(i, handle, signal);
+    this.#callWaker();
     return handle;
   }
 
@@ -404,9 +413,10 @@ export class TimerWheel {
     this.#contexts[i] = state;
     this.#deadline[i] = this.#tickAtOrAfter(nominalMs + this.#jitter(jitterMs));
     this.#seq[i] = ++this.#seqCounter;
-    this.#insert(i);
+    this.#insert(i, DUE_NEXT);
     const handle = this.#gen[i] * INDEX_SPACE + i;
     if (signal !== undefined) this.#linkAbort(i, handle, signal);
+    this.#callWaker();
     return handle;
   }
 
@@ -451,7 +461,8 @@ export class TimerWheel {
     }
     this.#unlink(i);
     this.#deadline[i] = deadline;
-    this.#insert(i);
+    this.#insert(i, DUE_NEXT);
+    this.#callWaker();
     return true;
   }
 
@@ -512,16 +523,16 @@ export class TimerWheel {
     }
     if (this.#advancing) return 0;
     this.#advancing = true;
-    const next = this.#next;
     const target = Math.floor(now) - this.#origin;
     let fired = 0;
     try {
-      this.#spliceDueNext();
+      this.#mergeDueNext();
       for (;;) {
-        while (next[READY] !== READY) {
+        // Callbacks may grow the slab, replacing #next: read it afresh each time.
+        while (this.#next[READY] !== READY) {
           if (fired >= budget) return fired;
           fired++;
-          this.#fire(next[READY], now);
+          this.#fire(this.#next[READY], now);
         }
         if (this.#elapsed >= target) return fired;
         const slot = this.#nextSlot();
@@ -541,8 +552,10 @@ export class TimerWheel {
 
   /**
    * Arms a one-shot waker: `waker(deadlineMs)` is called, synchronously and
-   * once, the first time a timer is scheduled or moved to a deadline before
-   * `beforeMs`. A driver sleeping until `beforeMs` uses it to wake sooner.
+   * once, the first time a timer is scheduled, or moved earlier, to a deadline
+   * before `beforeMs` (it is called last, once that operation is complete). A
+   * driver sleeping until `beforeMs` (its earliest deadline) uses it to wake
+   * sooner; a move later never needs that.
    * A wheel has one waker; setting it replaces the previous one, and
    * `setWaker(-Infinity)` (or no waker) disarms it.
    *
@@ -562,6 +575,7 @@ export class TimerWheel {
     }
     this.#waker = waker;
     this.#wakeBefore = waker === undefined ? -Infinity : beforeMs - this.#origin;
+    this.#wakeFor = Infinity;
   }
 
   /* ---- Internals ------------------------------------------------------- */
@@ -598,12 +612,14 @@ export class TimerWheel {
   #free(i: number): void {
     this.#callbacks[i] = undefined;
     this.#contexts[i] = undefined;
-    const gen = this.#gen[i] + 1;
-    this.#gen[i] = gen === GENERATIONS ? 1 : gen;
     this.#prev[i] = FREE;
-    this.#next[i] = this.#freeHead;
-    this.#freeHead = i;
     this.#size--;
+    const gen = this.#gen[i] + 1;
+    this.#gen[i] = gen;
+    if (gen < GENERATIONS) {
+      this.#next[i] = this.#freeHead;
+      this.#freeHead = i;
+    } // else: retired for good (44 bytes), so no handle can ever name it twice
     if (this.#aborts !== undefined) this.#unlinkAbort(i);
   }
 
@@ -625,23 +641,55 @@ export class TimerWheel {
     this.#capacity = capacity;
   }
 
-  /** Files entry `i` by its deadline: a wheel slot, or DUE_NEXT if already due. */
-  #insert(i: number): void {
+  /**
+   * Files entry `i` by its deadline: a wheel slot, or, if it is already due,
+   * the due list `dueList` (DUE_NEXT for timers scheduled by callers, READY
+   * for a recurring timer's own next tick), in deadline order. A deadline
+   * before the waker's threshold is noted for #callWaker.
+   */
+  #insert(i: number, dueList: number): void {
     const deadline = this.#deadline[i];
     if (deadline <= this.#elapsed) {
-      this.#linkTail(DUE_NEXT, i);
+      this.#linkInOrder(dueList, i);
     } else {
       const slot = this.#slotFor(deadline);
       this.#linkTail(slot, i);
       this.#occupied[slot >> 5] |= 1 << (slot & 31);
     }
     if (this.#cacheValid && deadline < this.#cache) this.#cache = deadline;
-    if (deadline < this.#wakeBefore) {
-      const waker = this.#waker as TimerWaker;
-      this.#wakeBefore = -Infinity;
-      this.#waker = undefined;
-      waker(deadline + this.#origin);
-    }
+    if (deadline < this.#wakeBefore && deadline < this.#wakeFor) this.#wakeFor = deadline;
+  }
+
+  /**
+   * Calls the waker if an insert went below its threshold. Public operations
+   * call this last, once the wheel and the returned handle are complete, so a
+   * waker that throws or re-enters sees a consistent wheel.
+   */
+  #callWaker(): void {
+    const deadline = this.#wakeFor;
+    if (deadline === Infinity) return;
+    this.#wakeFor = Infinity;
+    const waker = this.#waker as TimerWaker;
+    this.#wakeBefore = -Infinity;
+    this.#waker = undefined;
+    waker(deadline + this.#origin);
+  }
+
+  /**
+   * Links `i` into a due list kept sorted by (deadline, scheduling order):
+   * after every entry due no later. `i` was just (re)scheduled, so its
+   * sequence number is the highest; normally this is the tail.
+   */
+  #linkInOrder(list: number, i: number): void {
+    const prev = this.#prev;
+    const deadline = this.#deadline;
+    let after = prev[list];
+    while (after !== list && deadline[after] > deadline[i]) after = prev[after];
+    const before = this.#next[after];
+    this.#next[after] = i;
+    prev[i] = after;
+    this.#next[i] = before;
+    prev[before] = i;
   }
 
   #linkTail(list: number, i: number): void {
@@ -768,25 +816,42 @@ export class TimerWheel {
     for (const i of entries) this.#linkTail(READY, i);
   }
 
-  #spliceDueNext(): void {
+  /**
+   * Moves DUE_NEXT into READY, keeping (deadline, scheduling order). Usually
+   * everything in DUE_NEXT is due at the current tick and was scheduled last,
+   * so it goes on the end; a clock behind the time given to `advance` can
+   * make it interleave, and then the two sorted lists are merged.
+   */
+  #mergeDueNext(): void {
     const next = this.#next;
-    const prev = this.#prev;
     if (next[DUE_NEXT] === DUE_NEXT) return;
+    const deadline = this.#deadline;
+    const tail = this.#prev[READY];
+    if (tail !== READY && deadline[next[DUE_NEXT]] < deadline[tail]) {
+      // Rare: insert each due-next entry in order (lists are short).
+      for (let i = next[DUE_NEXT]; i !== DUE_NEXT; ) {
+        const following = next[i];
+        this.#unlink(i);
+        this.#linkInOrder(READY, i);
+        i = following;
+      }
+      return;
+    }
     const first = next[DUE_NEXT];
-    const last = prev[DUE_NEXT];
-    const tail = prev[READY];
+    const last = this.#prev[DUE_NEXT];
     next[tail] = first;
-    prev[first] = tail;
+    this.#prev[first] = tail;
     next[last] = READY;
-    prev[READY] = last;
+    this.#prev[READY] = last;
     next[DUE_NEXT] = DUE_NEXT;
-    prev[DUE_NEXT] = DUE_NEXT;
+    this.#prev[DUE_NEXT] = DUE_NEXT;
   }
 
   /** Fires entry `i`, the head of READY. State is consistent before the callback runs. */
   #fire(i: number, now: number): void {
     const callback = this.#callbacks[i];
     const context = this.#contexts[i];
+    if (this.#deadline[i] === this.#cache) this.#cacheValid = false; // for nextExpiration() inside the callback
     this.#unlink(i);
     if (callback === recurringMarker) {
       this.#fireRecurring(i, context as Recurring, now);
@@ -804,7 +869,9 @@ export class TimerWheel {
     else state.nominalMs = now + intervalMs;
     this.#deadline[i] = this.#tickAtOrAfter(state.nominalMs + this.#jitter(state.jitterMs));
     this.#seq[i] = ++this.#seqCounter;
-    this.#insert(i);
+    // A tick already due (a burst catching up, with jitter) joins this advance, in order.
+    this.#insert(i, READY);
+    this.#callWaker();
     state.callback(state.context, missed);
   }
 

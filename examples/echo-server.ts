@@ -1,0 +1,143 @@
+/**
+ * An edge-triggered echo server written directly on `poll`: the reactor's
+ * event loop in about a hundred lines.
+ *
+ * - The listener is level-triggered: accept until `accept` returns null.
+ * - Connections are edge-triggered: each event means something new arrived,
+ *   so read until `read` returns null (EAGAIN), or nothing more is reported.
+ * - Writes may be partial: what `write` did not accept waits in the
+ *   connection's queue, reading stops (so a client that sends without reading
+ *   is held back by TCP, not buffered here), and the queue is flushed when the
+ *   socket is writable again.
+ *
+ * Run: npx ts-node examples/echo-server.ts [--host 127.0.0.1] [--port 7007]
+ * (port 0 picks a free port; the chosen one is printed). Ctrl-C stops it.
+ */
+import { type Event, Events, Interest, Reactor, ReactorError } from '../src';
+
+interface Connection {
+  fd: number;
+  /** Bytes read but not yet accepted by `write`, oldest first. */
+  queue: Buffer[];
+  /** The client half-closed: close once the queue is flushed. */
+  ending: boolean;
+}
+
+export interface EchoServerOptions {
+  host?: string;
+  port?: number;
+  /** A reactor to run on (default: a new one on real sockets). Closed by `stop`. */
+  reactor?: Reactor<Connection | undefined>;
+}
+
+export interface EchoServer {
+  port: number;
+  /** Closes everything; resolves once the loop has ended. */
+  stop(): Promise<void>;
+}
+
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const reactor = options.reactor ?? new Reactor<Connection | undefined>();
+  const listener = await reactor.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  reactor.register(listener, Interest.READABLE);
+
+  const close = (conn: Connection) => {
+    reactor.close(conn.fd);
+  };
+
+  /** Writes the queue out; `true` once it is empty. */
+  const flush = (conn: Connection): boolean => {
+    while (conn.queue.length > 0) {
+      const head = conn.queue[0];
+      const accepted = reactor.write(conn.fd, head);
+      if (accepted < head.length) {
+        conn.queue[0] = head.subarray(accepted);
+        return false;
+      }
+      conn.queue.shift();
+    }
+    return true;
+  };
+
+  const serve = (conn: Connection, event: Event<Connection | undefined>) => {
+    if (event.writable && !flush(conn)) return; // still blocked: wait for the next writable edge
+    if (event.writable) {
+      if (conn.ending) {
+        close(conn);
+        return;
+      }
+      reactor.modify(conn.fd, Interest.READABLE, { trigger: 'edge', token: conn }); // resume reading
+    }
+    for (;;) {
+      const chunk = reactor.read(conn.fd);
+      if (chunk === null) return; // drained: wait for the next edge
+      if (chunk.length === 0) {
+        conn.ending = true;
+        if (conn.queue.length === 0) close(conn);
+        return;
+      }
+      conn.queue.push(chunk);
+      if (!flush(conn)) {
+        // Stop reading until the queue drains: TCP holds the client back meanwhile.
+        reactor.modify(conn.fd, Interest.WRITABLE, { trigger: 'edge', token: conn });
+        return;
+      }
+    }
+  };
+
+  const loop = async () => {
+    const events = new Events<Connection | undefined>(1024);
+    for (;;) {
+      await reactor.poll(events);
+      for (const event of events) {
+        const conn = event.token;
+        if (conn === undefined) {
+          for (let fd = reactor.accept(listener); fd !== null; fd = reactor.accept(listener)) {
+            const accepted: Connection = { fd, queue: [], ending: false };
+            reactor.register(fd, Interest.READABLE, { trigger: 'edge', token: accepted });
+          }
+          continue;
+        }
+        try {
+          serve(conn, event);
+        } catch (err) {
+          if (!(err instanceof ReactorError)) throw err;
+          close(conn); // reset, broken pipe: the client is gone
+        }
+      }
+    }
+  };
+
+  const done = loop().catch((err: unknown) => {
+    if (!(err instanceof ReactorError && err.code === 'ERR_REACTOR_CLOSED')) throw err;
+  });
+  return {
+    port: reactor.info(listener).localPort as number,
+    async stop() {
+      await reactor.close();
+      await done;
+    },
+  };
+}
+
+function argument(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+if (require.main === module) {
+  const host = argument('host', '127.0.0.1');
+  startEchoServer({ host, port: Number(argument('port', '7007')) })
+    .then((server) => {
+      console.log(`echo server listening on ${host}:${server.port}`);
+      const stop = () => {
+        void server.stop().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
+}

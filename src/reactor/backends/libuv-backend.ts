@@ -1,0 +1,533 @@
+import * as net from 'node:net';
+import type { Clock } from '../../timers';
+import { Interest } from '../interest';
+import { ReactorError } from '../reactor-error';
+import { Readiness } from '../readiness';
+import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from './backend';
+
+/** Options of {@link LibuvBackend}. */
+export interface LibuvBackendOptions {
+  /**
+   * Bytes a socket may hold unread before the backend stops reading from it
+   * (`socket.pause()`): past it, the kernel's buffers fill and the peer's
+   * writes block. Default 64 KiB.
+   */
+  inboxLimit?: number;
+  /**
+   * The sockets' stream high-water mark: `write` accepts bytes while less than
+   * this is queued in Node, and `writable` comes back once the queue has
+   * drained. Also bounds what Node reads ahead while a socket is paused.
+   * Default 64 KiB.
+   */
+  highWaterMark?: number;
+  /** Disable Nagle's algorithm on every socket (TCP_NODELAY). Default `false`, as Node. */
+  noDelay?: boolean;
+}
+
+const DEFAULT_INBOX_LIMIT = 64 * 1024;
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+/** `setTimeout`'s longest delay; a longer one would fire at once. */
+const MAX_HOST_DELAY_MS = 2 ** 31 - 1;
+const EMPTY = Buffer.alloc(0);
+
+/** The backend's state for one socket or listener, found from Node's objects through `kHandle`. */
+class Handle {
+  readonly fd: number;
+  readonly backend: LibuvBackend;
+  readonly kind: 'listener' | 'stream';
+  socket: net.Socket | undefined;
+  server: net.Server | undefined;
+  /** Received chunks not yet read; `inboxHead` is the first unread one. */
+  inbox: Buffer[] = [];
+  inboxHead = 0;
+  inboxBytes = 0;
+  /** FIN received. */
+  ended = false;
+  /** Our FIN requested. */
+  shutdown = false;
+  connecting = false;
+  readInterest = false;
+  paused = true;
+  error: ReactorError | undefined;
+  closed = false;
+  /** Listener: accepted by Node, waiting for `accept`. */
+  pending: net.Socket[] = [];
+  backlog = 0;
+  dropped = 0;
+
+  constructor(fd: number, backend: LibuvBackend, kind: 'listener' | 'stream') {
+    this.fd = fd;
+    this.backend = backend;
+    this.kind = kind;
+  }
+}
+
+const kHandle = Symbol('tsreactor.handle');
+const kEarlyError = Symbol('tsreactor.earlyError');
+type Tagged<T> = T & { [kHandle]?: Handle; [kEarlyError]?: Error };
+
+/* ---- Module-level handlers: one function each, shared by every socket, so a
+ * connection costs no closures. `this` is the emitter; its handle is found
+ * through the kHandle back-reference, which `close` clears. */
+
+function onData(this: Tagged<net.Socket>, chunk: Buffer): void {
+  const handle = this[kHandle];
+  if (handle === undefined) return;
+  handle.inbox.push(chunk);
+  handle.inboxBytes += chunk.length;
+  handle.backend.updateFlow(handle);
+  handle.backend.notify(handle, Readiness.READABLE);
+}
+
+function onEnd(this: Tagged<net.Socket>): void {
+  const handle = this[kHandle];
+  if (handle === undefined) return;
+  handle.ended = true;
+  let edges = Readiness.READABLE;
+  if (handle.inboxBytes === 0) edges |= Readiness.READ_CLOSED;
+  if (handle.shutdown) edges |= Readiness.WRITE_CLOSED;
+  handle.backend.notify(handle, edges);
+}
+
+function onSocketError(this: Tagged<net.Socket>, err: Error): void {
+  const handle = this[kHandle];
+  if (handle === undefined) {
+    this[kEarlyError] ??= err; // not accepted yet (or already closed): remembered for accept
+    return;
+  }
+  if (handle.error !== undefined) return;
+  handle.error = ReactorError.from(err, { fd: handle.fd });
+  handle.connecting = false;
+  handle.backend.notify(handle, Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED);
+}
+
+function onDrain(this: Tagged<net.Socket>): void {
+  const handle = this[kHandle];
+  if (handle !== undefined) handle.backend.notify(handle, Readiness.WRITABLE);
+}
+
+function onConnect(this: Tagged<net.Socket>): void {
+  const handle = this[kHandle];
+  if (handle === undefined) return;
+  handle.connecting = false;
+  handle.backend.notify(handle, Readiness.WRITABLE);
+}
+
+function onConnection(this: Tagged<net.Server>, socket: Tagged<net.Socket>): void {
+  socket.on('error', onSocketError); // always: an error before accept must not crash the process
+  const handle = this[kHandle];
+  if (handle === undefined || handle.pending.length >= handle.backlog) {
+    if (handle !== undefined) handle.dropped++;
+    socket.destroy();
+    return;
+  }
+  handle.pending.push(socket);
+  handle.backend.notify(handle, Readiness.READABLE);
+}
+
+function onDrop(this: Tagged<net.Server>): void {
+  const handle = this[kHandle];
+  if (handle !== undefined) handle.dropped++;
+}
+
+function onServerError(this: Tagged<net.Server>, err: Error): void {
+  const handle = this[kHandle];
+  if (handle === undefined || handle.error !== undefined) return;
+  handle.error = ReactorError.from(err, { fd: handle.fd });
+  handle.backend.notify(handle, Readiness.ERROR);
+}
+
+/** Node's listen() gained `reusePort` in 23.1 and 22.12. */
+function nodeSupportsReusePort(): boolean {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  return major >= 24 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
+/**
+ * The default backend: real sockets through `node:net`, so through libuv.
+ *
+ * - Sockets run in `'data'` mode; each chunk goes to the descriptor's inbox.
+ *   Readable means the inbox holds data, end of stream was seen, or an error
+ *   is pending.
+ * - Backpressure is real TCP backpressure: with read interest off, or the
+ *   inbox at its limit, the socket is paused (`socket.pause()`), libuv stops
+ *   reading, the kernel's receive buffer fills and the peer's writes block.
+ *   Node may still read ahead up to the stream's high-water mark, plus one
+ *   read, so an unread socket holds at most `inboxLimit + highWaterMark` plus
+ *   one chunk of 64 KiB.
+ * - While read interest is off, nothing is read, so a reset by the peer is
+ *   noticed at the next write (as with any socket whose reads stopped).
+ * - Writable means `!socket.writableNeedDrain`: `write` accepts bytes while
+ *   less than the high-water mark is queued, writable turns off past it, and
+ *   back on with `'drain'` once the queue is empty: hysteresis with the high
+ *   mark at `highWaterMark` and the low mark at 0, one edge per transition.
+ *   Not writable while connecting, after an error or after `shutdown`.
+ * - Every socket always has an `'error'` listener; sockets are half-open
+ *   capable (`allowHalfOpen`), and the reactor ends them itself.
+ * - Listeners accept through Node (`pauseOnConnect`), queue the connections
+ *   up to the backlog (more are dropped and counted), and report readable
+ *   while any wait. libuv absorbs `EMFILE` on accept itself (it accepts and
+ *   closes with a reserve descriptor); such drops are invisible here, while
+ *   `server.maxConnections` drops arrive as `'drop'` and are counted.
+ * - Handlers are module-level functions that find their descriptor through a
+ *   back-reference on the socket: a connection costs no closures.
+ *
+ * @example
+ * ```ts
+ * import { LibuvBackend, Reactor } from 'tsreactor';
+ *
+ * const reactor = new Reactor({ backend: new LibuvBackend({ inboxLimit: 16 * 1024, noDelay: true }) });
+ * ```
+ */
+export class LibuvBackend implements Backend {
+  readonly name = 'libuv';
+  readonly #inboxLimit: number;
+  readonly #highWaterMark: number;
+  readonly #noDelay: boolean;
+  readonly #handles: (Handle | undefined)[] = [];
+  /** Sockets and servers closed by the reactor but not yet released by Node. */
+  readonly #closing = new Set<net.Socket | net.Server>();
+  #sink: BackendSink | undefined;
+  #clock: Clock | undefined;
+  #sleepTimer: NodeJS.Timeout | undefined;
+  #sleepDeadline = Infinity;
+  #onDeadline: (() => void) | undefined;
+
+  constructor(options: LibuvBackendOptions = {}) {
+    const { inboxLimit = DEFAULT_INBOX_LIMIT, highWaterMark = DEFAULT_HIGH_WATER_MARK, noDelay = false } = options;
+    for (const [name, value] of [
+      ['inboxLimit', inboxLimit],
+      ['highWaterMark', highWaterMark],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new RangeError(`'${name}' must be a whole number of bytes >= 1, got ${String(value)}`);
+      }
+    }
+    this.#inboxLimit = inboxLimit;
+    this.#highWaterMark = highWaterMark;
+    this.#noDelay = Boolean(noDelay);
+  }
+
+  attach(sink: BackendSink, clock: Clock): void {
+    if (this.#sink !== undefined) throw new Error('a LibuvBackend serves one reactor');
+    this.#sink = sink;
+    this.#clock = clock;
+  }
+
+  /* ---- Called by the module-level handlers ----------------------------- */
+
+  /** @internal */
+  notify(handle: Handle, edges: number): void {
+    if (!handle.closed) (this.#sink as BackendSink).ready(handle.fd, edges);
+  }
+
+  /** @internal Pause or resume reading as interest and the inbox's fill say. */
+  updateFlow(handle: Handle): void {
+    const socket = handle.socket;
+    if (socket === undefined) return;
+    const wantRead = handle.readInterest && handle.inboxBytes < this.#inboxLimit && !handle.ended;
+    if (wantRead && handle.paused) {
+      handle.paused = false;
+      socket.resume();
+    } else if (!wantRead && !handle.paused) {
+      handle.paused = true;
+      socket.pause();
+    }
+  }
+
+  /* ---- Backend --------------------------------------------------------- */
+
+  listen(fd: number, options: ListenOptions): Promise<void> {
+    if (options.reusePort && !nodeSupportsReusePort()) {
+      return Promise.reject(
+        new ReactorError(
+          'ENOTSUP',
+          `reusePort needs Node 22.12, 23.1 or newer; this is ${process.version}`,
+          { syscall: 'listen', address: options.host, port: options.port },
+        ),
+      );
+    }
+    const handle = new Handle(fd, this, 'listener');
+    const server: Tagged<net.Server> = net.createServer({
+      allowHalfOpen: true,
+      pauseOnConnect: true,
+      noDelay: this.#noDelay,
+      highWaterMark: this.#highWaterMark,
+    });
+    handle.server = server;
+    handle.backlog = options.backlog;
+    this.#handles[fd] = handle;
+    return new Promise<void>((resolve, reject) => {
+      const onListenError = (err: Error) => {
+        server.off('listening', onListening);
+        reject(ReactorError.from(err, { syscall: 'listen', address: options.host, port: options.port }));
+      };
+      const onListening = () => {
+        server.off('error', onListenError);
+        server[kHandle] = handle;
+        server.on('error', onServerError);
+        resolve();
+      };
+      server.once('error', onListenError);
+      server.once('listening', onListening);
+      server.on('connection', onConnection);
+      server.on('drop', onDrop);
+      const listenOptions: net.ListenOptions & { reusePort?: boolean } = {
+        host: options.host,
+        port: options.port,
+        backlog: options.backlog,
+        ipv6Only: options.ipv6Only,
+        exclusive: true,
+      };
+      if (options.reusePort) listenOptions.reusePort = true;
+      server.listen(listenOptions);
+    });
+  }
+
+  connect(fd: number, options: ConnectOptions): void {
+    const handle = new Handle(fd, this, 'stream');
+    // net.Socket passes these stream options on to Duplex; @types/node leaves them out.
+    const socketOptions = {
+      allowHalfOpen: true,
+      readableHighWaterMark: this.#highWaterMark,
+      writableHighWaterMark: this.#highWaterMark,
+    } as net.SocketConstructorOpts;
+    const socket: Tagged<net.Socket> = new net.Socket(socketOptions);
+    this.#adopt(handle, socket);
+    handle.connecting = true;
+    socket.on('connect', onConnect);
+    socket.connect({ host: options.host, port: options.port, noDelay: this.#noDelay });
+    this.#handles[fd] = handle;
+  }
+
+  pendingConnections(listenFd: number): number {
+    return this.#handle(listenFd).pending.length;
+  }
+
+  accept(listenFd: number, fd: number): void {
+    const socket = this.#handle(listenFd).pending.shift() as Tagged<net.Socket>;
+    const handle = new Handle(fd, this, 'stream');
+    socket.off('error', onSocketError); // re-added by #adopt, with the handle in place
+    this.#adopt(handle, socket);
+    const early = socket[kEarlyError];
+    if (early !== undefined) handle.error = ReactorError.from(early, { fd });
+    this.#handles[fd] = handle;
+  }
+
+  read(fd: number, maxBytes: number): Buffer | null {
+    const handle = this.#handle(fd);
+    if (handle.inboxBytes > 0) {
+      const chunk = handle.inbox[handle.inboxHead];
+      let out: Buffer;
+      if (chunk.length <= maxBytes) {
+        out = chunk;
+        handle.inbox[handle.inboxHead++] = EMPTY;
+        if (handle.inboxHead === handle.inbox.length) {
+          handle.inbox.length = 0;
+          handle.inboxHead = 0;
+        }
+      } else {
+        out = chunk.subarray(0, maxBytes);
+        handle.inbox[handle.inboxHead] = chunk.subarray(maxBytes);
+      }
+      handle.inboxBytes -= out.length;
+      if (handle.paused) this.updateFlow(handle);
+      return out;
+    }
+    if (handle.error !== undefined) throw handle.error;
+    return handle.ended ? EMPTY : null;
+  }
+
+  write(fd: number, data: Uint8Array): number {
+    const handle = this.#handle(fd);
+    if (handle.error !== undefined) throw handle.error;
+    if (handle.shutdown) {
+      throw new ReactorError('EPIPE', `write after shutdown on fd ${fd}`, { fd, syscall: 'write' });
+    }
+    const socket = handle.socket as net.Socket;
+    if (handle.connecting || socket.writableNeedDrain) return 0;
+    const room = this.#highWaterMark - socket.writableLength;
+    const n = Math.min(data.length, Math.max(room, 1));
+    socket.write(n === data.length ? data : data.subarray(0, n));
+    return n;
+  }
+
+  shutdown(fd: number): void {
+    const handle = this.#handle(fd);
+    if (handle.shutdown) return;
+    handle.shutdown = true;
+    if (handle.error === undefined) (handle.socket as net.Socket).end();
+    if (handle.ended) this.notify(handle, Readiness.WRITE_CLOSED);
+  }
+
+  close(fd: number): void {
+    const handle = this.#handles[fd];
+    if (handle === undefined) return;
+    this.#handles[fd] = undefined;
+    handle.closed = true;
+    const server: Tagged<net.Server> | undefined = handle.server;
+    if (server !== undefined) {
+      server[kHandle] = undefined;
+      for (const socket of handle.pending) socket.destroy();
+      handle.pending.length = 0;
+      if (server.listening) {
+        this.#closing.add(server);
+        server.close(() => this.#closing.delete(server));
+      }
+      return;
+    }
+    const socket = handle.socket as Tagged<net.Socket>;
+    socket[kHandle] = undefined;
+    if (socket.destroyed) return;
+    // As close(2): what was written is still sent, then FIN, then the socket is released.
+    this.#closing.add(socket);
+    socket.once('close', () => this.#closing.delete(socket));
+    socket.resume(); // discard what arrives meanwhile
+    socket.destroySoon();
+  }
+
+  setInterest(fd: number, interest: number): void {
+    const handle = this.#handle(fd);
+    handle.readInterest = (interest & Interest.READABLE) !== 0;
+    this.updateFlow(handle);
+  }
+
+  readiness(fd: number): number {
+    const handle = this.#handles[fd];
+    if (handle === undefined) return 0;
+    if (handle.kind === 'listener') {
+      return (handle.pending.length > 0 ? Readiness.READABLE : 0) | (handle.error !== undefined ? Readiness.ERROR : 0);
+    }
+    if (handle.error !== undefined) return Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED;
+    let bits = 0;
+    if (handle.inboxBytes > 0) bits |= Readiness.READABLE;
+    else if (handle.ended) bits |= Readiness.READABLE | Readiness.READ_CLOSED;
+    if (handle.shutdown) {
+      if (handle.ended) bits |= Readiness.WRITE_CLOSED;
+    } else if (!handle.connecting && !(handle.socket as net.Socket).writableNeedDrain) {
+      bits |= Readiness.WRITABLE;
+    }
+    return bits;
+  }
+
+  info(fd: number): HandleInfo {
+    const handle = this.#handle(fd);
+    if (handle.server !== undefined) {
+      const address = handle.server.address();
+      const bound = typeof address === 'object' && address !== null ? address : undefined;
+      return {
+        kind: 'listener',
+        localAddress: bound?.address,
+        localPort: bound?.port,
+        remoteAddress: undefined,
+        remotePort: undefined,
+        family: bound === undefined ? undefined : familyOf(bound.family),
+        bytesRead: 0,
+        bytesWritten: 0,
+        osFd: osFdOf(handle.server),
+      };
+    }
+    const socket = handle.socket as net.Socket;
+    return {
+      kind: 'stream',
+      localAddress: socket.localAddress,
+      localPort: socket.localPort,
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      family: socket.remoteFamily === undefined ? undefined : familyOf(socket.remoteFamily),
+      bytesRead: socket.bytesRead,
+      bytesWritten: socket.bytesWritten,
+      osFd: osFdOf(socket),
+    };
+  }
+
+  /** Connections a listener dropped: beyond the backlog, or refused by `maxConnections`. */
+  droppedConnections(listenFd: number): number {
+    return this.#handle(listenFd).dropped;
+  }
+
+  sleep(deadlineMs: number, onDeadline: () => void): void {
+    this.#onDeadline = onDeadline;
+    if (deadlineMs === this.#sleepDeadline && this.#sleepTimer !== undefined) return;
+    this.cancelSleep();
+    this.#onDeadline = onDeadline;
+    this.#sleepDeadline = deadlineMs;
+    this.#armSleep();
+  }
+
+  cancelSleep(): void {
+    if (this.#sleepTimer !== undefined) clearTimeout(this.#sleepTimer);
+    this.#sleepTimer = undefined;
+    this.#sleepDeadline = Infinity;
+    this.#onDeadline = undefined;
+  }
+
+  async dispose(): Promise<void> {
+    this.cancelSleep();
+    for (let fd = 0; fd < this.#handles.length; fd++) {
+      if (this.#handles[fd] !== undefined) this.close(fd);
+    }
+    const closing = [...this.#closing].map(
+      (emitter) =>
+        new Promise<void>((resolve) => {
+          // A server in the set has not emitted 'close' yet (its close callback removes it).
+          if (emitter instanceof net.Socket && emitter.closed) {
+            resolve();
+            return;
+          }
+          emitter.once('close', () => resolve());
+          if (emitter instanceof net.Socket) emitter.destroy();
+        }),
+    );
+    await Promise.all(closing);
+    this.#closing.clear();
+  }
+
+  /* ---- Internals ------------------------------------------------------- */
+
+  #handle(fd: number): Handle {
+    const handle = this.#handles[fd];
+    if (handle === undefined) throw new ReactorError('EBADF', `fd ${fd} has no handle in this backend`, { fd });
+    return handle;
+  }
+
+  #adopt(handle: Handle, socket: Tagged<net.Socket>): void {
+    handle.socket = socket;
+    socket[kHandle] = handle;
+    if (this.#noDelay) socket.setNoDelay(true);
+    socket.pause();
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onSocketError);
+    socket.on('drain', onDrain);
+  }
+
+  readonly #wakeFromSleep = (): void => {
+    this.#sleepTimer = undefined;
+    const clock = this.#clock as Clock;
+    if (clock.now() < this.#sleepDeadline) {
+      // Host timers run on libuv's coarse loop time and may fire a little early.
+      this.#armSleep();
+      return;
+    }
+    const onDeadline = this.#onDeadline;
+    this.#sleepDeadline = Infinity;
+    this.#onDeadline = undefined;
+    onDeadline?.();
+  };
+
+  #armSleep(): void {
+    const delayMs = this.#sleepDeadline - (this.#clock as Clock).now();
+    this.#sleepTimer = setTimeout(this.#wakeFromSleep, Math.min(Math.max(Math.ceil(delayMs), 1), MAX_HOST_DELAY_MS));
+  }
+}
+
+function familyOf(family: string | number): 'IPv4' | 'IPv6' {
+  return family === 'IPv6' || family === 6 ? 'IPv6' : 'IPv4';
+}
+
+/** The OS descriptor behind a Node socket or server, where Node exposes it (`_handle.fd`). */
+function osFdOf(emitter: net.Socket | net.Server): number | undefined {
+  const fd = (emitter as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}

@@ -1,0 +1,20 @@
+export { Reactor } from './reactor';
+export type {
+  DescriptorInfo,
+  ReactorConnectOptions,
+  ReactorListenOptions,
+  ReactorOptions,
+  ReactorState,
+  RegisterOptions,
+} from './reactor';
+export { ReactorError } from './reactor-error';
+export type { ReactorErrorCode, ReactorErrorDetails } from './reactor-error';
+export { Interest, isInterest } from './interest';
+export type { InterestMask } from './interest';
+export { Readiness } from './readiness';
+export type { Trigger } from './trigger';
+export { Event } from './event';
+export { Events } from './events';
+export { DescriptorTable } from './descriptor-table';
+export type { DescriptorTableOptions } from './descriptor-table';
+export * from './backends';

@@ -1,0 +1,679 @@
+import { type Clock, SystemClock, TimerWheel } from '../timers';
+import type { Backend, BackendSink, HandleInfo } from './backends/backend';
+import { LibuvBackend } from './backends/libuv-backend';
+import { DescriptorTable } from './descriptor-table';
+import { addEvent, Events, resetEvents, setWoken } from './events';
+import { isInterest, type InterestMask } from './interest';
+import { ReactorError } from './reactor-error';
+import { ReadyList } from './ready-list';
+import { Registration } from './registration';
+import { type Trigger, triggerFlags } from './trigger';
+
+/** Options of {@link Reactor}. */
+export interface ReactorOptions {
+  /** The I/O backend. Default: a new {@link LibuvBackend} (real sockets through `node:net`). */
+  backend?: Backend;
+  /** The time source. Default: the backend's own clock if it has one, else {@link SystemClock}. */
+  clock?: Clock;
+  /** The timer wheel that `poll` drives. Default: a new wheel on the reactor's clock. */
+  timers?: TimerWheel;
+  /** How many descriptors may be open at once (`EMFILE` past it). Default 1,048,576. */
+  maxDescriptors?: number;
+}
+
+/** Options of {@link Reactor.listen}. */
+export interface ReactorListenOptions {
+  /** The address to bind. Default `'::'`: every address, IPv6 and IPv4 (dual stack unless `ipv6Only`). */
+  host?: string;
+  /** The port, 0 to 65535; 0 lets the system choose (`info(fd).localPort` tells which). */
+  port: number;
+  /** How many connections may wait to be accepted; more are dropped. Default 511. */
+  backlog?: number;
+  /** For an IPv6 host: refuse IPv4 clients. Default `false`. */
+  ipv6Only?: boolean;
+  /** SO_REUSEPORT, where the running Node supports it (a `ReactorError` `ENOTSUP` where it does not). */
+  reusePort?: boolean;
+}
+
+/** Options of {@link Reactor.connect}. */
+export interface ReactorConnectOptions {
+  /** The peer's address or host name. */
+  host: string;
+  /** The peer's port, 1 to 65535. */
+  port: number;
+}
+
+/** Options of {@link Reactor.register} and {@link Reactor.modify}. */
+export interface RegisterOptions<T> {
+  /** Default `'level'`. */
+  trigger?: Trigger;
+  /** Handed back with each event of this registration. */
+  token?: T;
+}
+
+/** What {@link Reactor.info} tells about a descriptor. */
+export interface DescriptorInfo extends HandleInfo {
+  fd: number;
+  /** Changes each time the fd number is released and reused. */
+  generation: number;
+  /** When the descriptor was opened, on the reactor's clock (ms). */
+  createdAtMs: number;
+  /** The current registration, if any. */
+  interest: InterestMask | undefined;
+  trigger: Trigger | undefined;
+}
+
+/** The reactor's lifecycle. */
+export type ReactorState = 'open' | 'closing' | 'closed';
+
+interface Descriptor<T> {
+  kind: 'listener' | 'stream';
+  /** 'opening' while `listen` waits for the bind: the fd is taken but not yet handed out. */
+  state: 'opening' | 'open';
+  generation: number;
+  createdAtMs: number;
+  registration: Registration<T> | undefined;
+}
+
+interface PendingPoll<T> {
+  events: Events<T>;
+  timeoutMs: number | undefined;
+  deadlineMs: number;
+  resolve: (count: number) => void;
+  reject: (err: unknown) => void;
+}
+
+const TRIGGER_NAMES: Record<number, Trigger> = { 0: 'level', 1: 'edge', 2: 'oneshot', 3: 'edge-oneshot' };
+const DEFAULT_BACKLOG = 511;
+
+/**
+ * The reactor: an epoll instance over Node's libuv. Descriptors are small
+ * integers; a registration says which readiness to report for one, and how
+ * (level, edge, one-shot); `poll` waits for readiness and fills an
+ * {@link Events} buffer with a batch of events. Due timers of
+ * {@link Reactor.timers} fire inside `poll`.
+ *
+ * ```ts
+ * import { Events, Interest, Reactor } from 'tsreactor';
+ *
+ * const reactor = new Reactor();
+ * const listener = await reactor.listen({ host: '127.0.0.1', port: 0 });
+ * reactor.register(listener, Interest.READABLE);
+ * const events = new Events();
+ * for (;;) {
+ *   await reactor.poll(events);
+ *   for (const event of events) {
+ *     if (event.fd === listener) {
+ *       for (let fd = reactor.accept(listener); fd !== null; fd = reactor.accept(listener)) {
+ *         reactor.register(fd, Interest.READABLE, { trigger: 'edge' });
+ *       }
+ *     } else {
+ *       // read until null (EAGAIN): see "Draining readiness (edge)"
+ *     }
+ *   }
+ * }
+ * ```
+ *
+ * ## Waiting
+ * `poll(events, timeoutMs)` resolves when events are ready, when timers of
+ * `reactor.timers` fired, when `wake()` was called, or when the timeout
+ * passed (`0`: do not wait; `undefined` or `null`: no limit). It resolves at
+ * most once per turn of Node's event loop, from a `setImmediate`, so that all
+ * the I/O callbacks of one libuv iteration become one batch and a program
+ * that always has something ready cannot starve Node's own I/O and timers.
+ *
+ * ## Spurious events
+ * An event says a descriptor was ready when the batch was gathered, for the
+ * interest it has when you read the event. By the time you act, the
+ * condition may have passed (another read drained it; the peer reset). So
+ * treat every event as a hint: `read` may return `null` (EAGAIN) and `write`
+ * may accept 0 bytes after an event said otherwise. Handle those the same way
+ * as you would without the event: wait for the next one.
+ * ```ts
+ * import { Reactor } from 'tsreactor';
+ * declare const reactor: Reactor;
+ * declare const fd: number;
+ * const data = reactor.read(fd);
+ * if (data === null) {
+ *   // spurious: nothing after all; poll again
+ * }
+ * ```
+ *
+ * ## Draining readiness (edge)
+ * An edge-triggered registration reports each new arrival once. If you stop
+ * reading while data is left, no further event comes for it until more
+ * arrives, which may be never. Read until `read` returns `null` (EAGAIN) or a
+ * zero-length buffer (end of stream); write until `write` accepts less than
+ * you offered, then wait for `writable`.
+ * ```ts
+ * import { Reactor } from 'tsreactor';
+ * declare const reactor: Reactor;
+ * declare const fd: number;
+ * for (;;) {
+ *   const chunk = reactor.read(fd);
+ *   if (chunk === null) break;                            // drained: wait for the next edge
+ *   if (chunk.length === 0) { reactor.close(fd); break; } // end of stream
+ *   // ...use chunk
+ * }
+ * ```
+ *
+ * ## Re-arming one-shot
+ * A `'oneshot'` or `'edge-oneshot'` registration delivers one event and is
+ * then disarmed: it stays registered, reports nothing, and keeps its place.
+ * `modify` re-arms it (and may change interest, trigger and token); if the
+ * condition still holds then, it is reported on the next poll. This hands a
+ * descriptor to exactly one handler at a time, as `EPOLLONESHOT` does.
+ * ```ts
+ * import { Interest, Reactor } from 'tsreactor';
+ * declare const reactor: Reactor;
+ * declare const fd: number;
+ * reactor.register(fd, Interest.READABLE, { trigger: 'oneshot' });
+ * // ...one event arrives; the handler reads what it wants, then:
+ * reactor.modify(fd, Interest.READABLE, { trigger: 'oneshot' }); // armed again
+ * ```
+ *
+ * ## Closing
+ * `close(fd)` releases a descriptor at once: its registration ends, events
+ * already gathered for it are dropped, and the number may be handed out again
+ * (to a new socket that never sees the old one's events). Data written before
+ * is still sent, as with close(2). `await reactor.close()` closes everything
+ * and resolves once every handle is released; from then on every call throws
+ * `ERR_REACTOR_CLOSED`.
+ */
+export class Reactor<T = unknown> {
+  /** The timers that `poll` fires. Schedule on it freely; a poll waits no longer than its next expiration. */
+  readonly timers: TimerWheel;
+  readonly #backend: Backend;
+  readonly #clock: Clock;
+  readonly #table: DescriptorTable<Descriptor<T>>;
+  readonly #ready = new ReadyList<Registration<T>>();
+  #state: ReactorState = 'open';
+  #closing: Promise<void> | undefined;
+
+  #pending: PendingPoll<T> | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #woken = false;
+  #rearmQueued = false;
+
+  constructor(options: ReactorOptions = {}) {
+    const backend: Backend = options.backend ?? new LibuvBackend();
+    this.#backend = backend;
+    this.#clock = options.clock ?? options.timers?.clock ?? backend.clock ?? SystemClock.instance;
+    this.timers = options.timers ?? new TimerWheel({ clock: this.#clock });
+    this.#table = new DescriptorTable({ limit: options.maxDescriptors });
+    const sink: BackendSink = { ready: (fd, edges) => this.#onReady(fd, edges) };
+    backend.attach(sink, this.#clock);
+  }
+
+  /** `'open'`, then `'closing'` while `close()` runs, then `'closed'`. */
+  get state(): ReactorState {
+    return this.#state;
+  }
+
+  /** The backend's name (`'libuv'`, `'simulated'`, ...). */
+  get backendName(): string {
+    return this.#backend.name;
+  }
+
+  /** The reactor's clock: timers and `info().createdAtMs` use it. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /** How many descriptors are open. */
+  get size(): number {
+    return this.#table.size;
+  }
+
+  /* ---- Descriptors ----------------------------------------------------- */
+
+  /**
+   * Opens a listening socket (socket, bind, listen) and returns its fd. It
+   * reports `readable` while connections wait for `accept`.
+   *
+   * @throws RangeError naming a bad option; `ReactorError` with the system
+   *   code (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`, ...) if binding fails.
+   * @example
+   * ```ts
+   * import { Reactor } from 'tsreactor';
+   * const reactor = new Reactor();
+   * const fd = await reactor.listen({ host: '127.0.0.1', port: 0 });
+   * console.log('listening on', reactor.info(fd).localPort);
+   * ```
+   */
+  async listen(options: ReactorListenOptions): Promise<number> {
+    this.#checkOpen();
+    const { host = '::', port, backlog = DEFAULT_BACKLOG, ipv6Only = false, reusePort = false } = options;
+    if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
+    checkPort(port, 0);
+    if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65_535) {
+      throw new RangeError(`'backlog' must be an integer from 1 to 65535, got ${String(backlog)}`);
+    }
+    const descriptor = this.#newDescriptor('listener', 'opening');
+    const fd = this.#table.allocate(descriptor);
+    descriptor.generation = this.#table.generation(fd);
+    try {
+      await this.#backend.listen(fd, { host, port, backlog, ipv6Only: Boolean(ipv6Only), reusePort: Boolean(reusePort) });
+    } catch (err) {
+      if (this.#table.get(fd) === descriptor) {
+        this.#backend.close(fd);
+        this.#table.release(fd);
+      }
+      throw ReactorError.from(err, { syscall: 'listen', address: host, port });
+    }
+    if (this.#table.get(fd) !== descriptor) {
+      // The reactor was closed while binding.
+      throw closedError();
+    }
+    descriptor.state = 'open';
+    return fd;
+  }
+
+  /**
+   * Takes the next waiting connection from listener `listenFd` and returns
+   * its fd, or `null` if none is waiting (EAGAIN).
+   * @throws ReactorError `EBADF`, `EINVAL` (not a listener), `EMFILE`.
+   */
+  accept(listenFd: number): number | null {
+    this.#open(listenFd, 'listener', 'accept');
+    if (this.#backend.pendingConnections(listenFd) === 0) return null;
+    const descriptor = this.#newDescriptor('stream', 'open');
+    const fd = this.#table.allocate(descriptor);
+    descriptor.generation = this.#table.generation(fd);
+    this.#backend.accept(listenFd, fd);
+    return fd;
+  }
+
+  /**
+   * Starts a connection and returns its fd at once, as a non-blocking
+   * connect(2) does: it reports `writable` once connected, or `error` if the
+   * connection fails (then `read` and `write` throw the code, such as
+   * `ECONNREFUSED`).
+   */
+  connect(options: ReactorConnectOptions): number {
+    this.#checkOpen();
+    const { host, port } = options;
+    if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
+    checkPort(port, 1);
+    const descriptor = this.#newDescriptor('stream', 'open');
+    const fd = this.#table.allocate(descriptor);
+    descriptor.generation = this.#table.generation(fd);
+    try {
+      this.#backend.connect(fd, { host, port });
+    } catch (err) {
+      this.#table.release(fd);
+      throw ReactorError.from(err, { syscall: 'connect', address: host, port });
+    }
+    return fd;
+  }
+
+  /**
+   * Reads what has arrived: up to `maxBytes` (default: the next chunk as
+   * received, whatever its size, without copying). Returns `null` when nothing
+   * is buffered (EAGAIN) and a zero-length buffer at end of stream, as read(2)
+   * returns 0. Data that arrived before an error is returned first.
+   * @throws ReactorError with the socket's code (`ECONNRESET`, ...), or `EBADF`, `EINVAL`.
+   */
+  read(fd: number, maxBytes: number = Infinity): Buffer | null {
+    this.#open(fd, 'stream', 'read');
+    if (typeof maxBytes !== 'number' || !(maxBytes >= 1) || (maxBytes !== Infinity && !Number.isInteger(maxBytes))) {
+      throw new RangeError(`'maxBytes' must be a whole number >= 1 (or Infinity), got ${String(maxBytes)}`);
+    }
+    return this.#backend.read(fd, maxBytes);
+  }
+
+  /**
+   * Offers `data` for sending and returns how many bytes were accepted, from
+   * 0 (the send buffer is full: EAGAIN) to `data.length`. Keep the rest and
+   * wait for `writable`. Like Node's `socket.write`, the reactor may hold on
+   * to `data` until it is sent: do not modify it afterwards.
+   * @throws ReactorError `EPIPE` after `shutdown`, the socket's code after an error, `EBADF`, `EINVAL`.
+   */
+  write(fd: number, data: Uint8Array): number {
+    this.#open(fd, 'stream', 'write');
+    if (!(data instanceof Uint8Array)) throw new TypeError(`'data' must be a Buffer or Uint8Array`);
+    if (data.length === 0) return 0;
+    return this.#backend.write(fd, data);
+  }
+
+  /**
+   * Half-closes our side: what was written is sent, then FIN. Reading stays
+   * possible; writing then throws `EPIPE`. Idempotent.
+   */
+  shutdown(fd: number): void {
+    this.#open(fd, 'stream', 'shutdown');
+    this.#backend.shutdown(fd);
+  }
+
+  /** Releases descriptor `fd` (see "Closing"). @throws ReactorError `EBADF` if it is not open. */
+  close(fd: number): void;
+  /** Closes every descriptor and the reactor; idempotent; resolves when all is released. */
+  close(): Promise<void>;
+  close(fd?: number): void | Promise<void> {
+    if (fd === undefined) return this.#closeReactor();
+    const descriptor = this.#open(fd, undefined, 'close');
+    this.#release(fd, descriptor);
+  }
+
+  /** `Symbol.asyncDispose`: `await using reactor = new Reactor()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#closeReactor();
+  }
+
+  /** What is known of `fd`: kind, addresses, byte counts, creation time, registration. */
+  info(fd: number): DescriptorInfo {
+    const descriptor = this.#open(fd, undefined, 'info');
+    const registration = descriptor.registration;
+    return {
+      ...this.#backend.info(fd),
+      fd,
+      generation: descriptor.generation,
+      createdAtMs: descriptor.createdAtMs,
+      interest: registration?.interest,
+      trigger: registration === undefined ? undefined : TRIGGER_NAMES[registration.trigger],
+    };
+  }
+
+  /** The open descriptors, lowest first. */
+  descriptors(): number[] {
+    return [...this.#table.entries()].filter(([, d]) => d.state === 'open').map(([fd]) => fd);
+  }
+
+  /* ---- Registrations --------------------------------------------------- */
+
+  /**
+   * Adds `fd` to the interest list (epoll_ctl ADD). If it is ready already,
+   * the next poll reports it.
+   * @throws ReactorError `EEXIST` (already registered), `EBADF`, `EINVAL` (bad interest or trigger).
+   */
+  register(fd: number, interest: InterestMask, options: RegisterOptions<T> = {}): void {
+    const descriptor = this.#open(fd, undefined, 'register');
+    const trigger = checkRegistration(interest, options);
+    if (descriptor.registration !== undefined) {
+      throw new ReactorError('EEXIST', `fd ${fd} is already registered`, { fd, syscall: 'register' });
+    }
+    this.#backend.setInterest(fd, interest);
+    const registration = new Registration<T>(fd, interest, trigger, options.token as T);
+    descriptor.registration = registration;
+    this.#arm(registration);
+  }
+
+  /**
+   * Replaces interest, trigger and token entirely (epoll_ctl MOD) and re-arms
+   * a one-shot registration. Options left out take their defaults.
+   * @throws ReactorError `ENOENT` (not registered), `EBADF`, `EINVAL`.
+   */
+  modify(fd: number, interest: InterestMask, options: RegisterOptions<T> = {}): void {
+    const registration = this.#registered(fd, 'modify');
+    const trigger = checkRegistration(interest, options);
+    this.#backend.setInterest(fd, interest);
+    registration.set(interest, trigger, options.token as T);
+    this.#arm(registration);
+  }
+
+  /**
+   * Removes `fd` from the interest list (epoll_ctl DEL). Events already
+   * gathered for it are dropped. @throws ReactorError `ENOENT`, `EBADF`.
+   */
+  unregister(fd: number): void {
+    const registration = this.#registered(fd, 'unregister');
+    registration.live = false;
+    (this.#table.get(fd) as Descriptor<T>).registration = undefined;
+    this.#backend.setInterest(fd, 0);
+  }
+
+  /* ---- Waiting --------------------------------------------------------- */
+
+  /**
+   * Waits for events and fills `events` with a batch; resolves with how many
+   * were gathered. See "Waiting" above.
+   *
+   * @param timeoutMs `0`: do not wait; a positive number: wait at most that
+   *   long; `undefined`/`null`: no limit.
+   * @throws (rejects) ReactorError `ERR_POLL_REENTRANT` while another poll is
+   *   pending, `ERR_REACTOR_CLOSED`; RangeError for a bad timeout; whatever a
+   *   timer callback threw.
+   */
+  poll(events: Events<T>, timeoutMs?: number | null): Promise<number> {
+    try {
+      this.#checkOpen();
+      if (this.#pending !== undefined) {
+        throw new ReactorError('ERR_POLL_REENTRANT', 'poll() called while another poll() on this reactor is pending');
+      }
+      if (!(events instanceof Events)) throw new TypeError(`'events' must be an Events buffer`);
+      if (timeoutMs !== undefined && timeoutMs !== null && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
+        throw new RangeError(`'timeoutMs' must be a number >= 0, null or undefined, got ${String(timeoutMs)}`);
+      }
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const timeout = timeoutMs ?? undefined;
+    return new Promise<number>((resolve, reject) => {
+      this.#pending = {
+        events,
+        timeoutMs: timeout,
+        deadlineMs: timeout === undefined ? Infinity : this.#clock.now() + timeout,
+        resolve,
+        reject,
+      };
+      const nextTimer = this.timers.nextExpiration();
+      if (timeout === 0 || this.#woken || this.#ready.length > 0 || (nextTimer !== undefined && nextTimer <= this.#clock.now())) {
+        this.#scheduleDispatch();
+      } else {
+        this.#sleep();
+      }
+    });
+  }
+
+  /**
+   * Makes the pending poll resolve at once (on the next turn), or, if none is
+   * pending, the next one. Several wakes before a poll resolves count as one.
+   * The poll's `events.woken` is then `true`.
+   */
+  wake(): void {
+    this.#checkOpen();
+    this.#woken = true;
+    if (this.#pending !== undefined) this.#scheduleDispatch();
+  }
+
+  /* ---- Internals ------------------------------------------------------- */
+
+  #newDescriptor(kind: 'listener' | 'stream', state: 'opening' | 'open'): Descriptor<T> {
+    return { kind, state, generation: 0, createdAtMs: this.#clock.now(), registration: undefined };
+  }
+
+  #checkOpen(): void {
+    if (this.#state !== 'open') throw closedError();
+  }
+
+  /** The open descriptor `fd` (of `kind`, if given), or throws EBADF / EINVAL. */
+  #open(fd: number, kind: 'listener' | 'stream' | undefined, syscall: string): Descriptor<T> {
+    this.#checkOpen();
+    const descriptor = typeof fd === 'number' ? this.#table.get(fd) : undefined;
+    if (descriptor?.state !== 'open') {
+      throw new ReactorError('EBADF', `fd ${String(fd)} is not open`, { fd, syscall });
+    }
+    if (kind !== undefined && descriptor.kind !== kind) {
+      throw new ReactorError('EINVAL', `${syscall} needs a ${kind}; fd ${fd} is a ${descriptor.kind}`, { fd, syscall });
+    }
+    return descriptor;
+  }
+
+  #registered(fd: number, syscall: string): Registration<T> {
+    const registration = this.#open(fd, undefined, syscall).registration;
+    if (registration === undefined) {
+      throw new ReactorError('ENOENT', `fd ${fd} is not registered`, { fd, syscall });
+    }
+    return registration;
+  }
+
+  #release(fd: number, descriptor: Descriptor<T>): void {
+    if (descriptor.registration !== undefined) {
+      descriptor.registration.live = false;
+      descriptor.registration = undefined;
+    }
+    this.#backend.close(fd);
+    this.#table.release(fd);
+  }
+
+  /** After register or modify: report the current state once, as epoll_ctl does. */
+  #arm(registration: Registration<T>): void {
+    const readiness = this.#backend.readiness(registration.fd);
+    registration.edges = readiness;
+    if ((readiness & registration.mask) !== 0) this.#enqueue(registration);
+  }
+
+  #enqueue(registration: Registration<T>): void {
+    if (registration.queued) return;
+    registration.queued = true;
+    this.#ready.push(registration);
+    if (this.#pending !== undefined) this.#scheduleDispatch();
+  }
+
+  /** The backend's news: bits rose on `fd`. */
+  #onReady(fd: number, edges: number): void {
+    const registration = this.#table.get(fd)?.registration;
+    if (registration === undefined) return;
+    registration.edges |= edges;
+    if (registration.armed && (edges & registration.mask) !== 0) this.#enqueue(registration);
+  }
+
+  #scheduleDispatch(): void {
+    this.#immediate ??= setImmediate(this.#dispatch);
+  }
+
+  /** Waits until the poll's deadline or the next timer, whichever is first. */
+  #sleep(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    const wakeAt = Math.min(pending.deadlineMs, this.timers.nextExpiration() ?? Infinity);
+    if (wakeAt === Infinity) this.#backend.cancelSleep();
+    else this.#backend.sleep(wakeAt, this.#onSleepEnd);
+    this.timers.setWaker(wakeAt, this.#onEarlierTimer);
+  }
+
+  readonly #onSleepEnd = (): void => {
+    this.#scheduleDispatch();
+  };
+
+  /** A timer was scheduled before the poll meant to wake: sleep less (once per burst). */
+  readonly #onEarlierTimer = (): void => {
+    if (this.#rearmQueued) return;
+    this.#rearmQueued = true;
+    queueMicrotask(() => {
+      this.#rearmQueued = false;
+      if (this.#pending !== undefined && this.#immediate === undefined) this.#sleep();
+    });
+  };
+
+  /** Runs in a setImmediate: fire due timers, gather a batch, resolve or wait on. */
+  readonly #dispatch = (): void => {
+    this.#immediate = undefined;
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    let fired: number;
+    try {
+      fired = this.timers.advance();
+    } catch (err) {
+      this.#finish(pending);
+      pending.reject(err);
+      return;
+    }
+    if (this.#pending !== pending) return; // a timer callback closed the reactor
+    const count = this.#gather(pending.events);
+    const woken = this.#woken;
+    if (count > 0 || fired > 0 || woken || pending.timeoutMs === 0 || this.#clock.now() >= pending.deadlineMs) {
+      this.#woken = false;
+      setWoken(pending.events, woken);
+      this.#finish(pending);
+      pending.resolve(count);
+    } else {
+      this.#sleep();
+    }
+  };
+
+  #finish(pending: PendingPoll<T>): void {
+    if (this.#pending === pending) this.#pending = undefined;
+    this.#backend.cancelSleep();
+    this.timers.setWaker(-Infinity);
+  }
+
+  /**
+   * Moves up to `events.capacity` ready registrations into the batch. Each
+   * registration in the list at the start is looked at once: level ones still
+   * ready go back to the tail (round-robin across polls), edge ones wait for
+   * their next edge, one-shot ones disarm.
+   */
+  #gather(events: Events<T>): number {
+    resetEvents(events);
+    const ready = this.#ready;
+    const backend = this.#backend;
+    let count = 0;
+    for (let remaining = ready.length; remaining > 0 && count < events.capacity; remaining--) {
+      const registration = ready.shift() as Registration<T>;
+      registration.queued = false;
+      if (!registration.live || !registration.armed) continue;
+      const readiness = backend.readiness(registration.fd);
+      const edge = registration.edgeTriggered;
+      const flags = (edge ? registration.edges & readiness : readiness) & registration.mask;
+      if (edge) registration.edges = 0;
+      if (flags === 0) continue;
+      addEvent(events, registration, flags);
+      count++;
+      if (registration.oneshot) registration.armed = false;
+      else if (!edge) {
+        registration.queued = true;
+        ready.push(registration);
+      }
+    }
+    return count;
+  }
+
+  #closeReactor(): Promise<void> {
+    this.#closing ??= this.#shutdownAll();
+    return this.#closing;
+  }
+
+  async #shutdownAll(): Promise<void> {
+    this.#state = 'closing';
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#finish(pending);
+      pending.reject(closedError());
+    }
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    for (const [fd, descriptor] of [...this.#table.entries()]) this.#release(fd, descriptor);
+    this.#ready.clear();
+    try {
+      await this.#backend.dispose();
+    } finally {
+      this.#state = 'closed';
+    }
+  }
+}
+
+function closedError(): ReactorError {
+  return new ReactorError('ERR_REACTOR_CLOSED', 'the reactor is closed');
+}
+
+function checkPort(port: number, min: number): void {
+  if (!Number.isInteger(port) || port < min || port > 65_535) {
+    throw new RangeError(`'port' must be an integer from ${min} to 65535, got ${String(port)}`);
+  }
+}
+
+/** Checks interest and trigger; returns the trigger's flags. @throws ReactorError EINVAL. */
+function checkRegistration<T>(interest: unknown, options: RegisterOptions<T>): number {
+  if (!isInterest(interest)) {
+    throw new ReactorError('EINVAL', `'interest' must be Interest.READABLE, Interest.WRITABLE or both, got ${String(interest)}`);
+  }
+  const trigger = triggerFlags(options.trigger ?? 'level');
+  if (trigger < 0) {
+    throw new ReactorError(
+      'EINVAL',
+      `'trigger' must be 'level', 'edge', 'oneshot' or 'edge-oneshot', got ${String(options.trigger)}`,
+    );
+  }
+  return trigger;
+}

@@ -1,0 +1,68 @@
+import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from '../../src';
+import type { Clock } from '../../src';
+
+/** Wraps a backend and fails on demand, for the rule that failures leave no half-made registration. */
+export class FaultyBackend implements Backend {
+  readonly name: string;
+  readonly clock: Clock | undefined;
+  /** The next setInterest call throws (once). */
+  failNextSetInterest = false;
+  readonly #inner: Backend;
+
+  constructor(inner: Backend) {
+    this.#inner = inner;
+    this.name = `faulty ${inner.name}`;
+    this.clock = inner.clock;
+  }
+
+  setInterest(fd: number, interest: number): void {
+    if (this.failNextSetInterest) {
+      this.failNextSetInterest = false;
+      throw new Error('injected setInterest failure');
+    }
+    this.#inner.setInterest(fd, interest);
+  }
+
+  attach(sink: BackendSink, clock: Clock): void {
+    this.#inner.attach(sink, clock);
+  }
+  listen(fd: number, options: ListenOptions): Promise<void> {
+    return this.#inner.listen(fd, options);
+  }
+  connect(fd: number, options: ConnectOptions): void {
+    this.#inner.connect(fd, options);
+  }
+  pendingConnections(listenFd: number): number {
+    return this.#inner.pendingConnections(listenFd);
+  }
+  accept(listenFd: number, fd: number): void {
+    this.#inner.accept(listenFd, fd);
+  }
+  read(fd: number, maxBytes: number): Buffer | null {
+    return this.#inner.read(fd, maxBytes);
+  }
+  write(fd: number, data: Uint8Array): number {
+    return this.#inner.write(fd, data);
+  }
+  shutdown(fd: number): void {
+    this.#inner.shutdown(fd);
+  }
+  close(fd: number): void {
+    this.#inner.close(fd);
+  }
+  readiness(fd: number): number {
+    return this.#inner.readiness(fd);
+  }
+  info(fd: number): HandleInfo {
+    return this.#inner.info(fd);
+  }
+  sleep(deadlineMs: number, onDeadline: () => void): void {
+    this.#inner.sleep(deadlineMs, onDeadline);
+  }
+  cancelSleep(): void {
+    this.#inner.cancelSleep();
+  }
+  dispose(): Promise<void> {
+    return this.#inner.dispose();
+  }
+}

@@ -1,0 +1,212 @@
+import * as net from 'node:net';
+import type { Backend } from '../../src';
+import { LibuvBackend } from '../../src';
+
+/**
+ * The far end of a connection, driven by a test: the reactor's client (for a
+ * reactor listener) or the reactor's server (for `reactor.connect`).
+ */
+export interface Peer {
+  /** Resolves once the bytes are handed to the network. */
+  write(data: Buffer | string): Promise<void>;
+  /** Half-close: FIN after what was written. */
+  end(): void;
+  /** Abort with a reset (RST). */
+  reset(): void;
+  /** Stop reading: the reactor's writes eventually block. */
+  pause(): void;
+  resume(): void;
+  /** Everything received so far. */
+  received(): Buffer;
+  /** Resolves once at least `bytes` have been received in total. */
+  waitFor(bytes: number): Promise<Buffer>;
+  /** Resolves when the reactor's FIN has arrived. */
+  waitEnd(): Promise<void>;
+  /** Releases the peer; resolves when it is gone. */
+  close(): Promise<void>;
+}
+
+/** A listening peer that `reactor.connect` can reach. */
+export interface PeerServer {
+  port: number;
+  /** The next connection it accepted. */
+  accepted(): Promise<Peer>;
+  close(): Promise<void>;
+}
+
+/** What the contract suite needs from a backend's world. */
+export interface ContractHarness {
+  /** Shown in test names. */
+  name: string;
+  /** The address the reactor listens on and peers connect to. */
+  host: string;
+  makeBackend(): Backend;
+  /** A client connected to `port` on `host`. */
+  connectPeer(port: number): Promise<Peer>;
+  /** A server on `host` for the reactor to connect to. */
+  listenPeer(): Promise<PeerServer>;
+  /** A port on `host` where nothing listens (connecting is refused). */
+  closedPort(): Promise<number>;
+  /** Releases whatever the harness still holds. */
+  dispose(): Promise<void>;
+}
+
+class SocketPeer implements Peer {
+  readonly #socket: net.Socket;
+  readonly #chunks: Buffer[] = [];
+  #bytes = 0;
+  #ended = false;
+  #waiters: (() => void)[] = [];
+  readonly #closed: Promise<void>;
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    socket.on('error', () => {}); // resets are part of the tests
+    socket.on('data', (chunk: Buffer) => {
+      this.#chunks.push(chunk);
+      this.#bytes += chunk.length;
+      this.#wake();
+    });
+    socket.on('end', () => {
+      this.#ended = true;
+      this.#wake();
+    });
+    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  write(data: Buffer | string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#socket.write(data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  end(): void {
+    this.#socket.end();
+  }
+
+  reset(): void {
+    this.#socket.resetAndDestroy();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  received(): Buffer {
+    return Buffer.concat(this.#chunks);
+  }
+
+  waitFor(bytes: number): Promise<Buffer> {
+    return this.#until(() => this.#bytes >= bytes).then(() => this.received());
+  }
+
+  waitEnd(): Promise<void> {
+    return this.#until(() => this.#ended);
+  }
+
+  async close(): Promise<void> {
+    this.#socket.destroy();
+    await this.#closed;
+  }
+
+  #until(condition: () => boolean): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (condition()) resolve();
+        else this.#waiters.push(check);
+      };
+      this.#waiters.push(check);
+    });
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** Real sockets on loopback through `node:net`, for LibuvBackend. */
+export function libuvHarness(host: '127.0.0.1' | '::1'): ContractHarness {
+  const peers = new Set<SocketPeer>();
+  const servers = new Set<net.Server>();
+  const track = (socket: net.Socket) => {
+    const peer = new SocketPeer(socket);
+    peers.add(peer);
+    return peer;
+  };
+  return {
+    name: `libuv on ${host}`,
+    host,
+    makeBackend: () => new LibuvBackend(),
+    connectPeer(port) {
+      return new Promise((resolve, reject) => {
+        const socket = net.connect({ host, port });
+        socket.once('connect', () => resolve(track(socket)));
+        socket.once('error', reject);
+      });
+    },
+    listenPeer() {
+      return new Promise((resolve) => {
+        const queue: Peer[] = [];
+        const takers: ((peer: Peer) => void)[] = [];
+        const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+          const peer = track(socket);
+          const taker = takers.shift();
+          if (taker) taker(peer);
+          else queue.push(peer);
+        });
+        servers.add(server);
+        server.listen(0, host, () => {
+          resolve({
+            port: (server.address() as net.AddressInfo).port,
+            accepted: () => {
+              const peer = queue.shift();
+              return peer ? Promise.resolve(peer) : new Promise((r) => takers.push(r));
+            },
+            close: () => closeServer(server),
+          });
+        });
+      });
+    },
+    closedPort() {
+      return new Promise((resolve) => {
+        const server = net.createServer();
+        server.listen(0, host, () => {
+          const { port } = server.address() as net.AddressInfo;
+          server.close(() => resolve(port));
+        });
+      });
+    },
+    async dispose() {
+      await Promise.all([...peers].map((p) => p.close()));
+      peers.clear();
+      await Promise.all([...servers].map((s) => closeServer(s)));
+      servers.clear();
+    },
+  };
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+}
+
+/** `true` if this machine can bind ::1. */
+export function hasIPv6Loopback(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => server.close(() => resolve(true)));
+  });
+}

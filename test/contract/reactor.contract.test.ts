@@ -1,0 +1,584 @@
+import { spawnSync } from 'node:child_process';
+import { type Backend, Events, Interest, ManualClock, Reactor, ReactorError } from '../../src';
+import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
+import { FaultyBackend } from './faulty-backend';
+import { type ContractHarness, libuvHarness, type Peer } from './harness';
+import { E, pollOnce, pollUntil, quietEventsFor, R, RC, type Seen, W, WC } from './polling';
+
+/**
+ * The behaviour rules of DESIGN.md section 2, one test each, written against
+ * the backend interface: every harness below runs the same suite.
+ */
+function ipv6LoopbackAvailable(): boolean {
+  const probe = "require('net').createServer().once('error',()=>process.exit(1)).listen(0,'::1',function(){this.close()})";
+  return spawnSync(process.execPath, ['-e', probe]).status === 0;
+}
+
+const harnesses: ContractHarness[] = [libuvHarness('127.0.0.1')];
+if (ipv6LoopbackAvailable()) harnesses.push(libuvHarness('::1'));
+else describe.skip('libuv on ::1: skipped, this machine has no IPv6 loopback', () => test.todo('needs ::1'));
+
+const { READABLE, WRITABLE } = Interest;
+
+describe.each(harnesses)('reactor contract: $name', (harness) => {
+  let reactor: Reactor<string>;
+  let events: Events<string>;
+  let before: Record<string, number>;
+
+  function makeReactor(backend: Backend = harness.makeBackend()): Reactor<string> {
+    reactor = new Reactor<string>({ backend });
+    return reactor;
+  }
+
+  beforeEach(() => {
+    before = resourceCounts();
+    makeReactor();
+    events = new Events<string>();
+  });
+
+  afterEach(async () => {
+    await reactor.close();
+    await harness.dispose();
+    await settleHandles();
+    expect(leakedSince(before)).toEqual({});
+  });
+
+  async function listener(): Promise<{ fd: number; port: number }> {
+    const fd = await reactor.listen({ host: harness.host, port: 0 });
+    return { fd, port: reactor.info(fd).localPort as number };
+  }
+
+  /** An accepted connection and its peer; the listener stays open but unregistered. */
+  async function connection(): Promise<{ fd: number; peer: Peer }> {
+    const { fd: lfd, port } = await listener();
+    const peer = await harness.connectPeer(port);
+    reactor.register(lfd, READABLE);
+    await pollUntil(reactor, events, (e) => e.fd === lfd);
+    const fd = reactor.accept(lfd) as number;
+    reactor.unregister(lfd);
+    expect(fd).not.toBeNull();
+    return { fd, peer };
+  }
+
+  /** Reads everything buffered now (until null or end of stream). */
+  function drain(fd: number): string {
+    let text = '';
+    for (let chunk = reactor.read(fd); chunk !== null && chunk.length > 0; chunk = reactor.read(fd)) {
+      text += chunk.toString();
+    }
+    return text;
+  }
+
+  /** Polls until `fd` has `bytes` readable in total, reading them. */
+  async function readExactly(fd: number, bytes: number): Promise<string> {
+    let text = '';
+    while (text.length < bytes) {
+      await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
+      text += drain(fd);
+    }
+    return text;
+  }
+
+  const expectCode = (fn: () => unknown, code: string) => {
+    let caught: unknown;
+    try {
+      fn();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ReactorError);
+    expect((caught as ReactorError).code).toBe(code);
+  };
+
+  test('rule 1: registering a registered fd throws EEXIST and changes nothing', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE, { token: 'first' });
+    expectCode(() => reactor.register(fd, WRITABLE, { trigger: 'edge', token: 'second' }), 'EEXIST');
+    expect(reactor.info(fd)).toMatchObject({ interest: READABLE, trigger: 'level' });
+    await peer.write('x');
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(seen).toEqual({ fd, flags: R, token: 'first' });
+  });
+
+  test('rule 2: modify or unregister without a registration throws ENOENT; on an fd not open, EBADF', async () => {
+    const { fd } = await connection();
+    expectCode(() => reactor.modify(fd, READABLE), 'ENOENT');
+    expectCode(() => reactor.unregister(fd), 'ENOENT');
+    expectCode(() => reactor.modify(9999, READABLE), 'EBADF');
+    expectCode(() => reactor.unregister(9999), 'EBADF');
+    reactor.close(fd);
+    expectCode(() => reactor.modify(fd, READABLE), 'EBADF');
+    expectCode(() => reactor.unregister(fd), 'EBADF');
+    expectCode(() => reactor.close(fd), 'EBADF');
+  });
+
+  test('rule 3: an empty or unknown interest (or trigger) throws EINVAL', async () => {
+    const { fd } = await connection();
+    for (const bad of [0, 4, -1, 1.5, 7, Number.NaN, '1']) {
+      expectCode(() => reactor.register(fd, bad as number), 'EINVAL');
+    }
+    expectCode(() => reactor.register(fd, READABLE, { trigger: 'sometimes' as 'edge' }), 'EINVAL');
+    expect(reactor.info(fd).interest).toBeUndefined();
+    reactor.register(fd, READABLE);
+    expectCode(() => reactor.modify(fd, 0), 'EINVAL');
+    expect(reactor.info(fd).interest).toBe(READABLE);
+  });
+
+  test('rule 4: a backend failure during register or modify leaves no half-made registration', async () => {
+    await reactor.close();
+    const faulty = new FaultyBackend(harness.makeBackend());
+    makeReactor(faulty);
+    const { fd, peer } = await connection();
+    faulty.failNextSetInterest = true;
+    expect(() => reactor.register(fd, READABLE, { token: 'broken' })).toThrow('injected setInterest failure');
+    expect(reactor.info(fd).interest).toBeUndefined();
+    expectCode(() => reactor.unregister(fd), 'ENOENT');
+    reactor.register(fd, READABLE, { token: 'good' });
+    faulty.failNextSetInterest = true;
+    expect(() => reactor.modify(fd, WRITABLE, { trigger: 'edge', token: 'broken' })).toThrow('injected');
+    expect(reactor.info(fd)).toMatchObject({ interest: READABLE, trigger: 'level' });
+    await peer.write('x');
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(seen).toEqual({ fd, flags: R, token: 'good' });
+  });
+
+  test('rule 5: no event after close or unregister returns, even one already gathered into the batch', async () => {
+    const a = await connection();
+    const b = await connection();
+    const c = await connection();
+    reactor.register(a.fd, READABLE, { token: 'a' });
+    reactor.register(b.fd, READABLE, { token: 'b' });
+    reactor.register(c.fd, READABLE, { token: 'c' });
+    await Promise.all([a.peer.write('1'), b.peer.write('2'), c.peer.write('3')]);
+    // Wait until all three are gathered into one batch.
+    for (;;) {
+      await reactor.poll(events, 20);
+      if (events.length === 3) break;
+    }
+    // Handling the first event, close one of the others and unregister the third.
+    const handed: string[] = [];
+    const conns = { a, b, c };
+    let closed: { fd: number } | undefined;
+    let unregistered: { fd: number } | undefined;
+    for (const event of events) {
+      handed.push(event.token as string);
+      if (handed.length === 1) {
+        const [first, second] = (['a', 'b', 'c'] as const).filter((t) => t !== event.token).map((t) => conns[t]);
+        reactor.close(first.fd);
+        reactor.unregister(second.fd);
+        closed = first;
+        unregistered = second;
+      }
+    }
+    expect(handed).toHaveLength(1);
+    expect(reactor.descriptors()).not.toContain(closed?.fd);
+    expect(await quietEventsFor(reactor, events, (unregistered as { fd: number }).fd)).toEqual([]);
+  });
+
+  test('rule 6: a reused fd number never receives events of the socket that held it before', async () => {
+    const { fd: lfd, port } = await listener();
+    reactor.register(lfd, READABLE);
+    const first = await harness.connectPeer(port);
+    await pollUntil(reactor, events, (e) => e.fd === lfd);
+    const old = reactor.accept(lfd) as number;
+    reactor.register(old, READABLE, { token: 'old' });
+    await first.write('data for the old socket');
+    await pollUntil(reactor, events, (e) => e.fd === old); // readable, not yet read
+    await first.write('more, gathered nowhere');
+    reactor.close(old);
+    const second = await harness.connectPeer(port);
+    await pollUntil(reactor, events, (e) => e.fd === lfd);
+    const reused = reactor.accept(lfd) as number;
+    expect(reused).toBe(old);
+    reactor.register(reused, READABLE, { token: 'new' });
+    expect(await quietEventsFor(reactor, events, reused)).toEqual([]);
+    expect(reactor.read(reused)).toBeNull();
+    await second.write('hello new');
+    const seen = await pollUntil(reactor, events, (e) => e.fd === reused);
+    expect(seen.token).toBe('new');
+    expect(drain(reused)).toBe('hello new');
+  });
+
+  test('rule 7: a delivered event is readiness AND the interest (and token) current at delivery', async () => {
+    const a = await connection();
+    const b = await connection();
+    reactor.register(a.fd, READABLE | WRITABLE, { token: 'a' });
+    reactor.register(b.fd, READABLE | WRITABLE, { token: 'b' });
+    await b.peer.write('x');
+    for (;;) {
+      await reactor.poll(events, 20);
+      const gathered = [...events].find((e) => e.fd === b.fd);
+      if (gathered !== undefined && (gathered.flags & R) !== 0) break;
+    }
+    const handed: Seen[] = [];
+    for (const event of events) {
+      if (event.fd === a.fd) reactor.modify(b.fd, WRITABLE, { token: 'b, modified' });
+      handed.push({ fd: event.fd, flags: event.flags, token: event.token });
+    }
+    const forB = handed.find((e) => e.fd === b.fd);
+    if (handed[0].fd === a.fd) {
+      // b's event came after the modify: cut to the new interest, with the new token.
+      expect(forB).toEqual({ fd: b.fd, flags: W, token: 'b, modified' });
+    } else {
+      expect(forB?.flags).toBe(R | W);
+    }
+  });
+
+  test('rule 8: modify replaces interest, trigger and token entirely', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE | WRITABLE, { trigger: 'edge', token: 'before' });
+    reactor.modify(fd, READABLE);
+    expect(reactor.info(fd)).toMatchObject({ interest: READABLE, trigger: 'level' });
+    await peer.write('x');
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(seen).toEqual({ fd, flags: R, token: undefined });
+    // Level now: reported again while unread.
+    expect((await pollOnce(reactor, events, 0)).filter((e) => e.fd === fd)).toHaveLength(1);
+  });
+
+  test('rule 9: level-triggered readiness left after a partial read is reported on every poll', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE, { token: 'level' });
+    await peer.write('0123456789');
+    await pollUntil(reactor, events, (e) => e.fd === fd);
+    let text = '';
+    for (let poll = 0; poll < 3; poll++) {
+      text += (reactor.read(fd, 2) as Buffer).toString();
+      const batch = await pollOnce(reactor, events, 0);
+      expect(batch).toEqual([{ fd, flags: R, token: 'level' }]);
+    }
+    text += drain(fd);
+    while (text.length < 10) text += await readExactly(fd, 10 - text.length);
+    expect(text).toBe('0123456789');
+    expect(await quietEventsFor(reactor, events, fd)).toEqual([]);
+  });
+
+  test('rule 10: edge-triggered reports once per arrival; after draining to EAGAIN, new data is reported again', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE, { trigger: 'edge' });
+    await peer.write('abc');
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
+    expect((reactor.read(fd, 1) as Buffer).toString()).toBe('a');
+    expect(await quietEventsFor(reactor, events, fd)).toEqual([]); // data left, but no new arrival
+    await peer.write('d');
+    await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(drain(fd)).toBe('bcd');
+    expect(reactor.read(fd)).toBeNull();
+    expect(await quietEventsFor(reactor, events, fd)).toEqual([]);
+    await peer.write('e');
+    await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(drain(fd)).toBe('e');
+  });
+
+  test('rule 10: an edge event carries only the bits that rose, not the whole current state', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE | WRITABLE, { trigger: 'edge', token: 'both' });
+    // Registering reports the current state once: writable, nothing to read yet.
+    expect(await pollUntil(reactor, events, (e) => e.fd === fd)).toEqual({ fd, flags: W, token: 'both' });
+    await peer.write('x');
+    // Data arrived; writability did not change, so it is not reported again.
+    expect(await pollUntil(reactor, events, (e) => e.fd === fd)).toEqual({ fd, flags: R, token: 'both' });
+  });
+
+  test('rule 11: one-shot delivers once, then stays disarmed until modify', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE, { trigger: 'oneshot', token: 'once' });
+    await peer.write('x');
+    await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(await quietEventsFor(reactor, events, fd)).toEqual([]); // still unread: disarmed, not reported
+    await peer.write('y');
+    expect(await quietEventsFor(reactor, events, fd)).toEqual([]);
+    expect(reactor.info(fd).interest).toBe(READABLE); // still registered
+  });
+
+  test('rule 12: re-arming with modify while the condition holds reports on the next poll', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE, { trigger: 'edge-oneshot' });
+    await peer.write('x');
+    await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(await quietEventsFor(reactor, events, fd)).toEqual([]);
+    reactor.modify(fd, READABLE, { trigger: 'edge-oneshot', token: 're-armed' });
+    expect(await pollOnce(reactor, events, 0)).toEqual([{ fd, flags: R, token: 're-armed' }]);
+    reactor.modify(fd, READABLE, { trigger: 'oneshot', token: 'level one-shot' });
+    expect(await pollOnce(reactor, events, 0)).toEqual([{ fd, flags: R, token: 'level one-shot' }]);
+    expect(drain(fd)).toBe('x');
+  });
+
+  test('rule 13: one fd appears at most once per batch; readable and writable merge', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE | WRITABLE, { token: 'both' });
+    await peer.write('x');
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
+    expect(seen.flags).toBe(R | W);
+    expect([...events].filter((e) => e.fd === fd)).toHaveLength(1);
+  });
+
+  test('rule 14: a batch never exceeds the capacity; the rest come next poll, in order', async () => {
+    const conns = [];
+    for (let i = 0; i < 5; i++) conns.push(await connection());
+    // Give each data, and wait until each has it.
+    for (const c of conns) {
+      reactor.register(c.fd, READABLE);
+      await c.peer.write('x');
+      await pollUntil(reactor, events, (e) => e.fd === c.fd);
+      reactor.unregister(c.fd);
+    }
+    // Registering reports the current state, queued in registration order.
+    for (const [i, c] of conns.entries()) reactor.register(c.fd, READABLE, { trigger: 'edge', token: `c${i}` });
+    const small = new Events<string>(2);
+    const batches: string[][] = [];
+    let total = 0;
+    while (total < 5) {
+      const batch = await pollOnce(reactor, small, 20);
+      expect(batch.length).toBeLessThanOrEqual(2);
+      if (batch.length > 0) batches.push(batch.map((e) => e.token as string));
+      total += batch.length;
+    }
+    expect(batches.flat()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+    expect(batches.slice(0, 2).every((b) => b.length === 2)).toBe(true);
+  });
+
+  test('rule 15: level-triggered ready fds are served round-robin across polls', async () => {
+    const conns = [];
+    for (let i = 0; i < 3; i++) conns.push(await connection());
+    for (const [i, c] of conns.entries()) reactor.register(c.fd, READABLE, { token: `c${i}` });
+    for (const c of conns) {
+      await c.peer.write('unread');
+      await pollUntil(reactor, events, (e) => e.fd === c.fd);
+    }
+    const one = new Events<string>(1);
+    const order: string[] = [];
+    for (let i = 0; i < 9; i++) order.push(...(await pollOnce(reactor, one, 0)).map((e) => e.token as string));
+    expect(order).toHaveLength(9);
+    // Every fd every third poll: none starves.
+    for (let i = 3; i < 9; i++) expect(order[i]).toBe(order[i - 3]);
+    expect(new Set(order.slice(0, 3)).size).toBe(3);
+  });
+
+  test('rule 16: poll(0) never waits; poll(t) with nothing ready resolves with 0 after at least t ms, registrations or not', async () => {
+    await reactor.close();
+    // On a clock that never moves, only "do not wait" can end a poll(0).
+    reactor = new Reactor<string>({ backend: harness.makeBackend(), clock: new ManualClock() });
+    reactor.timers.schedule(60_000, () => {});
+    expect(await reactor.poll(events, 0)).toBe(0);
+    await reactor.close();
+    makeReactor();
+    const start = performance.now();
+    expect(await reactor.poll(events, 30)).toBe(0);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(30);
+    const { fd } = await connection();
+    reactor.register(fd, READABLE);
+    const again = performance.now();
+    expect(await reactor.poll(events, 30)).toBe(0);
+    expect(performance.now() - again).toBeGreaterThanOrEqual(30);
+  });
+
+  test('rule 17: wake() before poll makes it resolve at once with no events; several wakes collapse', async () => {
+    await reactor.close();
+    // A manual clock never reaches the timeout: only the wake can end these polls.
+    reactor = new Reactor<string>({ backend: harness.makeBackend(), clock: new ManualClock() });
+    reactor.wake();
+    reactor.wake();
+    expect(await reactor.poll(events, 1_000)).toBe(0);
+    expect(events.woken).toBe(true);
+    const second = reactor.poll(events, 1_000);
+    const outcome = await Promise.race([
+      second.then(() => 'resolved'),
+      new Promise((r) => setTimeout(() => r('still waiting'), 50)),
+    ]);
+    expect(outcome).toBe('still waiting');
+    reactor.wake(); // a wake during a poll ends it too
+    expect(await second).toBe(0);
+    expect(events.woken).toBe(true);
+  });
+
+  test('rule 18: poll while another poll is pending rejects with ERR_POLL_REENTRANT', async () => {
+    const first = reactor.poll(events, 20);
+    await expect(reactor.poll(new Events<string>(), 0)).rejects.toMatchObject({ code: 'ERR_POLL_REENTRANT' });
+    await first;
+  });
+
+  test('rule 19: a poll resolves at most once per turn of the event loop, so host I/O and timers still run', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE);
+    await peer.write('always ready');
+    await pollUntil(reactor, events, (e) => e.fd === fd);
+    let turn = 0;
+    let counting = true;
+    const tick = () => {
+      turn++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const host = { timerRan: false };
+    setTimeout(() => (host.timerRan = true), 0);
+    const turns: number[] = [];
+    for (let i = 0; i < 100_000 && !host.timerRan; i++) {
+      await reactor.poll(events, 0);
+      turns.push(turn);
+    }
+    counting = false;
+    expect(host.timerRan).toBe(true);
+    for (let i = 1; i < turns.length; i++) expect(turns[i]).toBeGreaterThan(turns[i - 1]);
+  });
+
+  test('rule 20: peer half-close: buffered data first, then readable with readClosed; writing still works', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE, { token: 'half' });
+    await peer.write('last words');
+    peer.end();
+    let text = '';
+    let closedSeen: Seen | undefined;
+    while (closedSeen === undefined) {
+      const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+      if ((seen.flags & RC) !== 0) {
+        expect(text).toBe('last words'); // readClosed only once everything sent was read
+        closedSeen = seen;
+      } else {
+        text += (reactor.read(fd) as Buffer).toString();
+      }
+    }
+    expect(closedSeen.flags).toBe(R | RC);
+    expect(reactor.read(fd)?.length).toBe(0);
+    expect(reactor.read(fd)?.length).toBe(0); // end of stream stays
+    expect(reactor.write(fd, Buffer.from('reply'))).toBe(5);
+    expect((await peer.waitFor(5)).toString()).toBe('reply');
+    reactor.shutdown(fd);
+    await peer.waitEnd();
+  });
+
+  test('rule 21: a reset gives error and/or writeClosed even to a writable-only interest; read then throws the code', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, WRITABLE, { trigger: 'edge', token: 'writer' });
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+    peer.reset();
+    const chunk = Buffer.alloc(16 * 1024, 1);
+    let failure: Seen | undefined;
+    for (let i = 0; i < 200 && failure === undefined; i++) {
+      try {
+        reactor.write(fd, chunk); // the reset is noticed by sending
+      } catch (err) {
+        expect(['ECONNRESET', 'EPIPE']).toContain((err as ReactorError).code);
+      }
+      failure = (await pollOnce(reactor, events, 10)).find((e) => e.fd === fd && (e.flags & (E | WC)) !== 0);
+    }
+    expect(failure).toBeDefined();
+    expect((failure as Seen).flags & (R | RC)).toBe(0); // no read interest: no read bits
+    let code: string | undefined;
+    try {
+      reactor.read(fd);
+    } catch (err) {
+      code = (err as ReactorError).code;
+    }
+    expect(['ECONNRESET', 'EPIPE']).toContain(code);
+  });
+
+  test('rule 22: writable turns off past the high-water mark and on again only once drained: one edge per transition', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, WRITABLE, { trigger: 'edge' });
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+    peer.pause();
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    let written = 0;
+    // Write until writes stay blocked: would-block, and no writable edge for a quiet period.
+    for (let round = 0; round < 10_000; round++) {
+      const accepted = reactor.write(fd, chunk);
+      written += accepted;
+      if (accepted === 0 && (await quietEventsFor(reactor, events, fd)).length === 0) break;
+    }
+    expect(reactor.write(fd, chunk)).toBe(0);
+    expect(await quietEventsFor(reactor, events, fd)).toEqual([]);
+    peer.resume();
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(seen.flags).toBe(W);
+    expect(await quietEventsFor(reactor, events, fd)).toEqual([]);
+    expect(reactor.write(fd, chunk)).toBeGreaterThan(0);
+    await peer.waitFor(written);
+  });
+
+  test('rule 23: a listener is readable while connections wait; accept returns null when none remain', async () => {
+    const { fd: lfd, port } = await listener();
+    reactor.register(lfd, READABLE, { token: 'listener' });
+    expect(reactor.accept(lfd)).toBeNull();
+    await harness.connectPeer(port);
+    await harness.connectPeer(port);
+    const accepted: number[] = [];
+    while (accepted.length < 2) {
+      const seen = await pollUntil(reactor, events, (e) => e.fd === lfd);
+      expect(seen).toEqual({ fd: lfd, flags: R, token: 'listener' });
+      for (let fd = reactor.accept(lfd); fd !== null; fd = reactor.accept(lfd)) accepted.push(fd);
+    }
+    expect(accepted).toHaveLength(2);
+    expect(reactor.accept(lfd)).toBeNull();
+    expect(await quietEventsFor(reactor, events, lfd)).toEqual([]);
+    expect(reactor.info(accepted[0]).kind).toBe('stream');
+    expectCode(() => reactor.read(lfd), 'EINVAL');
+    expectCode(() => reactor.accept(accepted[0]), 'EINVAL');
+  });
+
+  test('rule 24: a connect that fails reports error on its fd with the system code', async () => {
+    const port = await harness.closedPort();
+    const fd = reactor.connect({ host: harness.host, port });
+    reactor.register(fd, WRITABLE, { token: 'dialer' });
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(seen.flags & E).toBe(E);
+    expect(seen.flags & W).toBe(0);
+    expectCode(() => reactor.read(fd), 'ECONNREFUSED');
+    expectCode(() => reactor.write(fd, Buffer.from('x')), 'ECONNREFUSED');
+  });
+
+  test('a connect that succeeds reports writable, and the bytes reach the peer', async () => {
+    const server = await harness.listenPeer();
+    const fd = reactor.connect({ host: harness.host, port: server.port });
+    reactor.register(fd, WRITABLE | READABLE);
+    expect(reactor.write(fd, Buffer.from('early'))).toBe(0); // still connecting: would block
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+    expect(reactor.write(fd, Buffer.from('hello'))).toBe(5);
+    const peer = await server.accepted();
+    expect((await peer.waitFor(5)).toString()).toBe('hello');
+    await peer.write('back');
+    expect(await readExactly(fd, 4)).toBe('back');
+    const info = reactor.info(fd);
+    expect(info).toMatchObject({ kind: 'stream', remotePort: server.port, bytesWritten: 5, bytesRead: 4 });
+    expect(info.family).toBe(harness.host.includes(':') ? 'IPv6' : 'IPv4');
+  });
+
+  test('listen on a port in use rejects with EADDRINUSE and keeps no descriptor', async () => {
+    const { port } = await listener();
+    const open = reactor.size;
+    await expect(reactor.listen({ host: harness.host, port })).rejects.toMatchObject({
+      name: 'ReactorError',
+      code: 'EADDRINUSE',
+      port,
+    });
+    expect(reactor.size).toBe(open);
+  });
+
+  test('due timers fire inside poll, before it resolves', async () => {
+    const fired: string[] = [];
+    reactor.timers.schedule(5, () => fired.push('timer'));
+    const count = await reactor.poll(events);
+    expect(count).toBe(0);
+    expect(fired).toEqual(['timer']);
+  });
+
+  test('close(): a pending poll rejects, every later call throws ERR_REACTOR_CLOSED, close is idempotent', async () => {
+    const { fd } = await connection();
+    const pending = reactor.poll(events);
+    const closing = reactor.close();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+    await closing;
+    await reactor.close();
+    expect(reactor.state).toBe('closed');
+    expectCode(() => reactor.read(fd), 'ERR_REACTOR_CLOSED');
+    expectCode(() => reactor.wake(), 'ERR_REACTOR_CLOSED');
+    await expect(reactor.poll(events, 0)).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+    await expect(reactor.listen({ host: harness.host, port: 0 })).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+  });
+
+  test('Symbol.asyncDispose closes the reactor', async () => {
+    await listener();
+    await reactor[Symbol.asyncDispose]();
+    expect(reactor.state).toBe('closed');
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Echo through the reactor against a plain node:net echo server, side by side
+ * in one run: the same load client (its own process, loopback only, bounded in
+ * time), each server in its own process, in interleaved rounds.
+ *
+ * - small messages: 128 B ping-pong on 50 connections (messages per second);
+ * - bulk: 64 KiB writes on 50 connections, 256 KiB in flight each (MB/s).
+ *
+ * Target: the reactor's echo at least 0.95 of plain node:net.
+ * Run: npm run bench -- echo
+ */
+import { median, printTable, type Row } from './lib/report';
+import { cpuSeconds, runClient, startServer } from './lib/processes';
+
+interface LoadResult {
+  seconds: number;
+  messages: number;
+  bytes: number;
+  totalMessages: number;
+  /** Server CPU seconds while the client ran (warm-up included), if /proc tells. */
+  serverCpuSeconds?: number;
+}
+
+const ROUNDS = 3;
+const SERVERS = {
+  'node:net': 'bench/servers/plain-echo.ts',
+  reactor: 'examples/echo-server.ts',
+} as const;
+const WORKLOADS = {
+  'ping-pong 128 B': ['--mode', 'pingpong', '--size', '128'],
+  'bulk 64 KiB': ['--mode', 'bulk', '--size', String(64 * 1024), '--window', String(256 * 1024)],
+} as const;
+
+async function measure(server: string, workload: readonly string[]): Promise<LoadResult> {
+  const running = await startServer(server, ['--port', '0']);
+  try {
+    const cpuBefore = cpuSeconds(running.pid);
+    const result = await runClient<LoadResult>('bench/clients/echo-load.ts', [
+      '--port',
+      String(running.port),
+      '--connections',
+      '50',
+      '--warmup-ms',
+      '500',
+      '--measure-ms',
+      '3000',
+      ...workload,
+    ]);
+    const cpuAfter = cpuSeconds(running.pid);
+    if (cpuBefore !== undefined && cpuAfter !== undefined) result.serverCpuSeconds = cpuAfter - cpuBefore;
+    return result;
+  } finally {
+    await running.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, { messagesPerSecond: number[]; mbPerSecond: number[]; cpuUsPerMessage: number[] }> = {};
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [workload, args] of Object.entries(WORKLOADS)) {
+      // Alternate which server goes first, so neither always runs on a warmer machine.
+      const order = round % 2 === 1 ? (['node:net', 'reactor'] as const) : (['reactor', 'node:net'] as const);
+      for (const name of order) {
+        process.stdout.write(`round ${round}/${ROUNDS}: ${workload} through ${name} ... `);
+        const r = await measure(SERVERS[name], args);
+        const key = `${workload}|${name}`;
+        results[key] ??= { messagesPerSecond: [], mbPerSecond: [], cpuUsPerMessage: [] };
+        results[key].messagesPerSecond.push(r.messages / r.seconds);
+        results[key].mbPerSecond.push(r.bytes / r.seconds / 1e6);
+        const cpu = r.serverCpuSeconds === undefined ? undefined : (r.serverCpuSeconds * 1e6) / r.totalMessages;
+        if (cpu !== undefined) results[key].cpuUsPerMessage.push(cpu);
+        process.stdout.write(
+          `${(r.messages / r.seconds).toFixed(0)} msg/s, ${(r.bytes / r.seconds / 1e6).toFixed(1)} MB/s` +
+            (cpu === undefined ? '\n' : `, server ${cpu.toFixed(2)} µs CPU/msg\n`),
+        );
+      }
+    }
+  }
+  const rows: Row[] = [];
+  for (const workload of Object.keys(WORKLOADS)) {
+    const ours = results[`${workload}|reactor`];
+    const base = results[`${workload}|node:net`];
+    const bulk = workload.startsWith('bulk');
+    rows.push({
+      name: `echo ${workload}, 50 connections: reactor (edge-triggered example)`,
+      value: bulk ? median(ours.mbPerSecond) : median(ours.messagesPerSecond),
+      unit: bulk ? 'MB/s' : 'msg/s',
+      baselineName: 'node:net pipe',
+      baselineValue: bulk ? median(base.mbPerSecond) : median(base.messagesPerSecond),
+      better: 'higher',
+      target: 0.95,
+    });
+    if (ours.cpuUsPerMessage.length > 0 && base.cpuUsPerMessage.length > 0) {
+      rows.push({
+        name: `echo ${workload}: reactor server CPU per message`,
+        value: median(ours.cpuUsPerMessage),
+        unit: 'µs',
+        baselineName: 'node:net pipe',
+        baselineValue: median(base.cpuUsPerMessage),
+        better: 'lower',
+      });
+    }
+  }
+  printTable(`Echo (Node ${process.version}, median of ${ROUNDS} interleaved rounds, 3 s each)`, rows);
+}
+
+void main();

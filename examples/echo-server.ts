@@ -26,6 +26,8 @@ interface Connection {
 export interface EchoServerOptions {
   host?: string;
   port?: number;
+  /** Connections that may wait to be accepted (default 511); a burst of connects needs more. */
+  backlog?: number;
   /** A reactor to run on (default: a new one on real sockets). Closed by `stop`. */
   reactor?: Reactor<Connection | undefined>;
 }
@@ -38,7 +40,7 @@ export interface EchoServer {
 
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
   const reactor = options.reactor ?? new Reactor<Connection | undefined>();
-  const listener = await reactor.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const listener = await reactor.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, backlog: options.backlog });
   reactor.register(listener, Interest.READABLE);
 
   const close = (conn: Connection) => {

@@ -253,7 +253,7 @@ export class Reactor<T = unknown> {
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
     try {
-      await this.#backend.listen(fd, { host, port, backlog, ipv6Only: Boolean(ipv6Only), reusePort: Boolean(reusePort) });
+      await this.#backend.openListener(fd, { host, port, backlog, ipv6Only: Boolean(ipv6Only), reusePort: Boolean(reusePort) });
     } catch (err) {
       if (this.#table.get(fd) === descriptor) {
         this.#backend.close(fd);
@@ -280,7 +280,12 @@ export class Reactor<T = unknown> {
     const descriptor = this.#newDescriptor('stream', 'open');
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
-    this.#backend.accept(listenFd, fd);
+    try {
+      this.#backend.accept(listenFd, fd);
+    } catch (err) {
+      this.#table.release(fd); // the connection stays waiting, as with accept(2)
+      throw ReactorError.from(err, { syscall: 'accept', fd: listenFd });
+    }
     return fd;
   }
 
@@ -299,7 +304,7 @@ export class Reactor<T = unknown> {
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
     try {
-      this.#backend.connect(fd, { host, port });
+      this.#backend.openConnection(fd, { host, port });
     } catch (err) {
       this.#table.release(fd);
       throw ReactorError.from(err, { syscall: 'connect', address: host, port });
@@ -530,12 +535,14 @@ export class Reactor<T = unknown> {
     if (this.#pending !== undefined) this.#scheduleDispatch();
   }
 
-  /** The backend's news: bits rose on `fd`. */
-  #onReady(fd: number, edges: number): void {
+  /** The backend's news: bits rose on `fd`. Returns whether a dispatch for a waiting poll is now due. */
+  #onReady(fd: number, edges: number): boolean {
     const registration = this.#table.get(fd)?.registration;
-    if (registration === undefined) return;
-    registration.edges |= edges;
-    if (registration.armed && (edges & registration.mask) !== 0) this.#enqueue(registration);
+    if (registration !== undefined) {
+      registration.edges |= edges;
+      if (registration.armed && (edges & registration.mask) !== 0) this.#enqueue(registration);
+    }
+    return this.#pending !== undefined && this.#immediate !== undefined;
   }
 
   #scheduleDispatch(): void {
@@ -547,8 +554,7 @@ export class Reactor<T = unknown> {
     const pending = this.#pending;
     if (pending === undefined) return;
     const wakeAt = Math.min(pending.deadlineMs, this.timers.nextExpiration() ?? Infinity);
-    if (wakeAt === Infinity) this.#backend.cancelSleep();
-    else this.#backend.sleep(wakeAt, this.#onSleepEnd);
+    this.#backend.sleep(wakeAt, this.#onSleepEnd);
     this.timers.setWaker(wakeAt, this.#onEarlierTimer);
   }
 

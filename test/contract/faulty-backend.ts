@@ -26,11 +26,11 @@ export class FaultyBackend implements Backend {
   attach(sink: BackendSink, clock: Clock): void {
     this.#inner.attach(sink, clock);
   }
-  listen(fd: number, options: ListenOptions): Promise<void> {
-    return this.#inner.listen(fd, options);
+  openListener(fd: number, options: ListenOptions): Promise<void> {
+    return this.#inner.openListener(fd, options);
   }
-  connect(fd: number, options: ConnectOptions): void {
-    this.#inner.connect(fd, options);
+  openConnection(fd: number, options: ConnectOptions): void {
+    this.#inner.openConnection(fd, options);
   }
   pendingConnections(listenFd: number): number {
     return this.#inner.pendingConnections(listenFd);

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
-import type { Backend } from '../../src';
-import { LibuvBackend } from '../../src';
+import type { Backend, SimulatedPeer } from '../../src';
+import { LibuvBackend, SimulatedBackend } from '../../src';
 
 /**
  * The far end of a connection, driven by a test: the reactor's client (for a
@@ -209,4 +209,57 @@ export function hasIPv6Loopback(): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(0, '::1', () => server.close(() => resolve(true)));
   });
+}
+
+/** Wraps a simulated peer in the suite's Peer shape. */
+function simPeer(peer: SimulatedPeer): Peer {
+  return {
+    write: (data) => {
+      peer.write(data);
+      return Promise.resolve();
+    },
+    end: () => peer.end(),
+    reset: () => peer.reset(),
+    pause: () => peer.pause(),
+    resume: () => peer.resume(),
+    received: () => peer.received(),
+    waitFor: (bytes) => peer.waitFor(bytes),
+    waitEnd: () => peer.waitEnd(),
+    close: () => {
+      peer.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The simulated network: the same rules must hold, in simulated time. */
+export function simulatedHarness(seed = 1): ContractHarness {
+  let sim: SimulatedBackend | undefined;
+  const current = () => {
+    if (sim === undefined) throw new Error('makeBackend() first');
+    return sim;
+  };
+  return {
+    name: `simulated (seed ${seed})`,
+    host: '127.0.0.1',
+    makeBackend: () => (sim = new SimulatedBackend({ seed })),
+    connectPeer: async (port) => {
+      const peer = current().connect(port);
+      await peer.connected;
+      return simPeer(peer);
+    },
+    listenPeer: () => {
+      const server = current().listen(0);
+      return Promise.resolve({
+        port: server.port,
+        accepted: () => server.accepted().then(simPeer),
+        close: () => {
+          server.close();
+          return Promise.resolve();
+        },
+      });
+    },
+    closedPort: () => Promise.resolve(current().freePort()),
+    dispose: () => Promise.resolve(),
+  };
 }

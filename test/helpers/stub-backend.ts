@@ -21,10 +21,10 @@ export class StubBackend implements Backend {
     this.#sink?.ready(fd, bits);
   }
 
-  listen(): Promise<void> {
+  openListener(): Promise<void> {
     return Promise.resolve();
   }
-  connect(fd: number): void {
+  openConnection(fd: number): void {
     this.readinessOf.set(fd, 0);
   }
   pendingConnections(): number {
@@ -58,9 +58,9 @@ export class StubBackend implements Backend {
       osFd: undefined,
     };
   }
-  sleep(_deadlineMs: number, onDeadline: () => void): void {
+  sleep(deadlineMs: number, onDeadline: () => void): void {
     this.cancelSleep();
-    this.#sleep = setTimeout(onDeadline, 1);
+    if (deadlineMs !== Infinity) this.#sleep = setTimeout(onDeadline, 1);
   }
   cancelSleep(): void {
     if (this.#sleep !== undefined) clearTimeout(this.#sleep);

@@ -43,8 +43,12 @@ export interface BackendSink {
    * rose (data or a connection arrived, room to write came back, the peer
    * closed, an error occurred). Called synchronously from the backend's I/O
    * callbacks; never for a handle after `close(fd)` returned.
+   *
+   * Returns `true` if this will end a waiting poll (the reactor will dispatch
+   * and then either resolve it, calling `cancelSleep`, or wait again, calling
+   * `sleep`). A backend that moves time itself holds it still meanwhile.
    */
-  ready(fd: number, edges: number): void;
+  ready(fd: number, edges: number): boolean;
 }
 
 /**
@@ -72,15 +76,19 @@ export interface Backend {
   attach(sink: BackendSink, clock: Clock): void;
 
   /** Opens a listening socket as `fd`; rejects with a `ReactorError` carrying the system code. */
-  listen(fd: number, options: ListenOptions): Promise<void>;
+  openListener(fd: number, options: ListenOptions): Promise<void>;
   /**
    * Starts connecting `fd`; returns at once. Success is reported as
    * `WRITABLE`, failure as `ERROR` (with `read`/`write` then throwing the code).
    */
-  connect(fd: number, options: ConnectOptions): void;
+  openConnection(fd: number, options: ConnectOptions): void;
   /** How many connections wait on listener `listenFd`. */
   pendingConnections(listenFd: number): number;
-  /** Hands the oldest waiting connection of `listenFd` over as `fd`. Only called when one is waiting. */
+  /**
+   * Hands the oldest waiting connection of `listenFd` over as `fd`. Only
+   * called when one is waiting. May throw (`EMFILE`): the connection then
+   * stays waiting.
+   */
   accept(listenFd: number, fd: number): void;
 
   /**
@@ -103,10 +111,11 @@ export interface Backend {
   info(fd: number): HandleInfo;
 
   /**
-   * Calls `onDeadline` once the clock reaches `deadlineMs` (absolute, on the
-   * reactor's clock; never before), unless `cancelSleep` comes first. At most
-   * one sleep is pending; a new one replaces it. A real backend arms a host
-   * timer; a simulated one moves its clock forward.
+   * A poll is waiting: call `onDeadline` once the clock reaches `deadlineMs`
+   * (absolute, on the reactor's clock; never before; `Infinity`: no deadline,
+   * the poll waits for readiness alone), unless `cancelSleep` comes first. At
+   * most one sleep is pending; a new one replaces it. A real backend arms a
+   * host timer; a simulated one moves its clock forward.
    */
   sleep(deadlineMs: number, onDeadline: () => void): void;
   cancelSleep(): void;

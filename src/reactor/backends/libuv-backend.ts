@@ -237,7 +237,7 @@ export class LibuvBackend implements Backend {
 
   /* ---- Backend --------------------------------------------------------- */
 
-  listen(fd: number, options: ListenOptions): Promise<void> {
+  openListener(fd: number, options: ListenOptions): Promise<void> {
     if (options.reusePort && !nodeSupportsReusePort()) {
       return Promise.reject(
         new ReactorError(
@@ -284,7 +284,7 @@ export class LibuvBackend implements Backend {
     });
   }
 
-  connect(fd: number, options: ConnectOptions): void {
+  openConnection(fd: number, options: ConnectOptions): void {
     const handle = new Handle(fd, this, 'stream');
     // net.Socket passes these stream options on to Duplex; @types/node leaves them out.
     const socketOptions = {
@@ -452,7 +452,7 @@ export class LibuvBackend implements Backend {
     this.cancelSleep();
     this.#onDeadline = onDeadline;
     this.#sleepDeadline = deadlineMs;
-    this.#armSleep();
+    if (deadlineMs !== Infinity) this.#armSleep(); // no deadline: readiness alone ends the wait
   }
 
   cancelSleep(): void {

@@ -1,0 +1,4 @@
+export { SimulatedBackend } from './simulated-backend';
+export type { FaultRates, SimulatedBackendOptions, SimulatedPeerServer, SimulatedStats } from './simulated-backend';
+export { SimulatedPeer } from './simulated-peer';
+export { SeededRandom } from './seeded-random';

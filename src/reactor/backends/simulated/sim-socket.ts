@@ -1,0 +1,368 @@
+import { ReactorError } from '../../reactor-error';
+import { Readiness } from '../../readiness';
+import type { SeededRandom } from './seeded-random';
+
+/** The network services a socket needs: time, scheduling, randomness, faults, tracing. */
+export interface SimContext {
+  now(): number;
+  /** Runs `run` at simulated time `time` (not before now). */
+  at(time: number, run: () => void): void;
+  readonly random: SeededRandom;
+  readonly faults: Readonly<FaultRates>;
+  /** Records a trace line, if tracing is on (the line is built only then). */
+  trace(line: () => string): void;
+  /** Counts a delivered segment, for the statistics. */
+  countSegment(bytes: number): void;
+}
+
+/**
+ * Chances, from 0 to 1, that the simulator injects each fault on its own,
+ * drawn from the seeded generator (so one seed gives the same faults).
+ */
+export interface FaultRates {
+  /** Per data segment: the connection is reset instead (the receiver gets ECONNRESET). */
+  reset: number;
+  /** Per connection attempt: refused (ECONNREFUSED). */
+  refuse: number;
+  /** Per `accept`: fails with EMFILE; the connection stays waiting. */
+  acceptEmfile: number;
+  /** Per `write`: accepts fewer bytes than there was room for. */
+  shortWrite: number;
+  /** Per data segment: delivered up to `delayMs` late (later segments keep their order behind it). */
+  delay: number;
+  delayMs: number;
+  /** Per delivery to a test peer: the peer stops reading for `stallMs`. */
+  stall: number;
+  stallMs: number;
+}
+
+/** Whoever a socket reports to: the backend (for a reactor fd) or a test peer. */
+export interface SimSocketOwner {
+  socketEvent(socket: SimSocket, edges: number): void;
+}
+
+/** Link properties of one direction of a connection. */
+export interface LinkOptions {
+  latencyMs: number;
+  /** Bytes per millisecond; Infinity for none. */
+  bandwidth: number;
+  sendBufferSize: number;
+  receiveBufferSize: number;
+}
+
+/** The largest piece a connection puts on the wire at once. */
+const SEGMENT_SIZE = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One end of a simulated TCP connection: a send buffer that drains onto the
+ * wire as the receiver's window allows, a receive buffer that the owner reads
+ * from, and the end-of-stream and reset handling of a real socket.
+ *
+ * The model, kept small: data is delivered in order, in segments of at most
+ * 64 KiB, each arriving `latencyMs` after it left (plus its size over the
+ * bandwidth); a sender never has more in flight than the receiver has room
+ * for (flow control), so a receiver that stops reading stops the sender; room
+ * freed by reading is seen at once. Writable has hysteresis: off once the send
+ * buffer is full, on again once it has drained to half. `close` with unread
+ * data resets the connection, as Linux does; data arriving at a closed socket
+ * is answered with a reset.
+ */
+export class SimSocket {
+  readonly connection: number;
+  readonly side: 'client' | 'server';
+  owner: SimSocketOwner | undefined;
+  other: SimSocket | undefined;
+  state: 'connecting' | 'open' | 'closed' = 'connecting';
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+
+  readonly #net: SimContext;
+  readonly #link: LinkOptions;
+  #recv: Buffer[] = [];
+  #recvHead = 0;
+  recvBytes = 0;
+  finReceived = false;
+  error: ReactorError | undefined;
+  #send: Buffer[] = [];
+  sendBytes = 0;
+  #inFlight = 0;
+  shutdownRequested = false;
+  #finSent = false;
+  #writable = true;
+  #busyUntil = 0;
+  /** No segment of this direction arrives before the previous one: TCP is ordered. */
+  lastArrival = 0;
+  bytesRead = 0;
+  bytesWritten = 0;
+  /** Test faults on demand: cap the next write; delay the next segment. */
+  nextWriteLimit = Infinity;
+  nextDelayMs = 0;
+
+  constructor(
+    net: SimContext,
+    link: LinkOptions,
+    connection: number,
+    side: 'client' | 'server',
+    local: { address: string; port: number },
+    remote: { address: string; port: number },
+  ) {
+    this.#net = net;
+    this.#link = link;
+    this.connection = connection;
+    this.side = side;
+    this.localAddress = local.address;
+    this.localPort = local.port;
+    this.remoteAddress = remote.address;
+    this.remotePort = remote.port;
+  }
+
+  get #name(): string {
+    return `c${this.connection} ${this.side === 'client' ? 'c>s' : 's>c'}`;
+  }
+
+  /** The current readiness bits, as LibuvBackend computes them. */
+  readiness(): number {
+    if (this.error !== undefined) return Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED;
+    let bits = 0;
+    if (this.recvBytes > 0) bits |= Readiness.READABLE;
+    else if (this.finReceived) bits |= Readiness.READABLE | Readiness.READ_CLOSED;
+    if (this.shutdownRequested) {
+      if (this.finReceived) bits |= Readiness.WRITE_CLOSED;
+    } else if (this.state === 'open' && this.#writable) {
+      bits |= Readiness.WRITABLE;
+    }
+    return bits;
+  }
+
+  /** Room in the send buffer now (0 while not writable). */
+  get room(): number {
+    return this.state === 'open' && this.#writable && !this.shutdownRequested && this.error === undefined
+      ? this.#link.sendBufferSize - this.sendBytes
+      : 0;
+  }
+
+  /* ---- The owner's operations ------------------------------------------ */
+
+  read(maxBytes: number): Buffer | null {
+    if (this.recvBytes > 0) {
+      const chunk = this.#recv[this.#recvHead];
+      let out: Buffer;
+      if (chunk.length <= maxBytes) {
+        out = chunk;
+        this.#recv[this.#recvHead++] = EMPTY;
+        if (this.#recvHead === this.#recv.length) {
+          this.#recv = [];
+          this.#recvHead = 0;
+        }
+      } else {
+        out = chunk.subarray(0, maxBytes);
+        this.#recv[this.#recvHead] = chunk.subarray(maxBytes);
+      }
+      this.recvBytes -= out.length;
+      this.bytesRead += out.length;
+      // The window opened: the sender may go on (as soon as an ACK would say so).
+      const other = this.other;
+      if (other !== undefined && other.sendBytes > 0) this.#net.at(this.#net.now(), () => other.transmit());
+      return out;
+    }
+    if (this.error !== undefined) throw this.error;
+    return this.finReceived ? EMPTY : null;
+  }
+
+  write(data: Uint8Array): number {
+    if (this.error !== undefined) throw this.error;
+    if (this.shutdownRequested) {
+      throw new ReactorError('EPIPE', 'write after shutdown', { syscall: 'write' });
+    }
+    let n = Math.min(data.length, this.room, this.nextWriteLimit);
+    if (n <= 0) return 0; // connecting, or the send buffer is full: would block
+    this.nextWriteLimit = Infinity;
+    if (n > 1 && this.#net.random.chance(this.#net.faults.shortWrite)) {
+      n = 1 + this.#net.random.int(n - 1);
+      this.#net.trace(() => `fault short-write ${this.#name} ${n}/${data.length}`);
+    }
+    // The kernel copies what it accepts: the caller may reuse its buffer.
+    this.#send.push(Buffer.from(data.subarray(0, n)));
+    this.sendBytes += n;
+    this.bytesWritten += n;
+    if (this.sendBytes >= this.#link.sendBufferSize) this.#writable = false;
+    this.#net.trace(() => `write ${this.#name} ${n}`);
+    this.transmit();
+    return n;
+  }
+
+  /** Half-close: FIN once what was written has left. */
+  shutdown(): void {
+    if (this.shutdownRequested || this.state === 'closed') return;
+    this.shutdownRequested = true;
+    this.#net.trace(() => `shutdown ${this.#name}`);
+    this.transmit();
+    if (this.finReceived) this.#report(Readiness.WRITE_CLOSED);
+  }
+
+  /** close(2): what was written still goes, then FIN; unread data makes it a reset instead. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.owner = undefined;
+    if (this.recvBytes > 0 && this.error === undefined) {
+      this.#net.trace(() => `close ${this.#name} with ${this.recvBytes} unread: reset`);
+      this.reset();
+      return;
+    }
+    this.#net.trace(() => `close ${this.#name}`);
+    this.shutdown();
+    this.state = 'closed';
+  }
+
+  /** Aborts the connection: RST to the other side, everything buffered dropped. */
+  reset(): void {
+    this.owner = undefined;
+    this.state = 'closed';
+    this.#send = [];
+    this.sendBytes = 0;
+    const other = this.other;
+    this.other = undefined;
+    if (other === undefined) return;
+    const arrival = Math.max(this.#net.now() + this.#link.latencyMs, this.lastArrival);
+    this.#net.trace(() => `rst ${this.#name}`);
+    this.#net.at(arrival, () => other.receiveReset('ECONNRESET'));
+  }
+
+  /* ---- The wire -------------------------------------------------------- */
+
+  /** Puts what the receiver has room for on the wire; sends FIN when due. */
+  transmit(): void {
+    const other = this.other;
+    const net = this.#net;
+    while (this.sendBytes > 0 && other !== undefined && this.error === undefined) {
+      const window = other.#link.receiveBufferSize - other.recvBytes - this.#inFlight;
+      if (window <= 0) break;
+      const segment = this.#take(Math.min(window, SEGMENT_SIZE, this.sendBytes));
+      const start = Math.max(net.now(), this.#busyUntil);
+      const end = start + segment.length / this.#link.bandwidth;
+      this.#busyUntil = end;
+      let arrival = Math.max(end + this.#link.latencyMs + this.nextDelayMs, this.lastArrival);
+      this.nextDelayMs = 0;
+      if (net.random.chance(net.faults.delay)) {
+        const extra = net.random.next() * net.faults.delayMs;
+        arrival += extra;
+        net.trace(() => `fault delay ${this.#name} +${extra.toFixed(3)}`);
+      }
+      this.lastArrival = arrival;
+      this.#inFlight += segment.length;
+      if (net.random.chance(net.faults.reset)) {
+        net.trace(() => `fault reset ${this.#name}`);
+        net.at(arrival, () => {
+          this.#inFlight -= segment.length;
+          other.receiveReset('ECONNRESET');
+          this.receiveReset('ECONNRESET');
+        });
+        return;
+      }
+      net.at(arrival, () => other.receiveData(this, segment));
+    }
+    if (!this.#writable && this.state === 'open' && this.error === undefined && !this.shutdownRequested) {
+      if (this.sendBytes <= this.#link.sendBufferSize / 2) {
+        this.#writable = true;
+        this.#report(Readiness.WRITABLE);
+      }
+    }
+    if (this.sendBytes === 0 && this.shutdownRequested && !this.#finSent && other !== undefined) {
+      this.#finSent = true;
+      const arrival = Math.max(Math.max(net.now(), this.#busyUntil) + this.#link.latencyMs, this.lastArrival);
+      this.lastArrival = arrival;
+      net.trace(() => `fin ${this.#name}`);
+      net.at(arrival, () => other.receiveFin());
+    }
+  }
+
+  #take(bytes: number): Buffer {
+    let segment: Buffer;
+    const head = this.#send[0];
+    if (head.length === bytes) {
+      segment = head;
+      this.#send.shift();
+    } else if (head.length > bytes) {
+      segment = head.subarray(0, bytes);
+      this.#send[0] = head.subarray(bytes);
+    } else {
+      const parts: Buffer[] = [];
+      let left = bytes;
+      while (left > 0) {
+        const first = this.#send[0];
+        if (first.length <= left) {
+          parts.push(first);
+          this.#send.shift();
+          left -= first.length;
+        } else {
+          parts.push(first.subarray(0, left));
+          this.#send[0] = first.subarray(left);
+          left = 0;
+        }
+      }
+      segment = Buffer.concat(parts, bytes);
+    }
+    this.sendBytes -= bytes;
+    return segment;
+  }
+
+  receiveData(from: SimSocket, segment: Buffer): void {
+    from.#inFlight -= segment.length;
+    this.#net.countSegment(segment.length);
+    if (this.state === 'closed' || this.error !== undefined) {
+      // Nobody to read it: a real stack answers with a reset.
+      if (this.error === undefined) {
+        const arrival = this.#net.now() + this.#link.latencyMs;
+        this.#net.trace(() => `data ${this.#name} ${segment.length} to a closed socket: rst`);
+        this.#net.at(arrival, () => from.receiveReset('ECONNRESET'));
+      }
+      return;
+    }
+    this.#net.trace(() => `data ${from.#name} ${segment.length} ${segment.toString('hex')}`);
+    this.#recv.push(segment);
+    this.recvBytes += segment.length;
+    this.#report(Readiness.READABLE);
+  }
+
+  receiveFin(): void {
+    if (this.finReceived) return;
+    this.finReceived = true;
+    this.#net.trace(() => `fin-received ${this.#name}`);
+    if (this.state === 'closed') return;
+    let edges = Readiness.READABLE;
+    if (this.recvBytes === 0) edges |= Readiness.READ_CLOSED;
+    if (this.shutdownRequested) edges |= Readiness.WRITE_CLOSED;
+    this.#report(edges);
+  }
+
+  receiveReset(code: 'ECONNRESET' | 'ECONNREFUSED'): void {
+    if (this.error !== undefined) return;
+    const closedByOwner = this.state === 'closed';
+    this.error = new ReactorError(code, code === 'ECONNREFUSED' ? 'connection refused' : 'connection reset by peer', {
+      syscall: code === 'ECONNREFUSED' ? 'connect' : 'read',
+      address: this.remoteAddress,
+      port: this.remotePort,
+    });
+    this.#send = [];
+    this.sendBytes = 0;
+    this.other = undefined;
+    this.#net.trace(() => `${code === 'ECONNREFUSED' ? 'refused' : 'rst-received'} ${this.#name}`);
+    if (!closedByOwner) this.#report(Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED);
+  }
+
+  /** The handshake completed (client side). */
+  established(): void {
+    if (this.state !== 'connecting' || this.error !== undefined) return;
+    this.state = 'open';
+    this.#net.trace(() => `established ${this.#name}`);
+    this.#report(Readiness.WRITABLE);
+    this.transmit();
+  }
+
+  #report(edges: number): void {
+    this.owner?.socketEvent(this, edges);
+  }
+}

@@ -1,0 +1,653 @@
+import { type Clock, ManualClock } from '../../../timers';
+import { ReactorError } from '../../reactor-error';
+import { Readiness } from '../../readiness';
+import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from '../backend';
+import { EventQueue } from './event-queue';
+import { SeededRandom } from './seeded-random';
+import { type FaultRates, type LinkOptions, type SimContext, SimSocket, type SimSocketOwner } from './sim-socket';
+import { type PeerHost, SimulatedPeer } from './simulated-peer';
+
+export type { FaultRates } from './sim-socket';
+
+/** Options of {@link SimulatedBackend}. */
+export interface SimulatedBackendOptions {
+  /** Fixes every random choice (faults, their timing): one seed, one run. Default 1. */
+  seed?: number;
+  /** The simulated clock's start, in ms. Default 0. */
+  startMs?: number;
+  /** One-way latency of every link, in ms. Default 0.1. */
+  latencyMs?: number;
+  /** Bytes per millisecond each way; default Infinity (latency only). */
+  bandwidth?: number;
+  /** Each socket's send buffer: `write` accepts this much before it would block. Default 64 KiB. */
+  sendBufferSize?: number;
+  /** Each socket's receive buffer: the most a sender may have unread at the receiver. Default 64 KiB. */
+  receiveBufferSize?: number;
+  /** Faults injected by chance (see {@link FaultRates}); none by default. */
+  faults?: Partial<FaultRates>;
+  /** Record every event and byte in `trace`. Default false. */
+  trace?: boolean;
+  /**
+   * The addresses this simulated host has, besides the wildcards; listening
+   * on another gives EADDRNOTAVAIL. Default `['127.0.0.1', '::1']`.
+   */
+  localAddresses?: string[];
+}
+
+/** Counts of what the simulated network did. */
+export interface SimulatedStats {
+  /** Network events processed (deliveries, handshakes, timers of the network). */
+  events: number;
+  /** Data segments delivered, and their bytes. */
+  segments: number;
+  bytes: number;
+  connections: number;
+  refused: number;
+  /** Connections dropped because a listener's backlog was full. */
+  dropped: number;
+}
+
+interface PeerServerState {
+  peers: SimulatedPeer[];
+  takers: ((peer: SimulatedPeer) => void)[];
+}
+
+/** A listening socket of the simulated host: a reactor fd, or a test's peer server. */
+class SimListener {
+  readonly host: string;
+  readonly port: number;
+  readonly ipv6Only: boolean;
+  readonly reusePort: boolean;
+  readonly backlog: number;
+  readonly queue: SimSocket[] = [];
+  dropped = 0;
+  failNextAccept = false;
+  closed = false;
+  /** Set for a reactor fd; undefined for a peer server. */
+  fd: number | undefined;
+  peerServer: PeerServerState | undefined;
+
+  constructor(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number) {
+    this.host = host;
+    this.port = port;
+    this.ipv6Only = ipv6Only;
+    this.reusePort = reusePort;
+    this.backlog = backlog;
+  }
+
+  /** Does a connection to `address` reach this listener? */
+  covers(address: string): boolean {
+    if (this.host === '::') return this.ipv6Only ? isIPv6(address) : true;
+    if (this.host === '0.0.0.0') return !isIPv6(address);
+    return this.host === address;
+  }
+
+  /** Could this listener and `other` both be bound? Only if they cover no address in common, or share with reusePort. */
+  conflictsWith(other: SimListener): boolean {
+    if (this.reusePort && other.reusePort) return false;
+    const sample = (l: SimListener): string[] =>
+      l.host === '::' ? (l.ipv6Only ? ['::1', '::x'] : ['::1', '::x', '127.0.0.1', '0.0.0.x']) : l.host === '0.0.0.0' ? ['127.0.0.1', '0.0.0.x'] : [l.host];
+    return sample(other).some((a) => this.covers(a)) || sample(this).some((a) => other.covers(a));
+  }
+}
+
+/** A test's listening peer: `reactor.connect` reaches it; each connection becomes a SimulatedPeer. */
+export interface SimulatedPeerServer {
+  readonly port: number;
+  /** The next connection it accepted (in arrival order). */
+  accepted(): Promise<SimulatedPeer>;
+  close(): void;
+}
+
+function isIPv6(address: string): boolean {
+  return address.includes(':');
+}
+
+function normalizeHost(host: string): string {
+  return host === 'localhost' ? '127.0.0.1' : host;
+}
+
+const DEFAULT_FAULTS: FaultRates = {
+  reset: 0,
+  refuse: 0,
+  acceptEmfile: 0,
+  shortWrite: 0,
+  delay: 0,
+  delayMs: 0,
+  stall: 0,
+  stallMs: 0,
+};
+
+/**
+ * A whole network in memory, on a virtual clock, behind the same Backend
+ * interface as {@link LibuvBackend}: test a server built on tsreactor without
+ * sockets and without sleeping.
+ *
+ * - Time is a {@link ManualClock} (`sim.clock`, which the reactor adopts).
+ *   When a poll has nothing ready, the clock jumps straight to the next
+ *   network event or the poll's deadline (the next timer, or its timeout):
+ *   a test of a 30-second idle timeout runs in microseconds.
+ * - The network is a small TCP model (see `SimSocket`): send and receive
+ *   buffers with sizes, so partial writes and backpressure happen as on a
+ *   kernel; per-link latency and bandwidth; in-order delivery; FIN, RST,
+ *   refused connections.
+ * - Tests drive the other ends: `sim.connect(port)` opens a client
+ *   ({@link SimulatedPeer}) that writes, reads, half-closes, resets, stalls;
+ *   `sim.listen()` opens a server for `reactor.connect`.
+ * - Faults on demand (`resetConnection`, `refuseNextConnection`,
+ *   `failNextAccept`, `shortenNextWrite`, `delayNextDelivery`, `peer.stall`)
+ *   or by seeded chance (`faults`), each giving the error code a real socket
+ *   would: ECONNRESET, ECONNREFUSED, EMFILE.
+ * - Deterministic: everything happens in (time, order of scheduling) order,
+ *   random choices come from the seed, and with `trace: true` every event and
+ *   every byte is recorded; the same seed and the same program give a
+ *   byte-identical trace.
+ *
+ * Time moves only inside the simulation's own steps (run from `setImmediate`):
+ * while a poll waits, up to its deadline; while nothing polls, one event at a
+ * time, so a test can `await peer.waitFor(n)` without a poll loop. Code that
+ * waits on real timers (`setTimeout`) sees no simulated time pass.
+ *
+ * @example
+ * ```ts
+ * import { Events, Interest, Reactor, SimulatedBackend } from 'tsreactor';
+ *
+ * const sim = new SimulatedBackend({ seed: 42, latencyMs: 5 });
+ * const reactor = new Reactor({ backend: sim });
+ * const listener = await reactor.listen({ host: '127.0.0.1', port: 8080 });
+ * reactor.register(listener, Interest.READABLE);
+ * const client = sim.connect(8080);
+ * const events = new Events();
+ * await reactor.poll(events);       // the clock jumps 5 ms: the connection has arrived
+ * const fd = reactor.accept(listener);
+ * console.log(fd, sim.clock.now()); // 1 5
+ * ```
+ */
+export class SimulatedBackend implements Backend {
+  readonly name = 'simulated';
+  readonly clock: ManualClock;
+  readonly random: SeededRandom;
+  readonly stats: SimulatedStats = { events: 0, segments: 0, bytes: 0, connections: 0, refused: 0, dropped: 0 };
+  readonly #faults: FaultRates;
+  readonly #link: LinkOptions;
+  readonly #localAddresses: Set<string>;
+  readonly #queue = new EventQueue();
+  readonly #trace: string[] | undefined;
+  readonly #listeners = new Map<number, SimListener[]>();
+  readonly #handles: (SimSocket | SimListener | undefined)[] = [];
+  readonly #refuseNext = new Set<number>();
+  readonly #context: SimContext;
+  readonly #peerHost: PeerHost;
+  #sink: BackendSink | undefined;
+  #nextListenPort = 32_768;
+  #nextClientPort = 49_152;
+  #connections = 0;
+  #pumpImmediate: NodeJS.Immediate | undefined;
+  /** Counts wake-ups of a test's waiters: when it moves, let the test's code run before time moves on. */
+  #testWakes = 0;
+  /** The reactor has news to dispatch: time stands still until it sleeps again or resolves its poll. */
+  #awaitingReactor = false;
+  #sleeping = false;
+  #sleepDeadline = Infinity;
+  #onDeadline: (() => void) | undefined;
+  #disposed = false;
+
+  constructor(options: SimulatedBackendOptions = {}) {
+    const { seed = 1, startMs = 0, latencyMs = 0.1, bandwidth = Infinity } = options;
+    const { sendBufferSize = 64 * 1024, receiveBufferSize = 64 * 1024 } = options;
+    if (!(latencyMs >= 0) || !Number.isFinite(latencyMs)) {
+      throw new RangeError(`'latencyMs' must be a finite number >= 0, got ${String(latencyMs)}`);
+    }
+    if (!(bandwidth > 0)) throw new RangeError(`'bandwidth' must be a number of bytes per ms > 0, got ${String(bandwidth)}`);
+    for (const [name, value] of [
+      ['sendBufferSize', sendBufferSize],
+      ['receiveBufferSize', receiveBufferSize],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new RangeError(`'${name}' must be a whole number >= 1, got ${String(value)}`);
+    }
+    const faults = { ...DEFAULT_FAULTS, ...options.faults };
+    for (const [name, value] of Object.entries(faults)) {
+      const ms = name.endsWith('Ms');
+      if (typeof value !== 'number' || !(value >= 0) || (!ms && value > 1)) {
+        throw new RangeError(`'faults.${name}' must be ${ms ? 'a number of ms >= 0' : 'a probability from 0 to 1'}, got ${String(value)}`);
+      }
+    }
+    this.clock = new ManualClock(startMs);
+    this.random = new SeededRandom(seed);
+    this.#faults = faults;
+    this.#link = { latencyMs, bandwidth, sendBufferSize, receiveBufferSize };
+    this.#localAddresses = new Set(options.localAddresses ?? ['127.0.0.1', '::1']);
+    this.#trace = options.trace === true ? [] : undefined;
+    this.#context = {
+      now: () => this.clock.now(),
+      at: (time, run) => this.#at(time, run),
+      random: this.random,
+      faults: this.#faults,
+      trace: (line) => this.#record(line),
+      countSegment: (bytes) => {
+        this.stats.segments++;
+        this.stats.bytes += bytes;
+      },
+    };
+    this.#peerHost = {
+      after: (delayMs, run) => this.#at(this.clock.now() + delayMs, run),
+      wakeTest: () => {
+        this.#testWakes++;
+      },
+    };
+  }
+
+  /** Every event and byte so far, one line each (empty unless created with `trace: true`). */
+  get trace(): readonly string[] {
+    return this.#trace ?? [];
+  }
+
+  /* ---- The test's side: peers and faults -------------------------------- */
+
+  /**
+   * Opens a simulated client to `port` (on `host`, default 127.0.0.1). It
+   * connects after the link's latency; `peer.connected` says when, or rejects
+   * with ECONNREFUSED if nothing listens.
+   */
+  connect(port: number, options: { host?: string; localAddress?: string } = {}): SimulatedPeer {
+    const host = normalizeHost(options.host ?? '127.0.0.1');
+    const localAddress = options.localAddress ?? (isIPv6(host) ? '::1' : '127.0.0.1');
+    const socket = this.#newClientSocket(localAddress, host, port);
+    const peer = new SimulatedPeer(socket, this.#peerHost);
+    this.#dial(socket, host, port);
+    return peer;
+  }
+
+  /** Opens a listening peer for `reactor.connect` to reach (port 0: any free port). */
+  listen(port = 0, options: { host?: string } = {}): SimulatedPeerServer {
+    const host = normalizeHost(options.host ?? '127.0.0.1');
+    const listener = this.#bind(host, port, false, false, 511);
+    const state: PeerServerState = { peers: [], takers: [] };
+    listener.peerServer = state;
+    return {
+      port: listener.port,
+      accepted: () => {
+        const peer = state.peers.shift();
+        return peer !== undefined ? Promise.resolve(peer) : new Promise((resolve) => state.takers.push(resolve));
+      },
+      close: () => this.#unbind(listener),
+    };
+  }
+
+  /** A port on which nothing listens (connecting to it is refused). */
+  freePort(): number {
+    while (this.#listeners.has(this.#nextListenPort)) this.#nextListenPort++;
+    return this.#nextListenPort++;
+  }
+
+  /** Resets the connection of reactor fd `fd` from the other side: the fd gets ECONNRESET. */
+  resetConnection(fd: number): void {
+    const socket = this.#socket(fd);
+    this.#record(() => `fault reset-connection fd${fd}`);
+    if (socket.other !== undefined) socket.other.reset();
+    else socket.receiveReset('ECONNRESET');
+  }
+
+  /** The next connection attempt to `port` is refused (ECONNREFUSED). */
+  refuseNextConnection(port: number): void {
+    this.#refuseNext.add(port);
+  }
+
+  /** The next `accept` on listener `fd` fails with EMFILE; the connection stays waiting. */
+  failNextAccept(fd: number): void {
+    this.#listener(fd).failNextAccept = true;
+  }
+
+  /** The next `write` on `fd` accepts at most `bytes`. */
+  shortenNextWrite(fd: number, bytes: number): void {
+    this.#socket(fd).nextWriteLimit = bytes;
+  }
+
+  /** The next data segment sent to `fd` arrives `ms` late (and what follows it waits behind it). */
+  delayNextDelivery(fd: number, ms: number): void {
+    const other = this.#socket(fd).other;
+    if (other !== undefined) other.nextDelayMs = ms;
+  }
+
+  /**
+   * Runs the simulation by hand, without a reactor poll: every event up to
+   * `untilMs` (default: until nothing is left), moving the clock. Returns how
+   * many events ran. Promises it resolves settle after it returns.
+   */
+  run(untilMs = Infinity): number {
+    let ran = 0;
+    for (let time = this.#queue.peekTime(); time <= untilMs && time < Infinity; time = this.#queue.peekTime()) {
+      if (time > this.clock.now()) this.clock.set(time);
+      (this.#queue.pop() as () => void)();
+      this.stats.events++;
+      ran++;
+    }
+    if (untilMs !== Infinity && untilMs > this.clock.now()) this.clock.set(untilMs);
+    return ran;
+  }
+
+  /** Pending network events: zero once everything in flight has landed. */
+  get pendingEvents(): number {
+    return this.#queue.size;
+  }
+
+  /* ---- Backend ---------------------------------------------------------- */
+
+  attach(sink: BackendSink, clock: Clock): void {
+    if (this.#sink !== undefined) throw new Error('a SimulatedBackend serves one reactor');
+    if (clock !== this.clock) {
+      throw new Error(
+        'a SimulatedBackend runs on its own clock (sim.clock): create the Reactor without a clock option, or with clock: sim.clock',
+      );
+    }
+    this.#sink = sink;
+  }
+
+  openListener(fd: number, options: ListenOptions): Promise<void> {
+    try {
+      const listener = this.#bind(normalizeHost(options.host), options.port, options.ipv6Only, options.reusePort, options.backlog);
+      listener.fd = fd;
+      this.#handles[fd] = listener;
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  openConnection(fd: number, options: ConnectOptions): void {
+    const host = normalizeHost(options.host);
+    const socket = this.#newClientSocket(isIPv6(host) ? '::1' : '127.0.0.1', host, options.port);
+    socket.owner = this.#fdOwner(fd);
+    this.#handles[fd] = socket;
+    this.#dial(socket, host, options.port);
+  }
+
+  pendingConnections(listenFd: number): number {
+    return this.#listener(listenFd).queue.length;
+  }
+
+  accept(listenFd: number, fd: number): void {
+    const listener = this.#listener(listenFd);
+    if (listener.failNextAccept || this.random.chance(this.#faults.acceptEmfile)) {
+      listener.failNextAccept = false;
+      this.#record(() => `fault accept-emfile port ${listener.port}`);
+      throw new ReactorError('EMFILE', 'too many open files', { syscall: 'accept', fd: listenFd });
+    }
+    const socket = listener.queue.shift() as SimSocket;
+    socket.owner = this.#fdOwner(fd);
+    this.#handles[fd] = socket;
+    this.#record(() => `accept c${socket.connection} fd${fd}`);
+  }
+
+  read(fd: number, maxBytes: number): Buffer | null {
+    const chunk = this.#socket(fd).read(maxBytes);
+    if (chunk !== null && chunk.length > 0) this.#record(() => `read fd${fd} ${chunk.length}`);
+    return chunk;
+  }
+
+  write(fd: number, data: Uint8Array): number {
+    return this.#socket(fd).write(data);
+  }
+
+  shutdown(fd: number): void {
+    this.#socket(fd).shutdown();
+  }
+
+  close(fd: number): void {
+    const handle = this.#handles[fd];
+    this.#handles[fd] = undefined;
+    if (handle instanceof SimListener) this.#unbind(handle);
+    else handle?.close();
+  }
+
+  setInterest(): void {
+    // The simulated kernel buffers whatever the interest: flow control is the receive window.
+  }
+
+  readiness(fd: number): number {
+    const handle = this.#handles[fd];
+    if (handle === undefined) return 0;
+    if (handle instanceof SimListener) return handle.queue.length > 0 ? Readiness.READABLE : 0;
+    return handle.readiness();
+  }
+
+  info(fd: number): HandleInfo {
+    const handle = this.#handles[fd];
+    if (handle instanceof SimListener) {
+      return {
+        kind: 'listener',
+        localAddress: handle.host,
+        localPort: handle.port,
+        remoteAddress: undefined,
+        remotePort: undefined,
+        family: isIPv6(handle.host) ? 'IPv6' : 'IPv4',
+        bytesRead: 0,
+        bytesWritten: 0,
+        osFd: undefined,
+      };
+    }
+    const socket = this.#socket(fd);
+    return {
+      kind: 'stream',
+      localAddress: socket.localAddress,
+      localPort: socket.localPort,
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      family: isIPv6(socket.remoteAddress) ? 'IPv6' : 'IPv4',
+      bytesRead: socket.bytesRead,
+      bytesWritten: socket.bytesWritten,
+      osFd: undefined,
+    };
+  }
+
+  /** Connections a listener dropped because its backlog was full. */
+  droppedConnections(listenFd: number): number {
+    return this.#listener(listenFd).dropped;
+  }
+
+  sleep(deadlineMs: number, onDeadline: () => void): void {
+    this.#sleeping = true;
+    this.#sleepDeadline = deadlineMs;
+    this.#onDeadline = onDeadline;
+    this.#awaitingReactor = false;
+    this.#schedulePump();
+  }
+
+  cancelSleep(): void {
+    this.#sleeping = false;
+    this.#sleepDeadline = Infinity;
+    this.#onDeadline = undefined;
+    if (this.#awaitingReactor) {
+      this.#awaitingReactor = false;
+      if (this.#queue.size > 0) this.#schedulePump();
+    }
+  }
+
+  dispose(): Promise<void> {
+    this.#disposed = true;
+    this.cancelSleep();
+    if (this.#pumpImmediate !== undefined) clearImmediate(this.#pumpImmediate);
+    this.#pumpImmediate = undefined;
+    this.#queue.clear();
+    return Promise.resolve();
+  }
+
+  /* ---- The simulation -------------------------------------------------- */
+
+  #at(time: number, run: () => void): void {
+    if (this.#disposed) return;
+    this.#queue.push(Math.max(time, this.clock.now()), run);
+    this.#schedulePump();
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpImmediate === undefined && !this.#disposed) this.#pumpImmediate = setImmediate(this.#pump);
+  }
+
+  /**
+   * One step of the simulation: run what is due; then move the clock on:
+   * while a poll sleeps, event by event up to its deadline; otherwise one
+   * event. It stops early when the reactor has news to dispatch (the reactor
+   * resumes it by sleeping again or ending its poll) or a test's waiter woke
+   * (it resumes in the next step, after the test's code ran).
+   */
+  readonly #pump = (): void => {
+    this.#pumpImmediate = undefined;
+    const testWakes = this.#testWakes;
+    for (;;) {
+      this.#runDue();
+      if (this.#awaitingReactor) return;
+      if (this.#testWakes !== testWakes) break;
+      const next = this.#queue.peekTime();
+      const limit = this.#sleeping ? this.#sleepDeadline : Infinity;
+      if (next > limit) {
+        this.clock.set(Math.max(this.clock.now(), limit));
+        const onDeadline = this.#onDeadline;
+        this.cancelSleep();
+        onDeadline?.();
+        return;
+      }
+      if (next === Infinity) return; // idle: the next scheduled event starts a pump again
+      this.clock.set(next);
+      if (!this.#sleeping) {
+        this.#runDue();
+        break;
+      }
+    }
+    if (this.#queue.size > 0 || this.#sleeping) this.#schedulePump();
+  };
+
+  #runDue(): void {
+    const now = this.clock.now();
+    while (this.#queue.peekTime() <= now) {
+      (this.#queue.pop() as () => void)();
+      this.stats.events++;
+    }
+  }
+
+  #record(line: () => string): void {
+    this.#trace?.push(`${this.clock.now().toFixed(3)} ${line()}`);
+  }
+
+  #fdOwner(fd: number): SimSocketOwner {
+    return {
+      socketEvent: (_socket, edges) => {
+        if (this.#sink?.ready(fd, edges) === true) this.#awaitingReactor = true;
+      },
+    };
+  }
+
+  #newClientSocket(localAddress: string, host: string, port: number): SimSocket {
+    const connection = ++this.#connections;
+    this.stats.connections++;
+    return new SimSocket(
+      this.#context,
+      this.#link,
+      connection,
+      'client',
+      { address: localAddress, port: this.#nextClientPort++ },
+      { address: host, port },
+    );
+  }
+
+  /** The handshake: SYN now, the listener's queue one latency later, established one more later. */
+  #dial(client: SimSocket, host: string, port: number): void {
+    const latency = this.#link.latencyMs;
+    this.#record(() => `syn c${client.connection} ${client.localAddress}:${client.localPort} -> ${host}:${port}`);
+    this.#at(this.clock.now() + latency, () => {
+      if (client.state === 'closed') return;
+      const listener = this.#listenerFor(host, port);
+      const refuse = this.#refuseNext.delete(port) || this.random.chance(this.#faults.refuse);
+      if (listener === undefined || refuse || listener.queue.length >= listener.backlog) {
+        if (listener !== undefined && !refuse) {
+          listener.dropped++;
+          this.stats.dropped++;
+        }
+        this.stats.refused++;
+        if (refuse) this.#record(() => `fault refuse c${client.connection}`);
+        this.#at(this.clock.now() + latency, () => client.receiveReset('ECONNREFUSED'));
+        return;
+      }
+      const server = new SimSocket(
+        this.#context,
+        this.#link,
+        client.connection,
+        'server',
+        { address: host, port },
+        { address: client.localAddress, port: client.localPort },
+      );
+      server.state = 'open';
+      server.other = client;
+      client.other = server;
+      server.lastArrival = this.clock.now() + latency; // nothing overtakes the SYN-ACK
+      this.#at(server.lastArrival, () => client.established());
+      this.#record(() => `queued c${client.connection} on port ${port}`);
+      if (listener.peerServer !== undefined) {
+        const peer = new SimulatedPeer(server, this.#peerHost);
+        const taker = listener.peerServer.takers.shift();
+        if (taker !== undefined) taker(peer);
+        else listener.peerServer.peers.push(peer);
+        this.#testWakes++;
+        return;
+      }
+      listener.queue.push(server);
+      if (this.#sink?.ready(listener.fd as number, Readiness.READABLE) === true) this.#awaitingReactor = true;
+    });
+  }
+
+  #listenerFor(host: string, port: number): SimListener | undefined {
+    const listeners = this.#listeners.get(port)?.filter((l) => !l.closed && l.covers(host));
+    if (listeners === undefined || listeners.length === 0) return undefined;
+    // Several with reusePort: spread connections over them in turn.
+    const chosen = listeners[this.stats.connections % listeners.length];
+    return chosen;
+  }
+
+  #bind(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number): SimListener {
+    const wildcard = host === '::' || host === '0.0.0.0';
+    if (!wildcard && !this.#localAddresses.has(host)) {
+      throw new ReactorError('EADDRNOTAVAIL', `listen EADDRNOTAVAIL: address not available ${host}:${port}`, {
+        syscall: 'listen',
+        address: host,
+        port,
+      });
+    }
+    const chosenPort = port === 0 ? this.freePort() : port;
+    const listener = new SimListener(host, chosenPort, ipv6Only, reusePort, backlog);
+    const existing = this.#listeners.get(chosenPort) ?? [];
+    if (existing.some((l) => l.conflictsWith(listener))) {
+      throw new ReactorError('EADDRINUSE', `listen EADDRINUSE: address already in use ${host}:${chosenPort}`, {
+        syscall: 'listen',
+        address: host,
+        port: chosenPort,
+      });
+    }
+    existing.push(listener);
+    this.#listeners.set(chosenPort, existing);
+    this.#record(() => `listen ${host}:${chosenPort}`);
+    return listener;
+  }
+
+  #unbind(listener: SimListener): void {
+    if (listener.closed) return;
+    listener.closed = true;
+    const rest = (this.#listeners.get(listener.port) ?? []).filter((l) => l !== listener);
+    if (rest.length > 0) this.#listeners.set(listener.port, rest);
+    else this.#listeners.delete(listener.port);
+    for (const socket of listener.queue) socket.reset(); // never accepted: the clients see a reset
+    listener.queue.length = 0;
+    this.#record(() => `unlisten ${listener.host}:${listener.port}`);
+  }
+
+  #socket(fd: number): SimSocket {
+    const handle = this.#handles[fd];
+    if (!(handle instanceof SimSocket)) throw new ReactorError('EBADF', `fd ${fd} is not a simulated stream`, { fd });
+    return handle;
+  }
+
+  #listener(fd: number): SimListener {
+    const handle = this.#handles[fd];
+    if (!(handle instanceof SimListener)) throw new ReactorError('EBADF', `fd ${fd} is not a simulated listener`, { fd });
+    return handle;
+  }
+}

@@ -1,0 +1,236 @@
+import type { ReactorError } from '../../reactor-error';
+import { Readiness } from '../../readiness';
+import type { SimSocket, SimSocketOwner } from './sim-socket';
+
+/** What a peer needs from its network. */
+export interface PeerHost {
+  /** Runs `run` after `delayMs` of simulated time. */
+  after(delayMs: number, run: () => void): void;
+  /** A waiter resolved: let the test's code run before time moves on. */
+  wakeTest(): void;
+}
+
+/**
+ * The far end of a simulated connection, driven by a test: a client made by
+ * `sim.connect(port)`, or a connection accepted by a `sim.listen()` server.
+ *
+ * It behaves like an ordinary application socket: `write` queues any amount
+ * (it leaves as the network and the reactor's reading allow), and everything
+ * that arrives is read at once into `received()`, unless the peer is paused
+ * or stalled, in which case its receive buffer fills and the sender blocks.
+ * The `wait...` methods resolve as simulated time reaches the moment; they
+ * need the simulation to be running (a reactor polling, or `sim.run()`).
+ *
+ * @example
+ * ```ts
+ * import { Events, Interest, Reactor, SimulatedBackend } from 'tsreactor';
+ *
+ * const sim = new SimulatedBackend({ seed: 1 });
+ * const reactor = new Reactor({ backend: sim });
+ * const fd = await reactor.listen({ port: 7000 });
+ * reactor.register(fd, Interest.READABLE);
+ * const client = sim.connect(7000);
+ * client.write('hello');
+ * await reactor.poll(new Events()); // the listener is readable: accept it
+ * ```
+ */
+export class SimulatedPeer implements SimSocketOwner {
+  readonly #socket: SimSocket;
+  readonly #host: PeerHost;
+  readonly #outbox: Buffer[] = [];
+  #outboxBytes = 0;
+  #ending = false;
+  #closing = false;
+  #received: Buffer[] = [];
+  #receivedBytes = 0;
+  #paused = false;
+  #waiters: (() => boolean)[] = [];
+  readonly connected: Promise<void>;
+  #connectedSettled = false;
+  #resolveConnected!: () => void;
+  #rejectConnected!: (err: ReactorError) => void;
+
+  constructor(socket: SimSocket, host: PeerHost) {
+    this.#socket = socket;
+    this.#host = host;
+    socket.owner = this;
+    this.connected = new Promise<void>((resolve, reject) => {
+      this.#resolveConnected = resolve;
+      this.#rejectConnected = reject;
+    });
+    this.connected.catch(() => {}); // a refusal is also reported through `error`
+    if (socket.state === 'open') this.#settleConnected();
+  }
+
+  /** Our port and the port we are connected to. */
+  get localPort(): number {
+    return this.#socket.localPort;
+  }
+  get remotePort(): number {
+    return this.#socket.remotePort;
+  }
+
+  /** Everything received so far, in order. */
+  received(): Buffer {
+    if (this.#received.length > 1) this.#received = [Buffer.concat(this.#received)];
+    return this.#received[0] ?? Buffer.alloc(0);
+  }
+
+  get receivedBytes(): number {
+    return this.#receivedBytes;
+  }
+
+  /** The other side's FIN has arrived (and everything before it has been read). */
+  get ended(): boolean {
+    return this.#socket.finReceived && this.#socket.recvBytes === 0;
+  }
+
+  /** The connection's error (ECONNRESET, ECONNREFUSED), if it failed. */
+  get error(): ReactorError | undefined {
+    return this.#socket.error;
+  }
+
+  /** Bytes written but not yet on the wire: grows while the other side does not read. */
+  get buffered(): number {
+    return this.#outboxBytes + this.#socket.sendBytes;
+  }
+
+  /** Queues bytes to send; they leave as fast as the connection allows. */
+  write(data: Uint8Array | string): void {
+    if (this.#ending) throw new Error('write after end');
+    const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+    if (bytes.length === 0) return;
+    this.#outbox.push(bytes);
+    this.#outboxBytes += bytes.length;
+    this.#flush();
+  }
+
+  /** Half-close: FIN after everything written. */
+  end(): void {
+    this.#ending = true;
+    this.#flush();
+  }
+
+  /** Aborts with a reset: the other side gets ECONNRESET. */
+  reset(): void {
+    this.#outbox.length = 0;
+    this.#outboxBytes = 0;
+    this.#socket.reset();
+    this.#wake();
+  }
+
+  /**
+   * Closes like close(2), once everything written is on its way: FIN after
+   * the data (a reset instead if received data was left unread).
+   */
+  close(): void {
+    this.#closing = true;
+    this.#ending = true;
+    this.#flush();
+  }
+
+  /** Stops reading: the receive buffer fills and the sender's writes block. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#drain();
+  }
+
+  /** Stops reading for `ms` of simulated time: a stalled peer. */
+  stall(ms: number): void {
+    this.pause();
+    this.#host.after(ms, () => this.resume());
+  }
+
+  /** Resolves once `bytes` have been received in total. */
+  waitFor(bytes: number): Promise<Buffer> {
+    return this.#until(() => this.#receivedBytes >= bytes || this.error !== undefined).then(() => {
+      if (this.#receivedBytes < bytes && this.error !== undefined) throw this.error;
+      return this.received();
+    });
+  }
+
+  /** Resolves when the other side's FIN has arrived. */
+  waitEnd(): Promise<void> {
+    return this.#until(() => this.ended || this.error !== undefined);
+  }
+
+  /** Resolves when the connection has failed (reset, refused). */
+  waitError(): Promise<ReactorError> {
+    return this.#until(() => this.error !== undefined).then(() => this.error as ReactorError);
+  }
+
+  /** SimSocketOwner: the network's news about our socket. */
+  socketEvent(_socket: SimSocket, edges: number): void {
+    if ((edges & Readiness.WRITABLE) !== 0) {
+      this.#settleConnected();
+      this.#flush();
+    }
+    if ((edges & Readiness.ERROR) !== 0 && !this.#connectedSettled) {
+      this.#connectedSettled = true;
+      this.#rejectConnected(this.#socket.error as ReactorError);
+    }
+    if ((edges & Readiness.READABLE) !== 0) this.#drain();
+    this.#wake();
+  }
+
+  #settleConnected(): void {
+    if (this.#connectedSettled) return;
+    this.#connectedSettled = true;
+    this.#resolveConnected();
+  }
+
+  #drain(): void {
+    if (this.#paused) return;
+    for (;;) {
+      let chunk: Buffer | null;
+      try {
+        chunk = this.#socket.read(Infinity);
+      } catch {
+        break; // the error is kept on the socket
+      }
+      if (chunk === null || chunk.length === 0) break;
+      this.#received.push(chunk);
+      this.#receivedBytes += chunk.length;
+    }
+    this.#wake();
+  }
+
+  #flush(): void {
+    const socket = this.#socket;
+    while (this.#outbox.length > 0 && socket.error === undefined) {
+      const head = this.#outbox[0];
+      const accepted = socket.write(head);
+      this.#outboxBytes -= accepted;
+      if (accepted < head.length) {
+        this.#outbox[0] = head.subarray(accepted);
+        return;
+      }
+      this.#outbox.shift();
+    }
+    if (this.#outbox.length > 0 || socket.state !== 'open') return;
+    if (this.#closing) socket.close();
+    else if (this.#ending) socket.shutdown();
+  }
+
+  #until(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#waiters.push(() => {
+        if (!done()) return false;
+        resolve();
+        return true;
+      });
+    });
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const before = this.#waiters.length;
+    this.#waiters = this.#waiters.filter((check) => !check());
+    if (this.#waiters.length < before) this.#host.wakeTest();
+  }
+}

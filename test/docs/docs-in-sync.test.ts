@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+/** Code shown in the docs is the code the tests run: a guide that drifted would fail here. */
+describe('docs/testing-with-the-simulator.md', () => {
+  const doc = read('docs/testing-with-the-simulator.md');
+  test.each(['examples/uppercase-server.ts', 'test/docs/uppercase-server.sim.test.ts'])('shows %s exactly as it is', (file) => {
+    expect(doc).toContain('```ts\n' + read(file) + '```');
+  });
+});

@@ -1,2 +1,4 @@
 export * from './timers';
 export * from './reactor';
+export * from './server';
+export { Channels, CHANNEL_NAMES } from './diagnostics';

@@ -5,7 +5,9 @@ export type {
   ReactorListenOptions,
   ReactorOptions,
   ReactorState,
+  ReactorStats,
   RegisterOptions,
+  SocketOptions,
 } from './reactor';
 export { ReactorError } from './reactor-error';
 export type { ReactorErrorCode, ReactorErrorDetails } from './reactor-error';

@@ -1,3 +1,4 @@
+import { Channels, publish } from '../diagnostics';
 import { type Clock, SystemClock, TimerWheel } from '../timers';
 import type { Backend, BackendSink, HandleInfo } from './backends/backend';
 import { LibuvBackend } from './backends/libuv-backend';
@@ -65,6 +66,25 @@ export interface DescriptorInfo extends HandleInfo {
 
 /** The reactor's lifecycle. */
 export type ReactorState = 'open' | 'closing' | 'closed';
+
+/** Counters the reactor keeps as it goes (cheap: plain increments). */
+export interface ReactorStats {
+  /** Polls resolved. */
+  polls: number;
+  /** Events handed to polls (as gathered). */
+  events: number;
+  /** Timer callbacks fired inside polls. */
+  timersFired: number;
+}
+
+/** Socket options for one connection, where the backend supports them. */
+export interface SocketOptions {
+  /** TCP_NODELAY: send small writes at once (no Nagle). */
+  noDelay?: boolean;
+  /** SO_KEEPALIVE, with the idle time before the first probe. */
+  keepAlive?: boolean;
+  keepAliveInitialDelayMs?: number;
+}
 
 interface Descriptor<T> {
   kind: 'listener' | 'stream';
@@ -183,6 +203,8 @@ const DEFAULT_BACKLOG = 511;
 export class Reactor<T = unknown> {
   /** The timers that `poll` fires. Schedule on it freely; a poll waits no longer than its next expiration. */
   readonly timers: TimerWheel;
+  /** Running counts; read them, do not write them. */
+  readonly stats: ReactorStats = { polls: 0, events: 0, timersFired: 0 };
   readonly #backend: Backend;
   readonly #clock: Clock;
   readonly #table: DescriptorTable<Descriptor<T>>;
@@ -363,6 +385,20 @@ export class Reactor<T = unknown> {
   /** `Symbol.asyncDispose`: `await using reactor = new Reactor()` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.#closeReactor();
+  }
+
+  /**
+   * Sets socket options on a connection (TCP_NODELAY, SO_KEEPALIVE). A
+   * backend without sockets (the simulator) accepts and ignores them.
+   * @throws ReactorError `EBADF`, `EINVAL` (a listener).
+   */
+  setSocketOptions(fd: number, options: SocketOptions): void {
+    this.#open(fd, 'stream', 'setsockopt');
+    const { keepAliveInitialDelayMs } = options;
+    if (keepAliveInitialDelayMs !== undefined && !(Number.isInteger(keepAliveInitialDelayMs) && keepAliveInitialDelayMs >= 0)) {
+      throw new RangeError(`'keepAliveInitialDelayMs' must be a whole number >= 0, got ${String(keepAliveInitialDelayMs)}`);
+    }
+    this.#backend.configure(fd, options);
   }
 
   /** What is known of `fd`: kind, addresses, byte counts, creation time, registration. */
@@ -588,10 +624,14 @@ export class Reactor<T = unknown> {
     if (this.#pending !== pending) return; // a timer callback closed the reactor
     const count = this.#gather(pending.events);
     const woken = this.#woken;
+    this.stats.timersFired += fired;
     if (count > 0 || fired > 0 || woken || pending.timeoutMs === 0 || this.#clock.now() >= pending.deadlineMs) {
       this.#woken = false;
       setWoken(pending.events, woken);
       this.#finish(pending);
+      this.stats.polls++;
+      this.stats.events += count;
+      publish(Channels.reactorPoll, () => ({ events: count, timersFired: fired, woken }));
       pending.resolve(count);
     } else {
       this.#sleep();

@@ -50,6 +50,9 @@ export class FaultyBackend implements Backend {
   close(fd: number): void {
     this.#inner.close(fd);
   }
+  configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean }): void {
+    this.#inner.configure(fd, options);
+  }
   readiness(fd: number): number {
     return this.#inner.readiness(fd);
   }

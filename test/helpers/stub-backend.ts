@@ -42,6 +42,7 @@ export class StubBackend implements Backend {
     this.readinessOf.delete(fd);
   }
   setInterest(): void {}
+  configure(): void {}
   readiness(fd: number): number {
     return this.readinessOf.get(fd) ?? 0;
   }

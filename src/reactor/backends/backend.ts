@@ -104,6 +104,9 @@ export interface Backend {
   /** Releases `fd` now: no more sink calls for it. Data already written is still sent, as close(2) does. */
   close(fd: number): void;
 
+  /** Socket options (TCP_NODELAY, SO_KEEPALIVE); a backend without sockets may ignore them. */
+  configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void;
+
   /** Which directions the reactor wants reported; a backend may stop reading while READABLE is off. */
   setInterest(fd: number, interest: number): void;
   /** The current {@link Readiness} bits of `fd`. */

@@ -386,6 +386,13 @@ export class LibuvBackend implements Backend {
     socket.destroySoon();
   }
 
+  configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void {
+    const socket = this.#handle(fd).socket;
+    if (socket === undefined) return;
+    if (options.noDelay !== undefined) socket.setNoDelay(options.noDelay);
+    if (options.keepAlive !== undefined) socket.setKeepAlive(options.keepAlive, options.keepAliveInitialDelayMs ?? 0);
+  }
+
   setInterest(fd: number, interest: number): void {
     const handle = this.#handle(fd);
     handle.readInterest = (interest & Interest.READABLE) !== 0;

@@ -16,7 +16,8 @@ async function scenario(seed: number): Promise<{ log: string[]; trace: readonly 
     sendBufferSize: 8 * 1024,
     receiveBufferSize: 8 * 1024,
     trace: true,
-    faults: { reset: 0.01, refuse: 0.05, acceptEmfile: 0.05, shortWrite: 0.2, delay: 0.1, delayMs: 3, stall: 0.05, stallMs: 20 },
+    // Rates high enough that 40 clients meet every kind of fault, whatever the draws.
+    faults: { reset: 0.01, refuse: 0.2, acceptEmfile: 0.2, shortWrite: 0.2, delay: 0.1, delayMs: 3, stall: 0.05, stallMs: 20 },
   });
   const reactor = new Reactor<number>({ backend: sim });
   const log: string[] = [];

@@ -190,7 +190,11 @@ export class SimSocket {
     this.bytesWritten += n;
     if (this.sendBytes >= this.#link.sendBufferSize) this.#writable = false;
     this.#net.trace(() => `write ${this.#name} ${n}`);
-    this.transmit();
+    this.transmit(true);
+    if (!this.#writable && this.sendBytes <= this.#link.sendBufferSize / 2) {
+      // Room came back during this write: say so as an event, after it, as a kernel would.
+      this.#net.at(this.#net.now(), () => this.transmit());
+    }
     return n;
   }
 
@@ -233,8 +237,13 @@ export class SimSocket {
 
   /* ---- The wire -------------------------------------------------------- */
 
-  /** Puts what the receiver has room for on the wire; sends FIN when due. */
-  transmit(): void {
+  /**
+   * Puts what the receiver has room for on the wire; sends FIN when due.
+   * Called from `write` (`quiet`), it leaves writability alone: a kernel never
+   * signals readiness from inside the write(2) that made room (the writer,
+   * who is right there, would re-enter); `write` schedules the report.
+   */
+  transmit(quiet = false): void {
     const other = this.other;
     const net = this.#net;
     while (this.sendBytes > 0 && other !== undefined && this.error === undefined) {
@@ -264,7 +273,7 @@ export class SimSocket {
       }
       net.at(arrival, () => other.receiveData(this, segment));
     }
-    if (!this.#writable && this.state === 'open' && this.error === undefined && !this.shutdownRequested) {
+    if (!quiet && !this.#writable && this.state === 'open' && this.error === undefined && !this.shutdownRequested) {
       if (this.sendBytes <= this.#link.sendBufferSize / 2) {
         this.#writable = true;
         this.#report(Readiness.WRITABLE);

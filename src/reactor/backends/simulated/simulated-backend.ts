@@ -32,6 +32,8 @@ export interface SimulatedBackendOptions {
    * on another gives EADDRNOTAVAIL. Default `['127.0.0.1', '::1']`.
    */
   localAddresses?: string[];
+  /** Does the host have IPv6? Without it, binding an IPv6 address (even '::') fails with EAFNOSUPPORT. Default true. */
+  ipv6?: boolean;
 }
 
 /** Counts of what the simulated network did. */
@@ -171,6 +173,7 @@ export class SimulatedBackend implements Backend {
   readonly #faults: FaultRates;
   readonly #link: LinkOptions;
   readonly #localAddresses: Set<string>;
+  readonly #ipv6: boolean;
   readonly #queue = new EventQueue();
   readonly #trace: string[] | undefined;
   readonly #listeners = new Map<number, SimListener[]>();
@@ -216,7 +219,8 @@ export class SimulatedBackend implements Backend {
     this.random = new SeededRandom(seed);
     this.#faults = faults;
     this.#link = { latencyMs, bandwidth, sendBufferSize, receiveBufferSize };
-    this.#localAddresses = new Set(options.localAddresses ?? ['127.0.0.1', '::1']);
+    this.#ipv6 = options.ipv6 ?? true;
+    this.#localAddresses = new Set(options.localAddresses ?? (this.#ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']));
     this.#trace = options.trace === true ? [] : undefined;
     this.#context = {
       now: () => this.clock.now(),
@@ -398,6 +402,10 @@ export class SimulatedBackend implements Backend {
     this.#handles[fd] = undefined;
     if (handle instanceof SimListener) this.#unbind(handle);
     else handle?.close();
+  }
+
+  configure(): void {
+    // No TCP options in the model: accepted and ignored.
   }
 
   setInterest(): void {
@@ -604,6 +612,13 @@ export class SimulatedBackend implements Backend {
   }
 
   #bind(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number): SimListener {
+    if (!this.#ipv6 && isIPv6(host)) {
+      throw new ReactorError('EAFNOSUPPORT', `listen EAFNOSUPPORT: address family not supported ${host}:${port}`, {
+        syscall: 'listen',
+        address: host,
+        port,
+      });
+    }
     const wildcard = host === '::' || host === '0.0.0.0';
     if (!wildcard && !this.#localAddresses.has(host)) {
       throw new ReactorError('EADDRNOTAVAIL', `listen EADDRNOTAVAIL: address not available ${host}:${port}`, {

@@ -41,6 +41,7 @@ export class SimulatedPeer implements SimSocketOwner {
   #outboxBytes = 0;
   #ending = false;
   #closing = false;
+  #flushing = false;
   #received: Buffer[] = [];
   #receivedBytes = 0;
   #paused = false;
@@ -200,6 +201,16 @@ export class SimulatedPeer implements SimSocketOwner {
   }
 
   #flush(): void {
+    if (this.#flushing) return; // re-entered from an event the socket raised while writing
+    this.#flushing = true;
+    try {
+      this.#flushOutbox();
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #flushOutbox(): void {
     const socket = this.#socket;
     while (this.#outbox.length > 0 && socket.error === undefined) {
       const head = this.#outbox[0];

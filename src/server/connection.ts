@@ -1,0 +1,355 @@
+import { type DescriptorInfo, type Reactor, ReactorError } from '../reactor';
+
+/** A connection's lifecycle: open, then ending (our FIN is on its way), then closed. */
+export type ConnectionState = 'open' | 'ending' | 'closed';
+
+/**
+ * Why a connection closed:
+ * - `'closed'`: both sides ended cleanly (graceful);
+ * - `'destroyed'`: `destroy()` (or `removeClient`) was called;
+ * - `'error'`: a socket error (reset, broken pipe);
+ * - `'idle-timeout'`: nothing was read or written for `idleTimeoutMs`;
+ * - `'linger-timeout'`: after our FIN, the peer did not close within `lingerMs`;
+ * - `'callback-error'`: one of its callbacks threw;
+ * - `'rejected'`: refused at `maxConnections` (policy `'reject'`);
+ * - `'shutdown-forced'`: still open at the shutdown deadline.
+ */
+export type CloseReason =
+  | 'closed'
+  | 'destroyed'
+  | 'error'
+  | 'idle-timeout'
+  | 'linger-timeout'
+  | 'callback-error'
+  | 'rejected'
+  | 'shutdown-forced';
+
+/**
+ * Callbacks for one connection. Each runs isolated: if it throws, the error
+ * goes to the loop's `onError`, the connection is closed (`'callback-error'`)
+ * and the loop goes on.
+ */
+export interface ConnectionHandlers<T = unknown> {
+  /** A connection was accepted (server sockets only). */
+  onConnect?(connection: Connection<T>): void;
+  /** Bytes arrived. The buffer is yours to keep. */
+  onData?(connection: Connection<T>, data: Buffer): void;
+  /** The peer half-closed. Unless `allowHalfOpen`, the connection then ends itself. */
+  onEnd?(connection: Connection<T>): void;
+  /** Everything `send` queued has gone out (after `send` returned false). */
+  onDrain?(connection: Connection<T>): void;
+  /** The connection is gone; `error` is set for `'error'` closes. */
+  onClose?(connection: Connection<T>, reason: CloseReason, error?: Error): void;
+}
+
+/** What a Connection needs from its event loop. Internal. */
+export interface ConnectionHost {
+  readonly reactor: Reactor;
+  now(): number;
+  /** Reading was paused or resumed: update the registration. */
+  interestChanged(connection: Connection): void;
+  /** Bytes queued for sending changed by `delta`. */
+  bufferedChanged(delta: number): void;
+  /** Activity: re-arm the idle timer; count bytes. */
+  activity(connection: Connection, read: number, written: number): void;
+  /** The connection is finished: tear it down and report it. */
+  finish(connection: Connection, reason: CloseReason, error?: Error): void;
+  /** Our FIN is out and the peer has not closed yet: start the linger timer. */
+  lingering(connection: Connection): void;
+  /** Calls `connection.handlers[name](connection, arg)`, if there is one: isolated and timed. */
+  callHandler(connection: Connection, name: HandlerName, arg?: unknown): void;
+}
+
+/** The handlers a connection calls by itself. */
+export type HandlerName = 'onData' | 'onEnd' | 'onDrain';
+
+/** Per-connection options, set by the event loop. */
+export interface ConnectionOptions {
+  /** Queued bytes past which reading pauses until the queue drains to half. */
+  highWaterMark: number;
+  /** Keep a half-open connection open after the peer's FIN. */
+  allowHalfOpen: boolean;
+}
+
+let nextId = 1;
+
+/** A Buffer view of `bytes`, without copying. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length);
+}
+
+/**
+ * One client connection, as the event loop serves it: buffered,
+ * partial-write-safe `send`; `end` (graceful: flush, then FIN, then close
+ * once the peer closes too) and `destroy` (at once); reading that pauses
+ * itself when too much is queued for a slow reader (TCP then holds the client
+ * back: backpressure, not buffering); and metadata.
+ *
+ * `T` types `data`, a slot for the application's own per-connection state.
+ *
+ * @example
+ * ```ts
+ * import { EventLoop } from 'tsreactor';
+ *
+ * const loop = new EventLoop();
+ * loop.setHandlers({
+ *   onData(conn, chunk) {
+ *     conn.send(chunk);                      // echo; queued if the socket is full
+ *     if (chunk.includes('bye')) conn.end(); // flush, FIN, close
+ *   },
+ * });
+ * ```
+ */
+export class Connection<T = unknown> {
+  /** Unique for the life of the process (fd numbers are reused; ids are not). */
+  readonly id: number;
+  readonly fd: number;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly family: 'IPv4' | 'IPv6' | undefined;
+  /** When the connection was accepted, on the loop's clock (ms). */
+  readonly connectedAtMs: number;
+  /** When something was last read or written (ms). */
+  lastActivityMs: number;
+  bytesRead = 0;
+  bytesWritten = 0;
+  /** How many reads and writes (operations, not bytes). */
+  reads = 0;
+  writes = 0;
+  /** The application's own state for this connection. */
+  data: T | undefined;
+  readonly handlers: ConnectionHandlers<T>;
+
+  #state: ConnectionState = 'open';
+  readonly #host: ConnectionHost;
+  readonly #options: ConnectionOptions;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #blocked = false;
+  #shutdownSent = false;
+  #peerEnded = false;
+  #pausedByApp = false;
+  #pausedByQueue = false;
+  #pausedByPressure = false;
+  /** Timer handles on the loop's wheel (0: none). */
+  idleTimer = 0;
+  lingerTimer = 0;
+  /** @internal Active in the current batch (its idle timer is re-armed after it). */
+  touched = false;
+
+  constructor(host: ConnectionHost, fd: number, info: DescriptorInfo, handlers: ConnectionHandlers<T>, options: ConnectionOptions) {
+    this.id = nextId++;
+    this.fd = fd;
+    this.#host = host;
+    this.#options = options;
+    this.handlers = handlers;
+    this.localAddress = info.localAddress;
+    this.localPort = info.localPort;
+    this.remoteAddress = info.remoteAddress;
+    this.remotePort = info.remotePort;
+    this.family = info.family;
+    this.connectedAtMs = host.now();
+    this.lastActivityMs = this.connectedAtMs;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Bytes `send` accepted that are still waiting for the socket. */
+  get buffered(): number {
+    return this.#queued;
+  }
+
+  /** `true` while the loop reads from this connection. */
+  get reading(): boolean {
+    return !this.#pausedByApp && !this.#pausedByQueue && !this.#pausedByPressure && !this.#peerEnded && this.#state !== 'closed';
+  }
+
+  /** The peer has half-closed. */
+  get peerEnded(): boolean {
+    return this.#peerEnded;
+  }
+
+  /**
+   * Sends `data`: as much as the socket takes now, the rest queued and sent
+   * as it drains. Returns `true` if it all went out at once, `false` if some
+   * waits (then `onDrain` follows). A queue past the high-water mark pauses
+   * reading from this connection until it drains to half.
+   * Do not modify `data` after sending it.
+   * @throws ReactorError `EPIPE` after `end` or once closed.
+   */
+  send(data: Uint8Array | string): boolean {
+    if (this.#state !== 'open') {
+      throw new ReactorError('EPIPE', `connection ${this.id} is ${this.#state}: nothing more can be sent`, {
+        fd: this.fd,
+        syscall: 'send',
+      });
+    }
+    const bytes = typeof data === 'string' ? Buffer.from(data) : asBuffer(data);
+    if (bytes.length === 0) return this.#queued === 0;
+    if (this.#queued > 0) {
+      this.#enqueue(bytes);
+      return false;
+    }
+    const accepted = this.#write(bytes);
+    if (accepted < 0) return false; // failed: the connection is closing
+    if (accepted < bytes.length) {
+      this.#enqueue(bytes.subarray(accepted));
+      return false;
+    }
+    return true;
+  }
+
+  /** Graceful close: what is queued goes out, then FIN; closed once the peer closes too. Idempotent. */
+  end(): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'ending';
+    if (this.#queued === 0) this.#sendFin();
+  }
+
+  /** Closes at once; queued data is dropped. Idempotent. */
+  destroy(): void {
+    if (this.#state === 'closed') return;
+    this.#host.finish(this, 'destroyed');
+  }
+
+  /** Stops reading from this connection (its kernel buffers fill and the peer is held back). */
+  pause(): void {
+    if (this.#pausedByApp) return;
+    this.#pausedByApp = true;
+    this.#host.interestChanged(this);
+  }
+
+  /** Resumes reading. */
+  resume(): void {
+    if (!this.#pausedByApp) return;
+    this.#pausedByApp = false;
+    this.#host.interestChanged(this);
+  }
+
+  /* ---- Called by the event loop ---------------------------------------- */
+
+  /** @internal The socket is writable again: send what is queued. */
+  flush(): void {
+    while (this.#queue.length > 0 && this.#state !== 'closed') {
+      const head = this.#queue[0];
+      const accepted = this.#write(head);
+      if (accepted < 0) return;
+      this.#dequeued(accepted);
+      if (accepted < head.length) {
+        this.#queue[0] = head.subarray(accepted);
+        return;
+      }
+      this.#queue.shift();
+    }
+    if (this.#state === 'closed') return;
+    if (this.#pausedByQueue) {
+      this.#pausedByQueue = false;
+      this.#host.interestChanged(this);
+    }
+    if (this.#blocked) {
+      this.#blocked = false;
+      this.#host.callHandler(this, 'onDrain');
+    }
+    if (this.#state === 'ending' && !this.#shutdownSent) this.#sendFin();
+  }
+
+  /** @internal Reads until the socket has nothing more (edge-triggered), handing each chunk to `onData`. */
+  drain(): void {
+    const reactor = this.#host.reactor;
+    while (this.reading) {
+      let chunk: Buffer | null;
+      try {
+        chunk = reactor.read(this.fd);
+      } catch (err) {
+        this.#host.finish(this, 'error', err as Error);
+        return;
+      }
+      if (chunk === null) return;
+      if (chunk.length === 0) {
+        this.#onPeerEnd();
+        return;
+      }
+      this.reads++;
+      this.bytesRead += chunk.length;
+      this.#host.activity(this, chunk.length, 0);
+      this.#host.callHandler(this, 'onData', chunk);
+    }
+  }
+
+  /** @internal The memory budget pauses or resumes reading. */
+  setPressurePaused(paused: boolean): void {
+    if (this.#pausedByPressure === paused) return;
+    this.#pausedByPressure = paused;
+    this.#host.interestChanged(this);
+  }
+
+  /** @internal Marks the connection closed; the loop has released it. */
+  markClosed(): void {
+    this.#state = 'closed';
+    if (this.#queued > 0) this.#host.bufferedChanged(-this.#queued);
+    this.#queue = [];
+    this.#queued = 0;
+  }
+
+  #onPeerEnd(): void {
+    this.#peerEnded = true;
+    this.#host.interestChanged(this);
+    this.#host.callHandler(this, 'onEnd');
+    if (this.#state === 'closed') return;
+    if (this.#shutdownSent) this.#host.finish(this, 'closed');
+    else if (!this.#options.allowHalfOpen) this.end();
+  }
+
+  #sendFin(): void {
+    try {
+      this.#host.reactor.shutdown(this.fd);
+    } catch (err) {
+      this.#host.finish(this, 'error', err as Error);
+      return;
+    }
+    this.#shutdownSent = true;
+    if (this.#peerEnded) this.#host.finish(this, 'closed');
+    else this.#host.lingering(this);
+  }
+
+  /** One write; -1 if it failed (the connection is then finished). */
+  #write(bytes: Uint8Array): number {
+    let accepted: number;
+    try {
+      accepted = this.#host.reactor.write(this.fd, bytes);
+    } catch (err) {
+      this.#host.finish(this, 'error', err as Error);
+      return -1;
+    }
+    if (accepted > 0) {
+      this.writes++;
+      this.bytesWritten += accepted;
+      this.#host.activity(this, 0, accepted);
+    }
+    return accepted;
+  }
+
+  #enqueue(bytes: Buffer): void {
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+    this.#blocked = true;
+    this.#host.bufferedChanged(bytes.length);
+    if (!this.#pausedByQueue && this.#queued > this.#options.highWaterMark) {
+      this.#pausedByQueue = true;
+      this.#host.interestChanged(this);
+    }
+  }
+
+  #dequeued(bytes: number): void {
+    this.#queued -= bytes;
+    this.#host.bufferedChanged(-bytes);
+    if (this.#pausedByQueue && this.#queued <= this.#options.highWaterMark / 2) {
+      this.#pausedByQueue = false;
+      this.#host.interestChanged(this);
+    }
+  }
+}

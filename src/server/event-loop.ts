@@ -1,0 +1,640 @@
+import { Channels, publish } from '../diagnostics';
+import { type Event, Events, Interest, Reactor, ReactorError } from '../reactor';
+import type { TimerWheel } from '../timers';
+import { type CloseReason, Connection, type ConnectionHandlers, type ConnectionHost } from './connection';
+import { ConnectionRegistry, type MaxConnectionsPolicy } from './connection-registry';
+import { type DeferHandle, DeferredQueue, type DeferPriority } from './deferred-queue';
+import { type DescriptorReportEntry, descriptorReport } from './descriptor-report';
+import { type Logger, silentLogger } from './logger';
+import { Metrics } from './metrics';
+import { type ServerSocket, type ServerSocketConfig, SocketManager } from './socket-manager';
+
+/** Options of {@link EventLoop}. */
+export interface EventLoopOptions {
+  /** The reactor to run on (the loop takes over its `poll` and closes it). Default: a new one on real sockets. */
+  reactor?: Reactor;
+  /** Handlers for connections whose server socket was added without its own. */
+  handlers?: ConnectionHandlers;
+  /** A callback threw: here is the error (and its connection, which is then closed). Default: the logger. */
+  onError?: (error: unknown, connection?: Connection) => void;
+  /** A callback running longer than this is reported (channel, metrics, logger). Default 50 ms. */
+  slowCallbackMs?: number;
+  /** See {@link ConnectionRegistry}. Default Infinity. */
+  maxConnections?: number;
+  maxConnectionsPolicy?: MaxConnectionsPolicy;
+  /** Close connections silent this long. Default 0: never. */
+  idleTimeoutMs?: number;
+  /** Per connection: queued bytes past which its reading pauses. Default 256 KiB. */
+  connectionHighWaterMark?: number;
+  /**
+   * For all connections together: queued bytes past which reading pauses on
+   * the connections holding the most, until the total is back under half.
+   * Default Infinity.
+   */
+  maxBufferedBytes?: number;
+  /** Keep connections half-open after the peer's FIN. Default false: end ours too. */
+  allowHalfOpen?: boolean;
+  /** After our FIN, how long to wait for the peer's before closing anyway. Default 5000 ms. */
+  lingerMs?: number;
+  /** Deferred callbacks run per turn of the loop, at most. Default 1024. */
+  deferBudget?: number;
+  /** Events per poll. Default 1024. */
+  eventsCapacity?: number;
+  /** Default: silent. */
+  logger?: Logger;
+}
+
+/** What a graceful close did. */
+export interface ShutdownReport {
+  /** Connections that ended cleanly (or on their own) before the deadline. */
+  graceful: number;
+  /** Connections destroyed at the deadline. */
+  forced: number;
+  durationMs: number;
+}
+
+/** The loop's lifecycle. */
+export type EventLoopState = 'idle' | 'running' | 'closing' | 'closed';
+
+/** A listening socket the loop accepts on. */
+interface ServerEntry {
+  fd: number;
+  handlers: ConnectionHandlers;
+  server: ServerSocket | undefined;
+  /** Why accepting is paused, if it is. */
+  paused: 'max-connections' | 'emfile' | undefined;
+}
+
+type Token = Connection | ServerEntry;
+
+/** A callback invoked with `.call`: the application's handlers, and deferred work. */
+type Callable = (this: unknown, a?: unknown, b?: unknown, c?: unknown) => void;
+
+function isServerEntry(token: unknown): token is ServerEntry {
+  return typeof token === 'object' && token !== null && !(token instanceof Connection) && 'paused' in token;
+}
+
+const CONNECTION_INTEREST = Interest.READABLE | Interest.WRITABLE;
+
+/** A function, not a property test: the state changes under calls that TypeScript cannot see into. */
+function isClosed(connection: Connection): boolean {
+  return connection.state === 'closed';
+}
+
+/**
+ * A callback event loop for servers, on the reactor: it accepts connections,
+ * reads and writes them (edge-triggered, partial-write safe), calls your
+ * handlers, and keeps the rest in hand: idle timeouts, connection limits, a
+ * memory budget, deferred work, slow and failing callbacks, metrics, and a
+ * graceful shutdown.
+ *
+ * Every handler runs isolated: if it throws, the error goes to `onError`,
+ * the connection it belongs to is closed, and the loop goes on. Each is
+ * timed; one slower than `slowCallbackMs` is reported.
+ *
+ * Deferred work (`defer`) runs after the current batch of events, by
+ * priority (`'high'`, `'normal'`, `'low'`; FIFO within one), at most
+ * `deferBudget` per turn, shared 4:2:1 so low priority always moves.
+ *
+ * @example
+ * ```ts
+ * import { EventLoop } from 'tsreactor';
+ *
+ * const loop = new EventLoop({ idleTimeoutMs: 30_000 });
+ * await loop.listen([{ host: '::', port: 7007 }], {
+ *   onData(conn, chunk) {
+ *     conn.send(chunk); // echo
+ *   },
+ * });
+ * loop.handleSignals({ timeoutMs: 5_000 }); // Ctrl-C: drain, then exit
+ * await loop.run();
+ * ```
+ */
+export class EventLoop {
+  readonly reactor: Reactor<Token>;
+  readonly socketManager: SocketManager;
+  readonly registry: ConnectionRegistry;
+  readonly metrics: Metrics;
+  readonly #options: Required<Omit<EventLoopOptions, 'reactor' | 'handlers' | 'onError' | 'maxConnections' | 'maxConnectionsPolicy' | 'idleTimeoutMs'>>;
+  #handlers: ConnectionHandlers;
+  readonly #onError: ((error: unknown, connection?: Connection) => void) | undefined;
+  readonly #logger: Logger;
+  readonly #servers = new Map<number, ServerEntry>();
+  readonly #deferred = new DeferredQueue();
+  readonly #events: Events<Token>;
+  readonly #host: ConnectionHost;
+  #state: EventLoopState = 'idle';
+  #stopRequested = false;
+  #running: Promise<void> | undefined;
+  /** Connections active during the current batch: their idle timers are re-armed once, after it. */
+  #touched: Connection[] = [];
+  #buffered = 0;
+  #pressure = false;
+  #pressurePaused: Connection[] = [];
+  #closing: Promise<ShutdownReport> | undefined;
+  #shutdown: { graceful: number; forced: number; drained: () => void } | undefined;
+  #signalCount = 0;
+
+  constructor(options: EventLoopOptions = {}) {
+    this.reactor = (options.reactor ?? new Reactor()) as Reactor<Token>;
+    this.socketManager = new SocketManager(this.reactor);
+    this.#options = {
+      slowCallbackMs: options.slowCallbackMs ?? 50,
+      connectionHighWaterMark: options.connectionHighWaterMark ?? 256 * 1024,
+      maxBufferedBytes: options.maxBufferedBytes ?? Infinity,
+      allowHalfOpen: options.allowHalfOpen ?? false,
+      lingerMs: options.lingerMs ?? 5_000,
+      deferBudget: options.deferBudget ?? 1024,
+      eventsCapacity: options.eventsCapacity ?? 1024,
+      logger: options.logger ?? silentLogger,
+    };
+    for (const name of ['slowCallbackMs', 'connectionHighWaterMark', 'maxBufferedBytes', 'lingerMs', 'deferBudget'] as const) {
+      const value = this.#options[name];
+      if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`'${name}' must be a number > 0, got ${String(value)}`);
+    }
+    this.#handlers = options.handlers ?? {};
+    this.#onError = options.onError;
+    this.#logger = this.#options.logger;
+    this.#events = new Events<Token>(this.#options.eventsCapacity);
+    this.registry = new ConnectionRegistry(this.reactor.timers, this.#onIdle, {
+      maxConnections: options.maxConnections,
+      maxConnectionsPolicy: options.maxConnectionsPolicy,
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
+    this.metrics = new Metrics(this.reactor.stats, () => this.registry.size);
+    this.#host = {
+      reactor: this.reactor,
+      now: () => this.reactor.clock.now(),
+      interestChanged: (conn) => this.#interestChanged(conn),
+      bufferedChanged: (delta) => {
+        this.#buffered += delta;
+      },
+      activity: (conn, read, written) => this.#activity(conn, read, written),
+      finish: (conn, reason, error) => this.#finish(conn, reason, error),
+      lingering: (conn) => {
+        conn.lingerTimer = this.reactor.timers.schedule(this.#options.lingerMs, this.#onLinger, conn);
+      },
+      callHandler: (conn, name, arg) => {
+        const handlers = conn.handlers;
+        // Called as handler.call(handlers, ...) below: `this` is kept.
+        // eslint-disable-next-line @typescript-eslint/unbound-method
+        const handler = handlers[name] as Callable | undefined;
+        if (handler !== undefined) this.#call(conn, name, handler, handlers, conn, arg);
+      },
+    };
+  }
+
+  get state(): EventLoopState {
+    return this.#state;
+  }
+
+  /** The reactor's timer wheel: timers on it fire inside the loop. */
+  get timers(): TimerWheel {
+    return this.reactor.timers;
+  }
+
+  /** Bytes queued for sending across all connections. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Sets the handlers used for server sockets added without their own. */
+  setHandlers(handlers: ConnectionHandlers): void {
+    this.#handlers = handlers;
+  }
+
+  /** Binds the server sockets (all or nothing, see SocketManager) and serves them. */
+  async listen(configs: readonly ServerSocketConfig[], handlers?: ConnectionHandlers): Promise<ServerSocket[]> {
+    const servers = await this.socketManager.setupServerSockets(configs);
+    for (const server of servers) this.addServerSocket(server, handlers);
+    return servers;
+  }
+
+  /**
+   * Serves a listening socket: a `ServerSocket` from the socket manager (its
+   * options apply to each accepted connection) or a listener fd of the reactor.
+   */
+  addServerSocket(server: ServerSocket | number, handlers?: ConnectionHandlers): void {
+    const fd = typeof server === 'number' ? server : server.fd;
+    if (this.#servers.has(fd)) throw new ReactorError('EEXIST', `fd ${fd} is already served`, { fd });
+    const entry: ServerEntry = {
+      fd,
+      handlers: handlers ?? this.#handlers,
+      server: typeof server === 'number' ? undefined : server,
+      paused: undefined,
+    };
+    this.reactor.register(fd, Interest.READABLE, { token: entry });
+    this.#servers.set(fd, entry);
+  }
+
+  /** Serves a connected fd (from `reactor.connect`, or accepted elsewhere) as a Connection. */
+  addClient<T = unknown>(fd: number, handlers: ConnectionHandlers<T> = this.#handlers): Connection<T> {
+    const connection = new Connection<T>(this.#host, fd, this.reactor.info(fd), handlers, {
+      highWaterMark: this.#options.connectionHighWaterMark,
+      allowHalfOpen: this.#options.allowHalfOpen,
+    });
+    this.reactor.register(fd, CONNECTION_INTEREST, { trigger: 'edge', token: connection });
+    this.registry.add(connection);
+    return connection;
+  }
+
+  /** Stops serving a connection and closes it (as `connection.destroy()`). */
+  removeClient(connection: Connection): void {
+    connection.destroy();
+  }
+
+  /**
+   * Runs `callback` after the current batch of events. Cancellable.
+   * @example
+   * ```ts
+   * import { EventLoop } from 'tsreactor';
+   * const loop = new EventLoop();
+   * const handle = loop.defer(() => console.log('later'), { priority: 'low' });
+   * handle.cancel();
+   * ```
+   */
+  defer(callback: () => void, options: { priority?: DeferPriority } = {}): DeferHandle {
+    const priority: string = options.priority ?? 'normal';
+    if (priority !== 'high' && priority !== 'normal' && priority !== 'low') {
+      throw new RangeError(`'priority' must be 'high', 'normal' or 'low', got ${String(priority)}`);
+    }
+    if (typeof callback !== 'function') throw new TypeError(`'callback' must be a function`);
+    const handle = this.#deferred.add(callback, priority);
+    if (this.#state === 'running' || this.#state === 'closing') this.reactor.wake();
+    return handle;
+  }
+
+  /**
+   * Runs the loop until `stop()` or `close()`. Resolves then; rejects only
+   * with an error the loop cannot go on from.
+   */
+  run(): Promise<void> {
+    if (this.#running !== undefined) return this.#running;
+    if (this.#state === 'closed') return Promise.reject(new ReactorError('ERR_REACTOR_CLOSED', 'the event loop is closed'));
+    this.#stopRequested = false;
+    if (this.#state === 'idle') this.#state = 'running';
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+      if (this.#state === 'running') this.#state = 'idle';
+    });
+    return this.#running;
+  }
+
+  /** Ends `run()` after the current batch. Connections stay open; `run()` again to go on. */
+  stop(): void {
+    this.#stopRequested = true;
+    if (this.reactor.state === 'open') this.reactor.wake();
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let queued writes drain, half-close
+   * every connection, and wait for the peers to close, up to `timeoutMs`;
+   * then destroy what is left. Closes the reactor. Idempotent (a second call
+   * returns the same report).
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<ShutdownReport> {
+    const { timeoutMs = 5_000 } = options;
+    if (!(timeoutMs >= 0)) throw new RangeError(`'timeoutMs' must be a number >= 0, got ${String(timeoutMs)}`);
+    this.#closing ??= this.#gracefulClose(timeoutMs);
+    return this.#closing;
+  }
+
+  /**
+   * Closes gracefully on SIGINT or SIGTERM; a second signal forces (destroys
+   * every connection at once). Once closed, the process exits by itself
+   * (nothing of the loop is left) with exit code 0 unless set otherwise.
+   * Returns a function that removes the handlers.
+   */
+  handleSignals(options: { timeoutMs?: number; signals?: NodeJS.Signals[] } = {}): () => void {
+    const { timeoutMs = 5_000, signals = ['SIGINT', 'SIGTERM'] } = options;
+    const onSignal = (signal: NodeJS.Signals) => {
+      this.#signalCount++;
+      if (this.#signalCount === 1) {
+        this.#logger.info(`${signal}: closing gracefully (again to force)`, { timeoutMs });
+        void this.close({ timeoutMs }).then((report) => {
+          this.#logger.info('closed', report);
+          process.exitCode ??= 0;
+        });
+      } else {
+        this.#logger.warn(`${signal} again: forcing`);
+        this.#forceAll();
+      }
+    };
+    for (const signal of signals) process.on(signal, onSignal);
+    return () => {
+      for (const signal of signals) process.off(signal, onSignal);
+    };
+  }
+
+  /** What is open now and since when: every descriptor, and every connection's state. */
+  report(): { descriptors: DescriptorReportEntry[]; connections: ConnectionReportEntry[] } {
+    const now = this.reactor.clock.now();
+    const connections = [...this.registry.values()].map((c) => ({
+      id: c.id,
+      fd: c.fd,
+      state: c.state,
+      remoteAddress: c.remoteAddress,
+      remotePort: c.remotePort,
+      openForMs: now - c.connectedAtMs,
+      idleForMs: now - c.lastActivityMs,
+      buffered: c.buffered,
+      bytesRead: c.bytesRead,
+      bytesWritten: c.bytesWritten,
+    }));
+    return { descriptors: this.reactor.state === 'open' ? descriptorReport(this.reactor) : [], connections };
+  }
+
+  /* ---- The loop -------------------------------------------------------- */
+
+  async #loop(): Promise<void> {
+    const reactor = this.reactor;
+    const events = this.#events;
+    try {
+      while (!this.#stopRequested) {
+        await reactor.poll(events, this.#deferred.size > 0 ? 0 : null);
+        const start = performance.now();
+        for (let i = 0; i < events.length; i++) {
+          const event = events.get(i);
+          if (event !== undefined) this.#dispatch(event);
+        }
+        this.#rearmIdleTimers();
+        if (this.#deferred.size > 0) {
+          this.#deferred.runTurn(this.#options.deferBudget, (run) => {
+            this.#call(undefined, 'defer', run, undefined);
+          });
+        }
+        this.#checkPressure();
+        this.metrics.dispatchDuration.record(Math.max(1, Math.round((performance.now() - start) * 1e6)));
+      }
+    } catch (err) {
+      if (err instanceof ReactorError && err.code === 'ERR_REACTOR_CLOSED') return;
+      throw err;
+    }
+  }
+
+  #dispatch(event: Event<Token>): void {
+    const token = event.token;
+    if (token instanceof Connection) {
+      if (isClosed(token)) return;
+      if (event.writable) token.flush();
+      if (isClosed(token)) return; // flushing may have finished it
+      if (event.readable) token.drain();
+      else if (event.error || event.writeClosed) this.#surfaceError(token);
+    } else if (isServerEntry(token)) {
+      this.#acceptFrom(token);
+    }
+  }
+
+  /** An error or hang-up with reading paused: read to learn the code, then close. */
+  #surfaceError(connection: Connection): void {
+    try {
+      this.reactor.read(connection.fd);
+    } catch (err) {
+      this.#finish(connection, 'error', err as Error);
+      return;
+    }
+    this.#finish(connection, 'closed');
+  }
+
+  #acceptFrom(entry: ServerEntry): void {
+    for (;;) {
+      if (this.#state === 'closing') return;
+      if (this.registry.full && this.registry.policy === 'pause-accepting') {
+        this.#pauseAccepting(entry, 'max-connections');
+        return;
+      }
+      let fd: number | null;
+      try {
+        fd = entry.server !== undefined ? this.socketManager.acceptConnection(entry.fd) : this.reactor.accept(entry.fd);
+      } catch (err) {
+        const code = (err as ReactorError).code;
+        this.metrics.drops++;
+        publish(Channels.serverDrop, () => ({ fd: entry.fd, reason: 'accept-failed', code }));
+        this.#logger.warn('accept failed; accepting paused until a connection closes', { fd: entry.fd, code });
+        this.#pauseAccepting(entry, 'emfile');
+        return;
+      }
+      if (fd === null) return;
+      if (this.registry.full) {
+        // Policy 'reject': accepted only to be closed.
+        this.reactor.close(fd);
+        this.metrics.drops++;
+        publish(Channels.serverDrop, () => ({ fd: entry.fd, reason: 'max-connections' }));
+        continue;
+      }
+      const connection = this.addClient(fd, entry.handlers);
+      this.metrics.accepts++;
+      publish(Channels.serverAccept, () => ({
+        fd,
+        id: connection.id,
+        remoteAddress: connection.remoteAddress,
+        remotePort: connection.remotePort,
+      }));
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(entry.handlers, ...)
+      const onConnect = entry.handlers.onConnect as Callable | undefined;
+      if (onConnect !== undefined) this.#call(connection, 'onConnect', onConnect, entry.handlers, connection);
+    }
+  }
+
+  #pauseAccepting(entry: ServerEntry, why: 'max-connections' | 'emfile'): void {
+    if (entry.paused !== undefined) return;
+    entry.paused = why;
+    this.reactor.unregister(entry.fd);
+  }
+
+  #resumeAccepting(): void {
+    for (const entry of this.#servers.values()) {
+      if (entry.paused === undefined || (entry.paused === 'max-connections' && this.registry.full)) continue;
+      entry.paused = undefined;
+      this.reactor.register(entry.fd, Interest.READABLE, { token: entry }); // reports waiting connections
+    }
+  }
+
+  #interestChanged(connection: Connection): void {
+    if (connection.state === 'closed') return;
+    const interest = connection.reading ? CONNECTION_INTEREST : Interest.WRITABLE;
+    this.reactor.modify(connection.fd, interest, { trigger: 'edge', token: connection });
+  }
+
+  #activity(connection: Connection, read: number, written: number): void {
+    this.metrics.bytesRead += read;
+    this.metrics.bytesWritten += written;
+    if (!connection.touched) {
+      connection.touched = true;
+      this.#touched.push(connection);
+    }
+  }
+
+  /** Once per batch: the idle deadline of every connection that was active moves later. */
+  #rearmIdleTimers(): void {
+    const touched = this.#touched;
+    if (touched.length === 0) return;
+    const now = this.reactor.clock.now();
+    for (const connection of touched) {
+      connection.touched = false;
+      if (connection.state === 'closed') continue;
+      connection.lastActivityMs = now;
+      this.registry.touch(connection);
+    }
+    this.#touched = [];
+  }
+
+  readonly #onIdle = (connection: Connection): void => {
+    connection.idleTimer = 0;
+    this.metrics.idleTimeouts++;
+    publish(Channels.connectionIdle, () => ({
+      id: connection.id,
+      fd: connection.fd,
+      idleMs: this.reactor.clock.now() - connection.lastActivityMs,
+    }));
+    this.#finish(connection, 'idle-timeout');
+  };
+
+  readonly #onLinger = (connection: Connection): void => {
+    connection.lingerTimer = 0;
+    this.#finish(connection, 'linger-timeout');
+  };
+
+  #finish(connection: Connection, reason: CloseReason, error?: Error): void {
+    if (connection.state === 'closed') return;
+    connection.markClosed();
+    this.registry.remove(connection);
+    if (connection.lingerTimer !== 0) this.reactor.timers.cancel(connection.lingerTimer);
+    connection.lingerTimer = 0;
+    if (this.reactor.state === 'open') this.reactor.close(connection.fd);
+    this.metrics.connectionsClosed++;
+    publish(Channels.connectionClose, () => ({
+      id: connection.id,
+      fd: connection.fd,
+      reason,
+      bytesRead: connection.bytesRead,
+      bytesWritten: connection.bytesWritten,
+      durationMs: this.reactor.clock.now() - connection.connectedAtMs,
+    }));
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(connection.handlers, ...)
+    const onClose = connection.handlers.onClose as Callable | undefined;
+    if (onClose !== undefined) this.#call(connection, 'onClose', onClose, connection.handlers, connection, reason, error);
+    const shutdown = this.#shutdown;
+    if (shutdown !== undefined) {
+      if (reason === 'shutdown-forced') shutdown.forced++;
+      else shutdown.graceful++;
+      if (this.registry.size === 0) shutdown.drained();
+    } else if (this.#servers.size > 0) {
+      this.#resumeAccepting();
+    }
+  }
+
+  /**
+   * Runs one of the application's callbacks, `callback.call(self, a, b, c)`:
+   * timed, and isolated from the loop. (Arguments rather than a closure: no
+   * allocation per call on the hot path.)
+   */
+  #call(connection: Connection | undefined, name: string, callback: Callable, self: unknown, a?: unknown, b?: unknown, c?: unknown): void {
+    const start = performance.now();
+    try {
+      callback.call(self, a, b, c);
+    } catch (err) {
+      this.metrics.callbackErrors++;
+      publish(Channels.loopError, () => ({ error: err, id: connection?.id }));
+      try {
+        if (this.#onError !== undefined) this.#onError(err, connection);
+        else this.#logger.error(`${name} threw`, { error: err, id: connection?.id });
+      } catch (inner) {
+        this.#logger.error('onError threw', { error: inner });
+      }
+      if (connection !== undefined && connection.state !== 'closed') this.#finish(connection, 'callback-error', err as Error);
+    } finally {
+      const durationMs = performance.now() - start;
+      this.metrics.callbackDuration.record(Math.max(1, Math.round(durationMs * 1e6)));
+      if (durationMs > this.#options.slowCallbackMs) {
+        this.metrics.slowCallbacks++;
+        publish(Channels.loopSlow, () => ({ callback: name, durationMs, id: connection?.id }));
+        this.#logger.warn(`slow callback: ${name} took ${durationMs.toFixed(1)} ms`, { id: connection?.id });
+      }
+    }
+  }
+
+  /** The memory budget: past it, pause reading where the most is queued; resume under half. */
+  #checkPressure(): void {
+    const limit = this.#options.maxBufferedBytes;
+    if (limit === Infinity) return;
+    if (!this.#pressure && this.#buffered > limit) {
+      this.#pressure = true;
+      const heaviest = [...this.registry.values()].filter((c) => c.buffered > 0).sort((a, b) => b.buffered - a.buffered);
+      let relieved = 0;
+      for (const connection of heaviest) {
+        if (relieved >= this.#buffered - limit / 2) break;
+        connection.setPressurePaused(true);
+        this.#pressurePaused.push(connection);
+        relieved += connection.buffered;
+      }
+      this.metrics.pressureEvents++;
+      const paused = this.#pressurePaused.length;
+      publish(Channels.loopPressure, () => ({ bufferedBytes: this.#buffered, limit, paused, on: true }));
+      this.#logger.warn('memory budget exceeded: reading paused on the connections holding the most', {
+        bufferedBytes: this.#buffered,
+        limit,
+        paused,
+      });
+    } else if (this.#pressure && this.#buffered <= limit / 2) {
+      this.#pressure = false;
+      for (const connection of this.#pressurePaused) connection.setPressurePaused(false);
+      this.#pressurePaused = [];
+      publish(Channels.loopPressure, () => ({ bufferedBytes: this.#buffered, limit, paused: 0, on: false }));
+      this.#logger.info('memory budget: back under half, reading resumed', { bufferedBytes: this.#buffered, limit });
+    }
+  }
+
+  #forceAll(): void {
+    for (const connection of [...this.registry.values()]) this.#finish(connection, 'shutdown-forced');
+  }
+
+  async #gracefulClose(timeoutMs: number): Promise<ShutdownReport> {
+    const start = this.reactor.clock.now();
+    this.#state = 'closing';
+    publish(Channels.shutdownStart, () => ({ connections: this.registry.size, timeoutMs }));
+    this.#logger.info('closing', { connections: this.registry.size, timeoutMs });
+    const drained = new Promise<void>((resolve) => {
+      this.#shutdown = { graceful: 0, forced: 0, drained: resolve };
+    });
+    // Stop accepting.
+    for (const entry of this.#servers.values()) {
+      if (entry.server !== undefined) this.socketManager.closeServerSocket(entry.fd);
+      else if (this.reactor.state === 'open') this.reactor.close(entry.fd);
+    }
+    this.#servers.clear();
+    // Flush and half-close everything; the loop keeps serving them meanwhile.
+    for (const connection of [...this.registry.values()]) connection.end();
+    if (this.registry.size === 0) this.#shutdown?.drained();
+    const deadline = this.reactor.timers.schedule(timeoutMs, () => this.#forceAll());
+    if (this.#running === undefined && this.reactor.state === 'open') void this.run();
+    await drained;
+    this.reactor.timers.cancel(deadline);
+    this.#stopRequested = true;
+    await this.reactor.close();
+    await this.#running;
+    this.#state = 'closed';
+    const shutdown = this.#shutdown as { graceful: number; forced: number };
+    const report: ShutdownReport = {
+      graceful: shutdown.graceful,
+      forced: shutdown.forced,
+      durationMs: this.reactor.clock.now() - start,
+    };
+    publish(Channels.shutdownEnd, () => report);
+    return report;
+  }
+}
+
+/** One connection in {@link EventLoop.report}. */
+export interface ConnectionReportEntry {
+  id: number;
+  fd: number;
+  state: string;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  openForMs: number;
+  idleForMs: number;
+  buffered: number;
+  bytesRead: number;
+  bytesWritten: number;
+}

@@ -1,0 +1,15 @@
+export { EventLoop } from './event-loop';
+export type { ConnectionReportEntry, EventLoopOptions, EventLoopState, ShutdownReport } from './event-loop';
+export { Connection } from './connection';
+export type { CloseReason, ConnectionHandlers, ConnectionState } from './connection';
+export { ConnectionRegistry } from './connection-registry';
+export type { ConnectionRegistryOptions, MaxConnectionsPolicy } from './connection-registry';
+export { SocketManager } from './socket-manager';
+export type { ServerSocket, ServerSocketConfig } from './socket-manager';
+export type { DeferHandle, DeferPriority } from './deferred-queue';
+export { descriptorReport } from './descriptor-report';
+export type { DescriptorReportEntry } from './descriptor-report';
+export { Metrics } from './metrics';
+export type { HistogramSummary, MetricsSnapshot } from './metrics';
+export { silentLogger } from './logger';
+export type { Logger } from './logger';

@@ -4,45 +4,88 @@ import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 
-/** A server started in its own process. */
-export interface ServerProcess {
-  port: number;
+/** A TypeScript program started in its own process, ready once it printed what we waited for. */
+export interface StartedProcess {
   pid: number;
+  /** What it printed that matched the ready pattern. */
+  ready: RegExpExecArray;
+  /** Writes a line to its stdin (if started with `stdin: true`). */
+  send(line: string): void;
+  /** The next line it prints. */
+  nextLine(): Promise<string>;
   /** Stops it by its PID (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
 }
 
-function tsNode(script: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, script), ...args], {
+/** A server started in its own process. */
+export interface ServerProcess extends StartedProcess {
+  port: number;
+}
+
+interface StartOptions {
+  /** Node flags before the script (`--expose-gc`). */
+  nodeArgs?: string[];
+  /** Give it a stdin pipe (for `send`). */
+  stdin?: boolean;
+}
+
+function tsNode(script: string, args: string[], options: StartOptions = {}): ChildProcess {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', join(root, script), ...args], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
 }
 
-/** Starts a TypeScript server that prints `listening on <host>:<port>`; resolves once it does. */
-export function startServer(script: string, args: string[] = ['--port', '0']): Promise<ServerProcess> {
-  const child = tsNode(script, args);
+/** Starts a TypeScript program and resolves once it prints a line matching `pattern`. */
+export function startProcess(script: string, args: string[], pattern: RegExp, options: StartOptions = {}): Promise<StartedProcess> {
+  const child = tsNode(script, args, options);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let partial = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (text: string) => {
+    partial += text;
+    for (let i = partial.indexOf('\n'); i >= 0; i = partial.indexOf('\n')) {
+      const line = partial.slice(0, i);
+      partial = partial.slice(i + 1);
+      const waiter = waiting.shift();
+      if (waiter !== undefined) waiter(line);
+      else lines.push(line);
+    }
+  });
+  const nextLine = (): Promise<string> => {
+    const line = lines.shift();
+    return line !== undefined ? Promise.resolve(line) : new Promise((resolve) => waiting.push(resolve));
+  };
   return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (data: Buffer) => {
-      out += data.toString();
-      const match = /listening on \S+:(\d+)/.exec(out);
-      if (match === null) return;
-      child.stdout?.off('data', onData);
-      child.stdout?.resume();
+    child.once('exit', (code) => reject(new Error(`${script} exited (${String(code)}) before it was ready`)));
+    const awaitReady = async () => {
+      for (;;) {
+        const line = await nextLine();
+        const match = pattern.exec(line);
+        if (match !== null) return match;
+      }
+    };
+    void awaitReady().then((ready) =>
       resolve({
-        port: Number(match[1]),
         pid: child.pid as number,
+        ready,
+        send: (line) => child.stdin?.write(`${line}\n`),
+        nextLine,
         async stop() {
           child.kill('SIGTERM');
           await exited;
         },
-      });
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${script} exited (${String(code)}) before listening: ${out}`)));
+      }),
+    );
   });
+}
+
+/** Starts a TypeScript server that prints `listening on <host>:<port>`; resolves once it does. */
+export async function startServer(script: string, args: string[] = ['--port', '0'], options: StartOptions = {}): Promise<ServerProcess> {
+  const started = await startProcess(script, args, /listening on \S+:(\d+)/, options);
+  return { ...started, port: Number(started.ready[1]) };
 }
 
 /** Runs a TypeScript client to completion and parses the JSON line it prints last. */

@@ -32,7 +32,7 @@ export function printTable(title: string, rows: Row[]): void {
       `${format(row.value)} ${row.unit}`,
       row.baselineName === undefined ? '' : `${row.baselineName}: ${format(row.baselineValue ?? 0)} ${row.unit}`,
       ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
-      row.target === undefined ? '' : `${row.target}x ${ratio !== undefined && ratio >= row.target ? 'met' : 'MISSED'}`,
+      row.target === undefined ? "" : `${Number(row.target.toFixed(2))}x ${ratio !== undefined && ratio >= row.target ? "met" : "MISSED"}`,
     ];
   });
   const header = ['figure', 'value', 'baseline (same run)', 'ratio', 'target'];

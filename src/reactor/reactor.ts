@@ -415,6 +415,14 @@ export class Reactor<T = unknown> {
     };
   }
 
+  /**
+   * Whether `fd` is a listener or a stream, cheaply (`info` asks the socket
+   * for its addresses). @throws ReactorError `EBADF` if it is not open.
+   */
+  kind(fd: number): 'listener' | 'stream' {
+    return this.#open(fd, undefined, 'kind').kind;
+  }
+
   /** The open descriptors, lowest first. */
   descriptors(): number[] {
     return [...this.#table.entries()].filter(([, d]) => d.state === 'open').map(([fd]) => fd);

@@ -25,6 +25,10 @@ export interface ConnectionRegistryOptions {
  * Every live connection of an event loop, with the limit on how many may be
  * open and their idle timeouts.
  *
+ * The connections are kept in an intrusive list (each connection carries its
+ * two links), oldest first: adding and removing are O(1) and cost no map
+ * entry per connection. `get(id)` walks the list.
+ *
  * Idle timeouts live on the reactor's timer wheel: one timer per connection,
  * with a shared callback and the connection as context (no closure per
  * connection). Activity re-arms it with `reschedule`, which only records the
@@ -43,7 +47,9 @@ export class ConnectionRegistry {
   readonly maxConnections: number;
   readonly policy: MaxConnectionsPolicy;
   readonly idleTimeoutMs: number;
-  readonly #connections = new Map<number, Connection>();
+  #oldest: Connection | undefined;
+  #newest: Connection | undefined;
+  #size = 0;
   readonly #timers: TimerWheel;
   readonly #onIdle: (connection: Connection) => void;
 
@@ -66,25 +72,36 @@ export class ConnectionRegistry {
   }
 
   get size(): number {
-    return this.#connections.size;
+    return this.#size;
   }
 
   /** `true` once `maxConnections` are open. */
   get full(): boolean {
-    return this.#connections.size >= this.maxConnections;
+    return this.#size >= this.maxConnections;
   }
 
+  /** The connection with this id, if it is live (O(n): it walks the list). */
   get(id: number): Connection | undefined {
-    return this.#connections.get(id);
+    for (const connection of this.values()) if (connection.id === id) return connection;
+    return undefined;
   }
 
-  /** The live connections, oldest first. */
-  values(): IterableIterator<Connection> {
-    return this.#connections.values();
+  /** The live connections, oldest first. Safe to close the current one while iterating. */
+  *values(): IterableIterator<Connection> {
+    for (let connection = this.#oldest; connection !== undefined; ) {
+      const next = connection.newer;
+      yield connection;
+      connection = next;
+    }
   }
 
   add(connection: Connection): void {
-    this.#connections.set(connection.id, connection);
+    connection.older = this.#newest;
+    connection.newer = undefined;
+    if (this.#newest !== undefined) this.#newest.newer = connection;
+    else this.#oldest = connection;
+    this.#newest = connection;
+    this.#size++;
     if (this.idleTimeoutMs > 0) connection.idleTimer = this.#timers.schedule(this.idleTimeoutMs, this.#onIdle, connection);
   }
 
@@ -96,6 +113,15 @@ export class ConnectionRegistry {
   remove(connection: Connection): boolean {
     if (connection.idleTimer !== 0) this.#timers.cancel(connection.idleTimer);
     connection.idleTimer = 0;
-    return this.#connections.delete(connection.id);
+    const { older, newer } = connection;
+    if (older === undefined && newer === undefined && this.#oldest !== connection) return false; // not ours
+    if (older !== undefined) older.newer = newer;
+    else this.#oldest = newer;
+    if (newer !== undefined) newer.older = older;
+    else this.#newest = older;
+    connection.older = undefined;
+    connection.newer = undefined;
+    this.#size--;
+    return true;
   }
 }

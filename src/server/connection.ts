@@ -1,4 +1,4 @@
-import { type DescriptorInfo, type Reactor, ReactorError } from '../reactor';
+import { type Reactor, ReactorError } from '../reactor';
 
 /** A connection's lifecycle: open, then ending (our FIN is on its way), then closed. */
 export type ConnectionState = 'open' | 'ending' | 'closed';
@@ -42,9 +42,13 @@ export interface ConnectionHandlers<T = unknown> {
   onClose?(connection: Connection<T>, reason: CloseReason, error?: Error): void;
 }
 
-/** What a Connection needs from its event loop. Internal. */
+/** What a Connection needs from its event loop (one object, shared by all its connections). Internal. */
 export interface ConnectionHost {
   readonly reactor: Reactor;
+  /** Queued bytes past which reading pauses until the queue drains to half. */
+  readonly highWaterMark: number;
+  /** Keep a half-open connection open after the peer's FIN. */
+  readonly allowHalfOpen: boolean;
   now(): number;
   /** Reading was paused or resumed: update the registration. */
   interestChanged(connection: Connection): void;
@@ -63,13 +67,32 @@ export interface ConnectionHost {
 /** The handlers a connection calls by itself. */
 export type HandlerName = 'onData' | 'onEnd' | 'onDrain';
 
-/** Per-connection options, set by the event loop. */
-export interface ConnectionOptions {
-  /** Queued bytes past which reading pauses until the queue drains to half. */
-  highWaterMark: number;
-  /** Keep a half-open connection open after the peer's FIN. */
-  allowHalfOpen: boolean;
+/** A connection's addresses, looked up when first asked for. */
+interface Addresses {
+  localAddress: string | undefined;
+  localPort: number | undefined;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  family: 'IPv4' | 'IPv6' | undefined;
 }
+
+const NO_ADDRESSES: Addresses = {
+  localAddress: undefined,
+  localPort: undefined,
+  remoteAddress: undefined,
+  remotePort: undefined,
+  family: undefined,
+};
+
+// Flag bits: seven booleans in one small integer (an idle connection should be small).
+const BLOCKED = 1; // send returned false: onDrain is owed
+const FIN_SENT = 2;
+const PEER_ENDED = 4;
+const PAUSED_BY_APP = 8;
+const PAUSED_BY_QUEUE = 16;
+const PAUSED_BY_PRESSURE = 32;
+const TOUCHED = 64;
+const PAUSED = PAUSED_BY_APP | PAUSED_BY_QUEUE | PAUSED_BY_PRESSURE;
 
 let nextId = 1;
 
@@ -86,6 +109,12 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * back: backpressure, not buffering); and metadata.
  *
  * `T` types `data`, a slot for the application's own per-connection state.
+ *
+ * An idle connection is kept small (it costs about what a bare `net.Socket`
+ * with a `setTimeout` does): its addresses are looked up from the socket
+ * the first time one is read (read them before the connection closes if you
+ * need them afterwards), flags share one integer, times are whole
+ * milliseconds, and the send queue exists only while something waits in it.
  *
  * @example
  * ```ts
@@ -104,14 +133,9 @@ export class Connection<T = unknown> {
   /** Unique for the life of the process (fd numbers are reused; ids are not). */
   readonly id: number;
   readonly fd: number;
-  readonly localAddress: string | undefined;
-  readonly localPort: number | undefined;
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
-  readonly family: 'IPv4' | 'IPv6' | undefined;
-  /** When the connection was accepted, on the loop's clock (ms). */
+  /** When the connection was accepted, on the loop's clock (whole ms). */
   readonly connectedAtMs: number;
-  /** When something was last read or written (ms). */
+  /** When something was last read or written (whole ms; updated once per batch of events). */
   lastActivityMs: number;
   bytesRead = 0;
   bytesWritten = 0;
@@ -119,39 +143,53 @@ export class Connection<T = unknown> {
   reads = 0;
   writes = 0;
   /** The application's own state for this connection. */
-  data: T | undefined;
+  data: T | undefined = undefined;
   readonly handlers: ConnectionHandlers<T>;
-
-  #state: ConnectionState = 'open';
-  readonly #host: ConnectionHost;
-  readonly #options: ConnectionOptions;
-  #queue: Buffer[] = [];
-  #queued = 0;
-  #blocked = false;
-  #shutdownSent = false;
-  #peerEnded = false;
-  #pausedByApp = false;
-  #pausedByQueue = false;
-  #pausedByPressure = false;
   /** Timer handles on the loop's wheel (0: none). */
   idleTimer = 0;
   lingerTimer = 0;
-  /** @internal Active in the current batch (its idle timer is re-armed after it). */
-  touched = false;
+  /** @internal The registry's list links. */
+  newer: Connection | undefined = undefined;
+  older: Connection | undefined = undefined;
 
-  constructor(host: ConnectionHost, fd: number, info: DescriptorInfo, handlers: ConnectionHandlers<T>, options: ConnectionOptions) {
+  #state: ConnectionState = 'open';
+  readonly #host: ConnectionHost;
+  #queue: Buffer[] | undefined = undefined;
+  #queued = 0;
+  #flags = 0;
+  #addresses: Addresses | undefined = undefined;
+
+  constructor(host: ConnectionHost, fd: number, handlers: ConnectionHandlers<T>) {
     this.id = nextId++;
     this.fd = fd;
     this.#host = host;
-    this.#options = options;
     this.handlers = handlers;
-    this.localAddress = info.localAddress;
-    this.localPort = info.localPort;
-    this.remoteAddress = info.remoteAddress;
-    this.remotePort = info.remotePort;
-    this.family = info.family;
-    this.connectedAtMs = host.now();
+    this.connectedAtMs = Math.floor(host.now());
     this.lastActivityMs = this.connectedAtMs;
+  }
+
+  get localAddress(): string | undefined {
+    return this.#lookUpAddresses().localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.#lookUpAddresses().localPort;
+  }
+  get remoteAddress(): string | undefined {
+    return this.#lookUpAddresses().remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.#lookUpAddresses().remotePort;
+  }
+  get family(): 'IPv4' | 'IPv6' | undefined {
+    return this.#lookUpAddresses().family;
+  }
+
+  /** @internal Active in the current batch (its idle timer is re-armed after it). */
+  get touched(): boolean {
+    return (this.#flags & TOUCHED) !== 0;
+  }
+  set touched(value: boolean) {
+    this.#flags = value ? this.#flags | TOUCHED : this.#flags & ~TOUCHED;
   }
 
   get state(): ConnectionState {
@@ -165,12 +203,12 @@ export class Connection<T = unknown> {
 
   /** `true` while the loop reads from this connection. */
   get reading(): boolean {
-    return !this.#pausedByApp && !this.#pausedByQueue && !this.#pausedByPressure && !this.#peerEnded && this.#state !== 'closed';
+    return (this.#flags & (PAUSED | PEER_ENDED)) === 0 && this.#state !== 'closed';
   }
 
   /** The peer has half-closed. */
   get peerEnded(): boolean {
-    return this.#peerEnded;
+    return (this.#flags & PEER_ENDED) !== 0;
   }
 
   /**
@@ -218,43 +256,38 @@ export class Connection<T = unknown> {
 
   /** Stops reading from this connection (its kernel buffers fill and the peer is held back). */
   pause(): void {
-    if (this.#pausedByApp) return;
-    this.#pausedByApp = true;
-    this.#host.interestChanged(this);
+    this.#setPaused(PAUSED_BY_APP, true);
   }
 
   /** Resumes reading. */
   resume(): void {
-    if (!this.#pausedByApp) return;
-    this.#pausedByApp = false;
-    this.#host.interestChanged(this);
+    this.#setPaused(PAUSED_BY_APP, false);
   }
 
   /* ---- Called by the event loop ---------------------------------------- */
 
   /** @internal The socket is writable again: send what is queued. */
   flush(): void {
-    while (this.#queue.length > 0 && this.#state !== 'closed') {
-      const head = this.#queue[0];
+    const queue = this.#queue;
+    while (queue !== undefined && queue.length > 0 && this.#state !== 'closed') {
+      const head = queue[0];
       const accepted = this.#write(head);
       if (accepted < 0) return;
       this.#dequeued(accepted);
       if (accepted < head.length) {
-        this.#queue[0] = head.subarray(accepted);
+        queue[0] = head.subarray(accepted);
         return;
       }
-      this.#queue.shift();
+      queue.shift();
     }
     if (this.#state === 'closed') return;
-    if (this.#pausedByQueue) {
-      this.#pausedByQueue = false;
-      this.#host.interestChanged(this);
-    }
-    if (this.#blocked) {
-      this.#blocked = false;
+    this.#queue = undefined;
+    this.#setPaused(PAUSED_BY_QUEUE, false);
+    if ((this.#flags & BLOCKED) !== 0) {
+      this.#flags &= ~BLOCKED;
       this.#host.callHandler(this, 'onDrain');
     }
-    if (this.#state === 'ending' && !this.#shutdownSent) this.#sendFin();
+    if (this.#state === 'ending' && (this.#flags & FIN_SENT) === 0) this.#sendFin();
   }
 
   /** @internal Reads until the socket has nothing more (edge-triggered), handing each chunk to `onData`. */
@@ -282,26 +315,46 @@ export class Connection<T = unknown> {
 
   /** @internal The memory budget pauses or resumes reading. */
   setPressurePaused(paused: boolean): void {
-    if (this.#pausedByPressure === paused) return;
-    this.#pausedByPressure = paused;
-    this.#host.interestChanged(this);
+    this.#setPaused(PAUSED_BY_PRESSURE, paused);
   }
 
   /** @internal Marks the connection closed; the loop has released it. */
   markClosed(): void {
     this.#state = 'closed';
     if (this.#queued > 0) this.#host.bufferedChanged(-this.#queued);
-    this.#queue = [];
+    this.#queue = undefined;
     this.#queued = 0;
   }
 
+  /** Looks the addresses up once, while the socket is there to ask. */
+  #lookUpAddresses(): Addresses {
+    if (this.#addresses === undefined) {
+      if (this.#state === 'closed') return NO_ADDRESSES;
+      const info = this.#host.reactor.info(this.fd);
+      this.#addresses = {
+        localAddress: info.localAddress,
+        localPort: info.localPort,
+        remoteAddress: info.remoteAddress,
+        remotePort: info.remotePort,
+        family: info.family,
+      };
+    }
+    return this.#addresses;
+  }
+
+  #setPaused(bit: number, paused: boolean): void {
+    if (((this.#flags & bit) !== 0) === paused) return;
+    this.#flags = paused ? this.#flags | bit : this.#flags & ~bit;
+    this.#host.interestChanged(this);
+  }
+
   #onPeerEnd(): void {
-    this.#peerEnded = true;
+    this.#flags |= PEER_ENDED;
     this.#host.interestChanged(this);
     this.#host.callHandler(this, 'onEnd');
     if (this.#state === 'closed') return;
-    if (this.#shutdownSent) this.#host.finish(this, 'closed');
-    else if (!this.#options.allowHalfOpen) this.end();
+    if ((this.#flags & FIN_SENT) !== 0) this.#host.finish(this, 'closed');
+    else if (!this.#host.allowHalfOpen) this.end();
   }
 
   #sendFin(): void {
@@ -311,8 +364,8 @@ export class Connection<T = unknown> {
       this.#host.finish(this, 'error', err as Error);
       return;
     }
-    this.#shutdownSent = true;
-    if (this.#peerEnded) this.#host.finish(this, 'closed');
+    this.#flags |= FIN_SENT;
+    if ((this.#flags & PEER_ENDED) !== 0) this.#host.finish(this, 'closed');
     else this.#host.lingering(this);
   }
 
@@ -334,22 +387,16 @@ export class Connection<T = unknown> {
   }
 
   #enqueue(bytes: Buffer): void {
-    this.#queue.push(bytes);
+    (this.#queue ??= []).push(bytes);
     this.#queued += bytes.length;
-    this.#blocked = true;
+    this.#flags |= BLOCKED;
     this.#host.bufferedChanged(bytes.length);
-    if (!this.#pausedByQueue && this.#queued > this.#options.highWaterMark) {
-      this.#pausedByQueue = true;
-      this.#host.interestChanged(this);
-    }
+    if (this.#queued > this.#host.highWaterMark) this.#setPaused(PAUSED_BY_QUEUE, true);
   }
 
   #dequeued(bytes: number): void {
     this.#queued -= bytes;
     this.#host.bufferedChanged(-bytes);
-    if (this.#pausedByQueue && this.#queued <= this.#options.highWaterMark / 2) {
-      this.#pausedByQueue = false;
-      this.#host.interestChanged(this);
-    }
+    if (this.#queued <= this.#host.highWaterMark / 2) this.#setPaused(PAUSED_BY_QUEUE, false);
   }
 }

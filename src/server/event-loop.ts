@@ -164,6 +164,8 @@ export class EventLoop {
     this.metrics = new Metrics(this.reactor.stats, () => this.registry.size);
     this.#host = {
       reactor: this.reactor,
+      highWaterMark: this.#options.connectionHighWaterMark,
+      allowHalfOpen: this.#options.allowHalfOpen,
       now: () => this.reactor.clock.now(),
       interestChanged: (conn) => this.#interestChanged(conn),
       bufferedChanged: (delta) => {
@@ -229,10 +231,10 @@ export class EventLoop {
 
   /** Serves a connected fd (from `reactor.connect`, or accepted elsewhere) as a Connection. */
   addClient<T = unknown>(fd: number, handlers: ConnectionHandlers<T> = this.#handlers): Connection<T> {
-    const connection = new Connection<T>(this.#host, fd, this.reactor.info(fd), handlers, {
-      highWaterMark: this.#options.connectionHighWaterMark,
-      allowHalfOpen: this.#options.allowHalfOpen,
-    });
+    if (this.reactor.kind(fd) !== 'stream') {
+      throw new ReactorError('EINVAL', `fd ${fd} is a listener: serve it with addServerSocket`, { fd });
+    }
+    const connection = new Connection<T>(this.#host, fd, handlers);
     this.reactor.register(fd, CONNECTION_INTEREST, { trigger: 'edge', token: connection });
     this.registry.add(connection);
     return connection;
@@ -469,7 +471,7 @@ export class EventLoop {
   #rearmIdleTimers(): void {
     const touched = this.#touched;
     if (touched.length === 0) return;
-    const now = this.reactor.clock.now();
+    const now = Math.floor(this.reactor.clock.now());
     for (const connection of touched) {
       connection.touched = false;
       if (connection.state === 'closed') continue;

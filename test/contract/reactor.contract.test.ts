@@ -491,6 +491,23 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     await peer.waitFor(written);
   });
 
+  test('rule 22: a partial write means the send buffer is full: a writable edge follows, until all is sent', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, WRITABLE, { trigger: 'edge' });
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+    const data = Buffer.alloc(8 * 1024 * 1024, 5);
+    let sent = reactor.write(fd, data);
+    expect(sent).toBeLessThan(data.length); // more than any send buffer takes at once
+    while (sent < data.length) {
+      await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0); // must come
+      for (let n = -1; n !== 0 && sent < data.length; ) {
+        n = reactor.write(fd, data.subarray(sent));
+        sent += n;
+      }
+    }
+    expect((await peer.waitFor(data.length)).length).toBe(data.length);
+  });
+
   test('rule 23: a listener is readable while connections wait; accept returns null when none remain', async () => {
     const { fd: lfd, port } = await listener();
     reactor.register(lfd, READABLE, { token: 'listener' });

@@ -29,6 +29,8 @@ const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 /** `setTimeout`'s longest delay; a longer one would fire at once. */
 const MAX_HOST_DELAY_MS = 2 ** 31 - 1;
 const EMPTY = Buffer.alloc(0);
+/** The accept queue of every stream handle: always empty (only listeners get their own). */
+const NO_PENDING: readonly net.Socket[] = Object.freeze([]);
 
 /** The backend's state for one socket or listener, found from Node's objects through `kHandle`. */
 class Handle {
@@ -37,8 +39,8 @@ class Handle {
   readonly kind: 'listener' | 'stream';
   socket: net.Socket | undefined;
   server: net.Server | undefined;
-  /** Received chunks not yet read; `inboxHead` is the first unread one. */
-  inbox: Buffer[] = [];
+  /** Received chunks not yet read; `inboxHead` is the first unread one. Only while there are some. */
+  inbox: Buffer[] | undefined = undefined;
   inboxHead = 0;
   inboxBytes = 0;
   /** FIN received. */
@@ -50,8 +52,8 @@ class Handle {
   paused = true;
   error: ReactorError | undefined;
   closed = false;
-  /** Listener: accepted by Node, waiting for `accept`. */
-  pending: net.Socket[] = [];
+  /** Listener: accepted by Node, waiting for `accept` (a listener gets its own array). */
+  pending = NO_PENDING as net.Socket[];
   backlog = 0;
   dropped = 0;
 
@@ -73,7 +75,7 @@ type Tagged<T> = T & { [kHandle]?: Handle; [kEarlyError]?: Error };
 function onData(this: Tagged<net.Socket>, chunk: Buffer): void {
   const handle = this[kHandle];
   if (handle === undefined) return;
-  handle.inbox.push(chunk);
+  (handle.inbox ??= []).push(chunk);
   handle.inboxBytes += chunk.length;
   handle.backend.updateFlow(handle);
   handle.backend.notify(handle, Readiness.READABLE);
@@ -248,6 +250,7 @@ export class LibuvBackend implements Backend {
       );
     }
     const handle = new Handle(fd, this, 'listener');
+    handle.pending = [];
     const server: Tagged<net.Server> = net.createServer({
       allowHalfOpen: true,
       pauseOnConnect: true,
@@ -316,19 +319,20 @@ export class LibuvBackend implements Backend {
 
   read(fd: number, maxBytes: number): Buffer | null {
     const handle = this.#handle(fd);
-    if (handle.inboxBytes > 0) {
-      const chunk = handle.inbox[handle.inboxHead];
+    const inbox = handle.inbox;
+    if (inbox !== undefined && handle.inboxBytes > 0) {
+      const chunk = inbox[handle.inboxHead];
       let out: Buffer;
       if (chunk.length <= maxBytes) {
         out = chunk;
-        handle.inbox[handle.inboxHead++] = EMPTY;
-        if (handle.inboxHead === handle.inbox.length) {
-          handle.inbox.length = 0;
+        inbox[handle.inboxHead++] = EMPTY;
+        if (handle.inboxHead === inbox.length) {
+          handle.inbox = undefined; // an idle connection keeps no array
           handle.inboxHead = 0;
         }
       } else {
         out = chunk.subarray(0, maxBytes);
-        handle.inbox[handle.inboxHead] = chunk.subarray(maxBytes);
+        inbox[handle.inboxHead] = chunk.subarray(maxBytes);
       }
       handle.inboxBytes -= out.length;
       if (handle.paused) this.updateFlow(handle);
@@ -346,9 +350,17 @@ export class LibuvBackend implements Backend {
     }
     const socket = handle.socket as net.Socket;
     if (handle.connecting || socket.writableNeedDrain) return 0;
-    const room = this.#highWaterMark - socket.writableLength;
-    const n = Math.min(data.length, Math.max(room, 1));
-    socket.write(n === data.length ? data : data.subarray(0, n));
+    // Hand Node what fits under its high-water mark, again and again while it
+    // writes synchronously to the kernel, until it is all taken or Node needs
+    // a drain. So a partial write always means "full now": the 'drain' that
+    // follows is the writable edge the caller waits for.
+    let n = 0;
+    while (n < data.length && !needsDrain(socket)) {
+      const room = Math.max(this.#highWaterMark - socket.writableLength, 1);
+      const end = Math.min(data.length, n + room);
+      socket.write(n === 0 && end === data.length ? data : data.subarray(n, end));
+      n = end;
+    }
     return n;
   }
 
@@ -527,6 +539,11 @@ export class LibuvBackend implements Backend {
     const delayMs = this.#sleepDeadline - (this.#clock as Clock).now();
     this.#sleepTimer = setTimeout(this.#wakeFromSleep, Math.min(Math.max(Math.ceil(delayMs), 1), MAX_HOST_DELAY_MS));
   }
+}
+
+/** A function, so the check is read afresh after each write (TypeScript would narrow the property). */
+function needsDrain(socket: net.Socket): boolean {
+  return socket.writableNeedDrain;
 }
 
 function familyOf(family: string | number): 'IPv4' | 'IPv6' {

@@ -1,4 +1,4 @@
-import { type Reactor, ReactorError } from '../reactor';
+import type { Reactor } from '../reactor';
 
 /** A connection's lifecycle: open, then ending (our FIN is on its way), then closed. */
 export type ConnectionState = 'open' | 'ending' | 'closed';
@@ -11,18 +11,12 @@ export type ConnectionState = 'open' | 'ending' | 'closed';
  * - `'idle-timeout'`: nothing was read or written for `idleTimeoutMs`;
  * - `'linger-timeout'`: after our FIN, the peer did not close within `lingerMs`;
  * - `'callback-error'`: one of its callbacks threw;
- * - `'rejected'`: refused at `maxConnections` (policy `'reject'`);
  * - `'shutdown-forced'`: still open at the shutdown deadline.
+ *
+ * (Connections refused at `maxConnections` with the `'reject'` policy never
+ * become Connections: they are counted as drops.)
  */
-export type CloseReason =
-  | 'closed'
-  | 'destroyed'
-  | 'error'
-  | 'idle-timeout'
-  | 'linger-timeout'
-  | 'callback-error'
-  | 'rejected'
-  | 'shutdown-forced';
+export type CloseReason = 'closed' | 'destroyed' | 'error' | 'idle-timeout' | 'linger-timeout' | 'callback-error' | 'shutdown-forced';
 
 /**
  * Callbacks for one connection. Each runs isolated: if it throws, the error
@@ -217,15 +211,14 @@ export class Connection<T = unknown> {
    * waits (then `onDrain` follows). A queue past the high-water mark pauses
    * reading from this connection until it drains to half.
    * Do not modify `data` after sending it.
-   * @throws ReactorError `EPIPE` after `end` or once closed.
+   *
+   * After `end()` (or a graceful shutdown of the loop, which ends every
+   * connection) or once closed, nothing more can be sent: `send` drops the
+   * data and returns `false`. (Throwing would turn every request that was in
+   * flight when a server began shutting down into a callback error.)
    */
   send(data: Uint8Array | string): boolean {
-    if (this.#state !== 'open') {
-      throw new ReactorError('EPIPE', `connection ${this.id} is ${this.#state}: nothing more can be sent`, {
-        fd: this.fd,
-        syscall: 'send',
-      });
-    }
+    if (this.#state !== 'open') return false;
     const bytes = typeof data === 'string' ? Buffer.from(data) : asBuffer(data);
     if (bytes.length === 0) return this.#queued === 0;
     if (this.#queued > 0) {
@@ -287,7 +280,8 @@ export class Connection<T = unknown> {
       this.#flags &= ~BLOCKED;
       this.#host.callHandler(this, 'onDrain');
     }
-    if (this.#state === 'ending' && (this.#flags & FIN_SENT) === 0) this.#sendFin();
+    // onDrain may have queued more (and then ended): FIN only once that is out too.
+    if (this.#state === 'ending' && this.#queued === 0 && (this.#flags & FIN_SENT) === 0) this.#sendFin();
   }
 
   /** @internal Reads until the socket has nothing more (edge-triggered), handing each chunk to `onData`. */
@@ -316,6 +310,11 @@ export class Connection<T = unknown> {
   /** @internal The memory budget pauses or resumes reading. */
   setPressurePaused(paused: boolean): void {
     this.#setPaused(PAUSED_BY_PRESSURE, paused);
+  }
+
+  /** @internal Reading is paused by the memory budget. */
+  get pressurePaused(): boolean {
+    return (this.#flags & PAUSED_BY_PRESSURE) !== 0;
   }
 
   /** @internal Marks the connection closed; the loop has released it. */

@@ -12,27 +12,34 @@ interface Task {
   done: boolean;
 }
 
-/** Per round, how many tasks each priority may run: weighted round-robin, so low always gets a share. */
-const WEIGHTS: readonly [DeferPriority, number][] = [
-  ['high', 4],
-  ['normal', 2],
-  ['low', 1],
-];
+const PRIORITIES: readonly DeferPriority[] = ['high', 'normal', 'low'];
 
 /**
- * Work deferred to after the current dispatch, by priority. `runTurn` runs at
- * most `budget` tasks: round after round, up to 4 high, 2 normal and 1 low
- * (FIFO within each), so high goes first but low is never starved. Tasks
- * deferred while a turn runs wait for the next turn.
+ * Work deferred to after the current dispatch, by priority.
+ *
+ * A turn runs what was queued before it began (work deferred during a turn
+ * waits for the next one), at most `budget` tasks, in strict priority order:
+ * all high, then normal, then low, FIFO within each. When more is waiting
+ * than the budget allows, the lower priorities keep a share of it (normal a
+ * quarter, low an eighth, at least one task each), so a flood of high work
+ * delays low work but never starves it.
+ *
+ * Cancelled tasks are dropped when the queue empties, or in a sweep once
+ * they outnumber the live ones, so cancelling costs no memory over time.
  */
 export class DeferredQueue {
   readonly #queues: Record<DeferPriority, Task[]> = { high: [], normal: [], low: [] };
-  #heads: Record<DeferPriority, number> = { high: 0, normal: 0, low: 0 };
   #pending = 0;
+  #cancelled = 0;
 
   /** Tasks waiting (cancelled ones are not counted). */
   get size(): number {
     return this.#pending;
+  }
+
+  /** Entries held, cancelled ones included: what the queue costs in memory. */
+  get held(): number {
+    return this.#queues.high.length + this.#queues.normal.length + this.#queues.low.length;
   }
 
   add(run: () => void, priority: DeferPriority = 'normal'): DeferHandle {
@@ -44,6 +51,9 @@ export class DeferredQueue {
         if (task.cancelled || task.done) return false;
         task.cancelled = true;
         this.#pending--;
+        this.#cancelled++;
+        if (this.#pending === 0) this.#clear();
+        else if (this.#cancelled > 64 && this.#cancelled > this.#pending) this.#sweep();
         return true;
       },
     };
@@ -54,44 +64,60 @@ export class DeferredQueue {
    * and isolate it). Returns how many ran.
    */
   runTurn(budget: number, call: (run: () => void) => void): number {
-    const limits = { high: this.#queues.high.length, normal: this.#queues.normal.length, low: this.#queues.low.length };
-    let ran = 0;
-    let progress = true;
-    while (ran < budget && progress) {
-      progress = false;
-      for (const [priority, weight] of WEIGHTS) {
-        for (let n = 0; n < weight && ran < budget; n++) {
-          const task = this.#next(priority, limits);
-          if (task === undefined) break;
-          progress = true;
-          task.done = true;
-          this.#pending--;
-          ran++;
-          call(task.run);
-        }
-      }
+    const batches = PRIORITIES.map((p) => this.#take(p));
+    const live = batches.map((b) => b.filter((t) => !t.cancelled).length);
+    // Shares when the budget is short: lower priorities keep a slice of it.
+    const allowance = [0, 0, 0];
+    let left = budget;
+    for (const [i, share] of [
+      [2, 8],
+      [1, 4],
+    ] as const) {
+      allowance[i] = Math.min(live[i], Math.max(1, Math.floor(budget / share)), left);
+      left -= allowance[i];
     }
-    this.#compact();
+    allowance[0] = Math.min(live[0], left);
+    left -= allowance[0];
+    for (const i of [1, 2]) {
+      const more = Math.min(live[i] - allowance[i], left); // what high did not use goes down the line
+      allowance[i] += more;
+      left -= more;
+    }
+    let ran = 0;
+    batches.forEach((batch, i) => {
+      let runs = 0;
+      for (const task of batch) {
+        if (task.cancelled) continue;
+        if (runs === allowance[i]) {
+          this.#queues[PRIORITIES[i]].unshift(...batch.slice(batch.indexOf(task)).filter((t) => !t.cancelled));
+          break;
+        }
+        task.done = true;
+        this.#pending--;
+        runs++;
+        ran++;
+        call(task.run);
+      }
+    });
+    this.#cancelled = 0;
+    for (const priority of PRIORITIES) this.#cancelled += this.#queues[priority].filter((t) => t.cancelled).length;
     return ran;
   }
 
-  /** The next live task of `priority` that was queued before the turn began. */
-  #next(priority: DeferPriority, limits: Record<DeferPriority, number>): Task | undefined {
+  /** Takes the tasks queued so far for `priority`, leaving new ones for the next turn. */
+  #take(priority: DeferPriority): Task[] {
     const queue = this.#queues[priority];
-    while (this.#heads[priority] < limits[priority]) {
-      const task = queue[this.#heads[priority]++];
-      if (!task.cancelled) return task;
-    }
-    return undefined;
+    this.#queues[priority] = [];
+    return queue;
   }
 
-  #compact(): void {
-    for (const priority of ['high', 'normal', 'low'] as const) {
-      const head = this.#heads[priority];
-      if (head > 0) {
-        this.#queues[priority] = this.#queues[priority].slice(head);
-        this.#heads[priority] = 0;
-      }
-    }
+  #clear(): void {
+    for (const priority of PRIORITIES) this.#queues[priority] = [];
+    this.#cancelled = 0;
+  }
+
+  #sweep(): void {
+    for (const priority of PRIORITIES) this.#queues[priority] = this.#queues[priority].filter((t) => !t.cancelled);
+    this.#cancelled = 0;
   }
 }

@@ -40,16 +40,20 @@ export interface EventLoopOptions {
   deferBudget?: number;
   /** Events per poll. Default 1024. */
   eventsCapacity?: number;
+  /** After an accept fails (EMFILE, say), try again after this long, or sooner if a connection closes. Default 100 ms. */
+  acceptRetryMs?: number;
   /** Default: silent. */
   logger?: Logger;
 }
 
 /** What a graceful close did. */
 export interface ShutdownReport {
-  /** Connections that ended cleanly (or on their own) before the deadline. */
+  /** Connections that closed cleanly (both sides ended) before the deadline. */
   graceful: number;
   /** Connections destroyed at the deadline. */
   forced: number;
+  /** Connections that ended otherwise meanwhile: errors, idle or linger timeouts, failing callbacks. */
+  other: number;
   durationMs: number;
 }
 
@@ -59,10 +63,11 @@ export type EventLoopState = 'idle' | 'running' | 'closing' | 'closed';
 /** A listening socket the loop accepts on. */
 interface ServerEntry {
   fd: number;
-  handlers: ConnectionHandlers;
+  /** Its own handlers, or undefined for the loop's current ones (`setHandlers`). */
+  handlers: ConnectionHandlers | undefined;
   server: ServerSocket | undefined;
   /** Why accepting is paused, if it is. */
-  paused: 'max-connections' | 'emfile' | undefined;
+  paused: 'max-connections' | 'accept-failed' | undefined;
 }
 
 type Token = Connection | ServerEntry;
@@ -132,8 +137,10 @@ export class EventLoop {
   #pressure = false;
   #pressurePaused: Connection[] = [];
   #closing: Promise<ShutdownReport> | undefined;
-  #shutdown: { graceful: number; forced: number; drained: () => void } | undefined;
-  #signalCount = 0;
+  #shutdown: { graceful: number; forced: number; other: number; drained: () => void } | undefined;
+  /** True while a batch of events is being handled (activity is then noted, and acted on after it). */
+  #dispatching = false;
+  #acceptRetry = 0;
 
   constructor(options: EventLoopOptions = {}) {
     this.reactor = (options.reactor ?? new Reactor()) as Reactor<Token>;
@@ -146,9 +153,10 @@ export class EventLoop {
       lingerMs: options.lingerMs ?? 5_000,
       deferBudget: options.deferBudget ?? 1024,
       eventsCapacity: options.eventsCapacity ?? 1024,
+      acceptRetryMs: options.acceptRetryMs ?? 100,
       logger: options.logger ?? silentLogger,
     };
-    for (const name of ['slowCallbackMs', 'connectionHighWaterMark', 'maxBufferedBytes', 'lingerMs', 'deferBudget'] as const) {
+    for (const name of ['slowCallbackMs', 'connectionHighWaterMark', 'maxBufferedBytes', 'lingerMs', 'deferBudget', 'acceptRetryMs'] as const) {
       const value = this.#options[name];
       if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`'${name}' must be a number > 0, got ${String(value)}`);
     }
@@ -200,7 +208,7 @@ export class EventLoop {
     return this.#buffered;
   }
 
-  /** Sets the handlers used for server sockets added without their own. */
+  /** Sets the handlers used by server sockets added without their own, from their next connection on. */
   setHandlers(handlers: ConnectionHandlers): void {
     this.#handlers = handlers;
   }
@@ -221,7 +229,7 @@ export class EventLoop {
     if (this.#servers.has(fd)) throw new ReactorError('EEXIST', `fd ${fd} is already served`, { fd });
     const entry: ServerEntry = {
       fd,
-      handlers: handlers ?? this.#handlers,
+      handlers,
       server: typeof server === 'number' ? undefined : server,
       paused: undefined,
     };
@@ -261,8 +269,9 @@ export class EventLoop {
       throw new RangeError(`'priority' must be 'high', 'normal' or 'low', got ${String(priority)}`);
     }
     if (typeof callback !== 'function') throw new TypeError(`'callback' must be a function`);
+    if (this.#state === 'closed') throw new ReactorError('ERR_REACTOR_CLOSED', 'the event loop is closed: nothing deferred would run');
     const handle = this.#deferred.add(callback, priority);
-    if (this.#state === 'running' || this.#state === 'closing') this.reactor.wake();
+    if (this.#running !== undefined && this.reactor.state === 'open') this.reactor.wake();
     return handle;
   }
 
@@ -271,7 +280,10 @@ export class EventLoop {
    * with an error the loop cannot go on from.
    */
   run(): Promise<void> {
-    if (this.#running !== undefined) return this.#running;
+    if (this.#running !== undefined) {
+      this.#stopRequested = false; // run() again before a stop took effect: carry on
+      return this.#running;
+    }
     if (this.#state === 'closed') return Promise.reject(new ReactorError('ERR_REACTOR_CLOSED', 'the event loop is closed'));
     this.#stopRequested = false;
     if (this.#state === 'idle') this.#state = 'running';
@@ -282,8 +294,12 @@ export class EventLoop {
     return this.#running;
   }
 
-  /** Ends `run()` after the current batch. Connections stay open; `run()` again to go on. */
+  /**
+   * Ends `run()` after the current batch. Connections stay open; `run()`
+   * again to go on. Ignored while `close()` runs (it needs the loop).
+   */
   stop(): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#stopRequested = true;
     if (this.reactor.state === 'open') this.reactor.wake();
   }
@@ -309,13 +325,18 @@ export class EventLoop {
    */
   handleSignals(options: { timeoutMs?: number; signals?: NodeJS.Signals[] } = {}): () => void {
     const { timeoutMs = 5_000, signals = ['SIGINT', 'SIGTERM'] } = options;
+    let received = 0;
+    const remove = () => {
+      for (const signal of signals) process.off(signal, onSignal);
+    };
     const onSignal = (signal: NodeJS.Signals) => {
-      this.#signalCount++;
-      if (this.#signalCount === 1) {
+      received++;
+      if (received === 1) {
         this.#logger.info(`${signal}: closing gracefully (again to force)`, { timeoutMs });
         void this.close({ timeoutMs }).then((report) => {
           this.#logger.info('closed', report);
           process.exitCode ??= 0;
+          remove(); // closed: a later signal gets the default treatment again
         });
       } else {
         this.#logger.warn(`${signal} again: forcing`);
@@ -323,9 +344,7 @@ export class EventLoop {
       }
     };
     for (const signal of signals) process.on(signal, onSignal);
-    return () => {
-      for (const signal of signals) process.off(signal, onSignal);
-    };
+    return remove;
   }
 
   /** What is open now and since when: every descriptor, and every connection's state. */
@@ -353,12 +372,21 @@ export class EventLoop {
     const events = this.#events;
     try {
       while (!this.#stopRequested) {
-        await reactor.poll(events, this.#deferred.size > 0 ? 0 : null);
+        try {
+          await reactor.poll(events, this.#deferred.size > 0 ? 0 : null);
+        } catch (err) {
+          if (err instanceof ReactorError && err.code === 'ERR_REACTOR_CLOSED') throw err;
+          // A timer callback on loop.timers threw (inside the poll): isolated like any callback.
+          this.#callbackFailed(err, undefined, 'timer');
+          continue;
+        }
         const start = performance.now();
+        this.#dispatching = true;
         for (let i = 0; i < events.length; i++) {
           const event = events.get(i);
           if (event !== undefined) this.#dispatch(event);
         }
+        this.#dispatching = false;
         this.#rearmIdleTimers();
         if (this.#deferred.size > 0) {
           this.#deferred.runTurn(this.#options.deferBudget, (run) => {
@@ -381,21 +409,29 @@ export class EventLoop {
       if (event.writable) token.flush();
       if (isClosed(token)) return; // flushing may have finished it
       if (event.readable) token.drain();
-      else if (event.error || event.writeClosed) this.#surfaceError(token);
+      else if (event.error) this.#surfaceError(token);
+      // writeClosed alone on a paused connection: both sides are done, but it has unread data
+      // its owner paused; resume() reads it (and the end), or the linger timer closes it.
     } else if (isServerEntry(token)) {
       this.#acceptFrom(token);
     }
   }
 
-  /** An error or hang-up with reading paused: read to learn the code, then close. */
+  /**
+   * An error with reading paused: the connection is lost. Read past what its
+   * owner had not taken (a reset discards it anyway) to learn the code, and
+   * close with it.
+   */
   #surfaceError(connection: Connection): void {
     try {
-      this.reactor.read(connection.fd);
+      for (let chunk = this.reactor.read(connection.fd); chunk !== null && chunk.length > 0; chunk = this.reactor.read(connection.fd)) {
+        // discarded: the connection is failing
+      }
     } catch (err) {
       this.#finish(connection, 'error', err as Error);
       return;
     }
-    this.#finish(connection, 'closed');
+    this.#finish(connection, 'error', new ReactorError('ECONNRESET', 'the connection failed', { fd: connection.fd }));
   }
 
   #acceptFrom(entry: ServerEntry): void {
@@ -412,8 +448,11 @@ export class EventLoop {
         const code = (err as ReactorError).code;
         this.metrics.drops++;
         publish(Channels.serverDrop, () => ({ fd: entry.fd, reason: 'accept-failed', code }));
-        this.#logger.warn('accept failed; accepting paused until a connection closes', { fd: entry.fd, code });
-        this.#pauseAccepting(entry, 'emfile');
+        this.#logger.warn(`accept failed (${code}); trying again in ${this.#options.acceptRetryMs} ms, or when a connection closes`, {
+          fd: entry.fd,
+        });
+        this.#pauseAccepting(entry, 'accept-failed');
+        if (this.#acceptRetry === 0) this.#acceptRetry = this.reactor.timers.schedule(this.#options.acceptRetryMs, this.#retryAccepting);
         return;
       }
       if (fd === null) return;
@@ -424,7 +463,8 @@ export class EventLoop {
         publish(Channels.serverDrop, () => ({ fd: entry.fd, reason: 'max-connections' }));
         continue;
       }
-      const connection = this.addClient(fd, entry.handlers);
+      const handlers = entry.handlers ?? this.#handlers;
+      const connection = this.addClient(fd, handlers);
       this.metrics.accepts++;
       publish(Channels.serverAccept, () => ({
         fd,
@@ -432,13 +472,18 @@ export class EventLoop {
         remoteAddress: connection.remoteAddress,
         remotePort: connection.remotePort,
       }));
-      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(entry.handlers, ...)
-      const onConnect = entry.handlers.onConnect as Callable | undefined;
-      if (onConnect !== undefined) this.#call(connection, 'onConnect', onConnect, entry.handlers, connection);
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(handlers, ...)
+      const onConnect = handlers.onConnect as Callable | undefined;
+      if (onConnect !== undefined) this.#call(connection, 'onConnect', onConnect, handlers, connection);
     }
   }
 
-  #pauseAccepting(entry: ServerEntry, why: 'max-connections' | 'emfile'): void {
+  readonly #retryAccepting = (): void => {
+    this.#acceptRetry = 0;
+    if (this.#state !== 'closing' && this.#state !== 'closed') this.#resumeAccepting();
+  };
+
+  #pauseAccepting(entry: ServerEntry, why: 'max-connections' | 'accept-failed'): void {
     if (entry.paused !== undefined) return;
     entry.paused = why;
     this.reactor.unregister(entry.fd);
@@ -461,7 +506,11 @@ export class EventLoop {
   #activity(connection: Connection, read: number, written: number): void {
     this.metrics.bytesRead += read;
     this.metrics.bytesWritten += written;
-    if (!connection.touched) {
+    if (!this.#dispatching) {
+      // Outside a batch (a send from a timer, say): no batch end is coming to re-arm it.
+      connection.lastActivityMs = Math.floor(this.reactor.clock.now());
+      this.registry.touch(connection);
+    } else if (!connection.touched) {
       connection.touched = true;
       this.#touched.push(connection);
     }
@@ -516,10 +565,12 @@ export class EventLoop {
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(connection.handlers, ...)
     const onClose = connection.handlers.onClose as Callable | undefined;
     if (onClose !== undefined) this.#call(connection, 'onClose', onClose, connection.handlers, connection, reason, error);
+    if (connection.pressurePaused) this.#pressurePaused = this.#pressurePaused.filter((c) => c !== connection);
     const shutdown = this.#shutdown;
     if (shutdown !== undefined) {
       if (reason === 'shutdown-forced') shutdown.forced++;
-      else shutdown.graceful++;
+      else if (reason === 'closed') shutdown.graceful++;
+      else shutdown.other++;
       if (this.registry.size === 0) shutdown.drained();
     } else if (this.#servers.size > 0) {
       this.#resumeAccepting();
@@ -536,15 +587,7 @@ export class EventLoop {
     try {
       callback.call(self, a, b, c);
     } catch (err) {
-      this.metrics.callbackErrors++;
-      publish(Channels.loopError, () => ({ error: err, id: connection?.id }));
-      try {
-        if (this.#onError !== undefined) this.#onError(err, connection);
-        else this.#logger.error(`${name} threw`, { error: err, id: connection?.id });
-      } catch (inner) {
-        this.#logger.error('onError threw', { error: inner });
-      }
-      if (connection !== undefined && connection.state !== 'closed') this.#finish(connection, 'callback-error', err as Error);
+      this.#callbackFailed(err, connection, name);
     } finally {
       const durationMs = performance.now() - start;
       this.metrics.callbackDuration.record(Math.max(1, Math.round(durationMs * 1e6)));
@@ -556,28 +599,58 @@ export class EventLoop {
     }
   }
 
-  /** The memory budget: past it, pause reading where the most is queued; resume under half. */
+  /** A callback threw: report it, and close the connection it belongs to. */
+  #callbackFailed(err: unknown, connection: Connection | undefined, name: string): void {
+    this.metrics.callbackErrors++;
+    publish(Channels.loopError, () => ({ error: err, id: connection?.id }));
+    try {
+      if (this.#onError !== undefined) this.#onError(err, connection);
+      else this.#logger.error(`${name} threw`, { error: err, id: connection?.id });
+    } catch (inner) {
+      this.#logger.error('onError threw', { error: inner });
+    }
+    if (connection !== undefined && connection.state !== 'closed') this.#finish(connection, 'callback-error', err as Error);
+  }
+
+  /**
+   * The memory budget, checked after every batch. Past it, reading pauses on
+   * the connections holding the most (more of them as needed, for as long as
+   * the total stays over); a paused connection resumes once its own queue has
+   * drained, and all resume once the total is back under half the budget.
+   */
   #checkPressure(): void {
     const limit = this.#options.maxBufferedBytes;
     if (limit === Infinity) return;
-    if (!this.#pressure && this.#buffered > limit) {
-      this.#pressure = true;
-      const heaviest = [...this.registry.values()].filter((c) => c.buffered > 0).sort((a, b) => b.buffered - a.buffered);
-      let relieved = 0;
+    // Paused ones that have sent everything hold nothing any more: let them read.
+    if (this.#pressurePaused.length > 0) {
+      this.#pressurePaused = this.#pressurePaused.filter((c) => {
+        if (c.buffered > 0) return true;
+        c.setPressurePaused(false);
+        return false;
+      });
+    }
+    if (this.#buffered > limit) {
+      const heaviest = [...this.registry.values()]
+        .filter((c) => c.buffered > 0 && !c.pressurePaused)
+        .sort((a, b) => b.buffered - a.buffered);
+      let relieved = this.#pressurePaused.reduce((sum, c) => sum + c.buffered, 0);
       for (const connection of heaviest) {
         if (relieved >= this.#buffered - limit / 2) break;
         connection.setPressurePaused(true);
         this.#pressurePaused.push(connection);
         relieved += connection.buffered;
       }
-      this.metrics.pressureEvents++;
-      const paused = this.#pressurePaused.length;
-      publish(Channels.loopPressure, () => ({ bufferedBytes: this.#buffered, limit, paused, on: true }));
-      this.#logger.warn('memory budget exceeded: reading paused on the connections holding the most', {
-        bufferedBytes: this.#buffered,
-        limit,
-        paused,
-      });
+      if (!this.#pressure) {
+        this.#pressure = true;
+        this.metrics.pressureEvents++;
+        const paused = this.#pressurePaused.length;
+        publish(Channels.loopPressure, () => ({ bufferedBytes: this.#buffered, limit, paused, on: true }));
+        this.#logger.warn('memory budget exceeded: reading paused on the connections holding the most', {
+          bufferedBytes: this.#buffered,
+          limit,
+          paused,
+        });
+      }
     } else if (this.#pressure && this.#buffered <= limit / 2) {
       this.#pressure = false;
       for (const connection of this.#pressurePaused) connection.setPressurePaused(false);
@@ -596,9 +669,20 @@ export class EventLoop {
     this.#state = 'closing';
     publish(Channels.shutdownStart, () => ({ connections: this.registry.size, timeoutMs }));
     this.#logger.info('closing', { connections: this.registry.size, timeoutMs });
+    const progress = { drained: false };
     const drained = new Promise<void>((resolve) => {
-      this.#shutdown = { graceful: 0, forced: 0, drained: resolve };
+      this.#shutdown = {
+        graceful: 0,
+        forced: 0,
+        other: 0,
+        drained: () => {
+          progress.drained = true;
+          resolve();
+        },
+      };
     });
+    if (this.#acceptRetry !== 0) this.reactor.timers.cancel(this.#acceptRetry);
+    this.#acceptRetry = 0;
     // Stop accepting.
     for (const entry of this.#servers.values()) {
       if (entry.server !== undefined) this.socketManager.closeServerSocket(entry.fd);
@@ -609,17 +693,22 @@ export class EventLoop {
     for (const connection of [...this.registry.values()]) connection.end();
     if (this.registry.size === 0) this.#shutdown?.drained();
     const deadline = this.reactor.timers.schedule(timeoutMs, () => this.#forceAll());
-    if (this.#running === undefined && this.reactor.state === 'open') void this.run();
-    await drained;
+    // The loop must run until everything has closed, whatever stop() did before.
+    this.#stopRequested = false;
+    while (!progress.drained && this.reactor.state === 'open') {
+      if (this.#running === undefined) void this.run();
+      await Promise.race([drained, this.#running]);
+    }
     this.reactor.timers.cancel(deadline);
     this.#stopRequested = true;
     await this.reactor.close();
     await this.#running;
     this.#state = 'closed';
-    const shutdown = this.#shutdown as { graceful: number; forced: number };
+    const shutdown = this.#shutdown as { graceful: number; forced: number; other: number };
     const report: ShutdownReport = {
       graceful: shutdown.graceful,
       forced: shutdown.forced,
+      other: shutdown.other,
       durationMs: this.reactor.clock.now() - start,
     };
     publish(Channels.shutdownEnd, () => report);

@@ -38,6 +38,44 @@ describe('DeferredQueue', () => {
     expect(lowRan).toBe(1);
   });
 
+  test('with room in the budget, priority is strict: every high task before any normal or low one', () => {
+    const queue = new DeferredQueue();
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) queue.add(() => order.push(`H${i}`), 'high');
+    queue.add(() => order.push('N0'), 'normal');
+    queue.add(() => order.push('L0'), 'low');
+    runAll(queue, 1024);
+    expect(order).toEqual(['H0', 'H1', 'H2', 'H3', 'H4', 'H5', 'N0', 'L0']);
+  });
+
+  test('a short budget: high first, then the shares of normal and low; the rest waits, in order', () => {
+    const queue = new DeferredQueue();
+    const order: string[] = [];
+    for (let i = 0; i < 20; i++) queue.add(() => order.push(`H${i}`), 'high');
+    for (let i = 0; i < 5; i++) queue.add(() => order.push(`N${i}`), 'normal');
+    for (let i = 0; i < 5; i++) queue.add(() => order.push(`L${i}`), 'low');
+    expect(runAll(queue, 16)).toBe(16);
+    // low: 16/8 = 2, normal: 16/4 = 4, high: the other 10.
+    expect(order).toEqual([...Array.from({ length: 10 }, (_, i) => `H${i}`), 'N0', 'N1', 'N2', 'N3', 'L0', 'L1']);
+    order.length = 0;
+    runAll(queue, 1024);
+    expect(order).toEqual([...Array.from({ length: 10 }, (_, i) => `H${i + 10}`), 'N4', 'L2', 'L3', 'L4']);
+  });
+
+  test('cancelled tasks do not pile up while nothing runs', () => {
+    const queue = new DeferredQueue();
+    for (let i = 0; i < 100_000; i++) queue.add(() => {}).cancel();
+    const keep = queue.add(() => {});
+    for (let i = 0; i < 100_000; i++) queue.add(() => {}).cancel();
+    expect(queue.size).toBe(1);
+    expect(queue.held).toBeLessThan(200); // swept, not 200,001 entries
+    // The live one is still there and runs; the cancelled are gone.
+    let ran = 0;
+    queue.runTurn(Infinity, () => ran++);
+    expect(ran).toBe(1);
+    expect(keep.cancel()).toBe(false);
+  });
+
   test('work deferred during a turn waits for the next turn', () => {
     const queue = new DeferredQueue();
     let inner = 0;

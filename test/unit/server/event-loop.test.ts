@@ -316,9 +316,11 @@ describe('EventLoop on a simulated network', () => {
     await reader.waitFor(1);
     sim.run(sim.clock.now() + 1);
     const closing = loop.close({ timeoutMs: 1_000 });
-    reader.close(); // it will read everything, then close when it sees our FIN... after reading
+    await reader.waitEnd(); // everything queued arrived, then our FIN
+    expect(reader.receivedBytes).toBe(200_000);
+    reader.close(); // and it closes its side: a clean close
     const report = await closing;
-    expect(report).toMatchObject({ graceful: 1, forced: 1 });
+    expect(report).toMatchObject({ graceful: 1, forced: 1, other: 0 });
     expect(report.durationMs).toBeGreaterThanOrEqual(1_000);
     expect(loop.state).toBe('closed');
     await running;

@@ -1,40 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import {
-  type CloseReason,
-  type Connection,
-  type ConnectionHandlers,
-  EventLoop,
-  type EventLoopOptions,
-  Reactor,
-  SimulatedBackend,
-  type SimulatedBackendOptions,
-} from '../../../src';
-
-/** An event loop serving port 7000 on a fresh simulated network, running in the background. */
-async function simulatedLoop(
-  handlers: ConnectionHandlers,
-  options: Omit<EventLoopOptions, 'reactor'> = {},
-  simOptions: SimulatedBackendOptions = {},
-) {
-  const sim = new SimulatedBackend({ seed: 1, ...simOptions });
-  const loop = new EventLoop({ ...options, reactor: new Reactor({ backend: sim }) });
-  const closed: { id: number; reason: CloseReason; error?: string }[] = [];
-  await loop.listen([{ host: '127.0.0.1', port: 7000 }], {
-    ...handlers,
-    onClose(conn, reason, error) {
-      closed.push({ id: conn.id, reason, error: (error as { code?: string } | undefined)?.code });
-      handlers.onClose?.(conn, reason, error);
-    },
-  });
-  const running = loop.run();
-  return { sim, loop, running, closed };
-}
-
-/** Lets the loop and the simulated network run until `condition` holds (bounded). */
-async function waitUntil(condition: () => boolean, turns = 100_000): Promise<void> {
-  for (let i = 0; i < turns && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-  expect(condition()).toBe(true);
-}
+import { type CloseReason, type Connection, type ConnectionHandlers, EventLoop, Reactor, SimulatedBackend } from '../../../src';
+import { simulatedLoop, waitUntil } from '../../helpers/simulated-loop';
 
 const echo: ConnectionHandlers = {
   onData(conn, chunk) {

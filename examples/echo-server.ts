@@ -131,12 +131,12 @@ if (require.main === module) {
   const host = argument('host', '127.0.0.1');
   startEchoServer({ host, port: Number(argument('port', '7007')) })
     .then((server) => {
-      console.log(`echo server listening on ${host}:${server.port}`);
       const stop = () => {
         void server.stop().then(() => process.exit(0));
       };
-      process.once('SIGINT', stop);
+      process.once('SIGINT', stop); // before saying we are ready: a signal may follow at once
       process.once('SIGTERM', stop);
+      console.log(`echo server listening on ${host}:${server.port}`);
     })
     .catch((err: unknown) => {
       console.error(err instanceof Error ? err.message : err);

@@ -19,7 +19,7 @@ export interface UppercaseServerOptions {
   idleTimeoutMs?: number;
 }
 
-export async function startUppercaseServer(options: UppercaseServerOptions): Promise<{ done: Promise<void> }> {
+export async function startUppercaseServer(options: UppercaseServerOptions): Promise<{ port: number; done: Promise<void> }> {
   const { reactor, port, idleTimeoutMs = 30_000 } = options;
   const listener = await reactor.listen({ host: '127.0.0.1', port });
   reactor.register(listener, Interest.READABLE);
@@ -72,15 +72,15 @@ export async function startUppercaseServer(options: UppercaseServerOptions): Pro
   const done = loop().catch((err: unknown) => {
     if (!(err instanceof ReactorError && err.code === 'ERR_REACTOR_CLOSED')) throw err;
   });
-  return { done };
+  return { port: reactor.info(listener).localPort as number, done };
 }
 
 if (require.main === module) {
   const portArg = process.argv.indexOf('--port');
   const port = portArg >= 0 ? Number(process.argv[portArg + 1]) : 7100;
   const reactor = new Reactor<Client | undefined>();
-  void startUppercaseServer({ reactor, port }).then(() => {
-    console.log(`uppercase server listening on 127.0.0.1:${port}`);
-    process.once('SIGINT', () => void reactor.close());
+  void startUppercaseServer({ reactor, port }).then((server) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void reactor.close());
+    console.log(`uppercase server listening on 127.0.0.1:${server.port}`); // once a signal can be handled
   });
 }

@@ -1,23 +1,118 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
 
+/** Port numbers change from run to run: `port 41447` and `127.0.0.1:41447` become `<port>`. */
+function normalize(text: string): string {
+  return text
+    .replace(/port \d+/g, 'port <port>')
+    .replace(/([\d\]]):\d{1,5}\b/g, '$1:<port>')
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .trim();
+}
+
 /** Runs an example the way a reader would (ts-node from source) and returns its standard output. */
-async function runExample(file: string): Promise<string> {
-  const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', join('examples', file)], {
+async function runExample(file: string, args: string[] = []): Promise<string> {
+  const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', file, ...args], {
     cwd: root,
-    timeout: 20_000,
+    timeout: 30_000,
   });
   return stdout;
 }
 
-describe('examples/timers-demo.ts (npm start)', () => {
+/** Programs started by a test; whatever a failing test leaves running is ended after it. */
+const started: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of started.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+});
+
+/** A program started in the background: its output so far, a way to wait for a line, and its exit. */
+function startProgram(file: string, args: string[]) {
+  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', file, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(child);
+  let stdout = '';
+  let stderr = '';
+  const waiters: (() => void)[] = [];
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    for (const wake of waiters.splice(0)) wake();
+  });
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const waitFor = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    for (;;) {
+      const match = pattern.exec(stdout);
+      if (match !== null) return match;
+      if (child.exitCode !== null) throw new Error(`exited before printing ${String(pattern)}:\n${stdout}${stderr}`);
+      await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), exited]);
+    }
+  };
+  return { child, waitFor, exited, output: () => stdout, errors: () => stderr };
+}
+
+/** Starts a server example, waits for `lines` lines of output, stops it with SIGTERM; resolves with the output and exit code. */
+async function runServerExample(file: string, args: string[], lines: number): Promise<{ output: string; code: number | null }> {
+  const server = startProgram(file, args);
+  await server.waitFor(new RegExp(`^(?:.*\\n){${lines}}`));
+  server.child.kill('SIGTERM'); // once: a second SIGTERM would mean "force"
+  const code = await server.exited;
+  return { output: server.output(), code };
+}
+
+/** The walkthrough's "<!-- output: program args -->" blocks: what each step should print. */
+const walkthrough = readFileSync(join(root, 'docs', 'WALKTHROUGH.md'), 'utf8');
+const steps = [...walkthrough.matchAll(/<!-- output: (\S+)((?: \S+)*) -->\n```text\n([\s\S]*?)```/g)].map((m) => ({
+  file: m[1],
+  args: m[2].trim() === '' ? [] : m[2].trim().split(' '),
+  expected: m[3],
+}));
+
+describe('docs/WALKTHROUGH.md: every step prints what the page says', () => {
+  test('the page has a block for each of the eight steps', () => {
+    expect(steps.map((s) => s.file)).toEqual([
+      'examples/01-listen-and-accept.ts',
+      'examples/02-read-and-write.ts',
+      'examples/03-level-edge-oneshot.ts',
+      'examples/04-timers-and-idle-timeouts.ts',
+      'examples/05-backpressure.ts',
+      'examples/06-several-listeners.ts',
+      'examples/07-graceful-shutdown.ts',
+      'examples/http-server.ts',
+    ]);
+  });
+
+  test.each(steps)('$file', async ({ file, args, expected }) => {
+    if (args.includes('--port')) {
+      // A server: it runs until stopped; SIGTERM ends it cleanly.
+      const { output, code } = await runServerExample(file, args, expected.trim().split('\n').length);
+      expect(normalize(output)).toBe(normalize(expected));
+      expect(code).toBe(0);
+      return;
+    }
+    expect(normalize(await runExample(file, args))).toBe(normalize(expected));
+  });
+});
+
+describe('examples/timers-demo.ts', () => {
   let output = '';
   beforeAll(async () => {
-    output = await runExample('timers-demo.ts');
+    output = await runExample('examples/timers-demo.ts');
   });
 
   test('real-time timers fire in deadline order, none before it is due, the cancelled one never', () => {
@@ -46,5 +141,75 @@ describe('examples/timers-demo.ts (npm start)', () => {
     expect(output).toMatch(/skip\s+callbacks:\s+1\s+first reported 599 missed\s+next tick at 601 s/);
     expect(output).toMatch(/delay\s+callbacks:\s+1\s+first reported 599 missed\s+next tick at 601.5 s/);
     expect(output).toMatch(/burst\s+callbacks:\s+600\s+first reported 599 missed\s+next tick at 601 s/);
+  });
+});
+
+describe('examples/uppercase-server.ts and echo-server.ts run as programs', () => {
+  test.each([
+    ['examples/uppercase-server.ts', /uppercase server listening on 127\.0\.0\.1:([1-9]\d*)/],
+    ['examples/echo-server.ts', /echo server listening on 127\.0\.0\.1:([1-9]\d*)/],
+  ])('%s starts, says which port it got, and stops on SIGTERM with exit code 0', async (file, pattern) => {
+    const { output, code } = await runServerExample(file, ['--port', '0'], 1);
+    expect(output).toMatch(pattern); // a real port, not the 0 it was asked for
+    expect(code).toBe(0);
+  });
+});
+
+/** GETs `path` on a new connection that closes after the response: nothing stays open in the test. */
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Sends `text` to an echo server and resolves with what came back once it is all there. */
+function echoRoundTrip(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let got = '';
+    socket.on('data', (d) => {
+      got += d.toString();
+      if (got.length >= text.length) socket.end();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got));
+  });
+}
+
+describe('examples/demo.ts (npm start)', () => {
+  test('serves HTTP and echo, says where, and stops gracefully on SIGINT', async () => {
+    const demo = startProgram('examples/demo.ts', ['--host', '127.0.0.1', '--http-port', '0', '--echo-port', '0']);
+    const [, httpPort] = await demo.waitFor(/http: listening on 127\.0\.0\.1:(\d+)/);
+    const [, echoPort] = await demo.waitFor(/echo: listening on 127\.0\.0\.1:(\d+)/);
+    expect(Number(httpPort)).toBeGreaterThan(0);
+
+    const hello = await get(Number(httpPort), '/');
+    expect(hello).toEqual({ status: 200, body: expect.stringMatching(/hello/i) as string });
+    const stats = await get(Number(httpPort), '/stats');
+    expect(JSON.parse(stats.body)).toEqual(expect.objectContaining({ accepts: 2, connectionsOpen: 1, requests: 2 }));
+    expect(await echoRoundTrip(Number(echoPort), 'ping over tcp')).toBe('ping over tcp');
+
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.output()).toMatch(/stopped: [1-9]\d* requests served/);
+  });
+
+  test('--help explains the flags and exits 0', async () => {
+    const help = startProgram('examples/demo.ts', ['--help']);
+    expect(await help.exited).toBe(0);
+    for (const flag of ['--host', '--http-port', '--echo-port', '--no-status']) expect(help.output()).toContain(flag);
+  });
+
+  test('a bad port is refused with a message naming the flag, exit code 1', async () => {
+    const bad = startProgram('examples/demo.ts', ['--http-port', 'eighty']);
+    expect(await bad.exited).toBe(1);
+    expect(bad.errors()).toContain('--http-port must be a port number');
   });
 });

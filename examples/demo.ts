@@ -1,0 +1,107 @@
+/**
+ * The demo `npm start` runs: the HTTP/1.1 example server and the echo server
+ * on one event loop, on '::' (IPv4 and IPv6), with a live status line on a
+ * terminal and a graceful stop on Ctrl-C.
+ *
+ * Run: npm start [-- --http-port 8080 --echo-port 7007 --host ::]
+ *      npm start -- --help
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { EventLoop, ReactorError } from '../src';
+import { startHttpServer } from './http-server';
+
+const HELP = `tsreactor demo: an HTTP/1.1 server and an echo server on one event loop.
+
+Usage: npm start -- [options]
+
+  --host <address>     where to listen (default ::, every address, IPv4 and IPv6;
+                       0.0.0.0 is used where the machine has no IPv6)
+  --http-port <port>   the HTTP server's port (default 8080; 0: any free port)
+  --echo-port <port>   the echo server's port (default 7007; 0: any free port)
+  --no-status          no live status line (it is shown only on a terminal anyway)
+  --help               this text
+
+Try:
+  curl -i http://localhost:8080/            hello
+  curl http://localhost:8080/stats          the event loop's metrics, as JSON
+  curl --data-binary @README.md http://localhost:8080/echo
+  nc localhost 7007                         an echo server: type, and it comes back
+
+Ctrl-C stops it gracefully (a second Ctrl-C forces).`;
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = process.argv.at(i + 1);
+  if (value === undefined || value.startsWith('--')) throw new RangeError(`--${name} needs a value`);
+  return value;
+}
+
+function port(name: string, fallback: number): number {
+  const value = Number(option(name, String(fallback)));
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    throw new RangeError(`--${name} must be a port number from 0 to 65535`);
+  }
+  return value;
+}
+
+const bracket = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(HELP);
+    return;
+  }
+  const host = option('host', '::');
+  const httpPort = port('http-port', 8080);
+  const echoPort = port('echo-port', 7007);
+
+  const loop = new EventLoop({ idleTimeoutMs: 30_000 });
+  const http = await startHttpServer({ loop, host, port: httpPort });
+  const [echo] = await loop.listen([{ host, port: echoPort }], {
+    onData(conn, chunk) {
+      conn.send(chunk);
+    },
+  });
+  const stopSignals = loop.handleSignals({ timeoutMs: 3_000 }); // before announcing: a signal may follow at once
+  const httpHost = bracket(http.servers[0].host);
+  console.log(`tsreactor demo (Node ${process.version}), ctrl-c to stop`);
+  console.log(`  http: listening on ${httpHost}:${http.port}   try: curl http://localhost:${http.port}/   (/stats: metrics as JSON)`);
+  console.log(`  echo: listening on ${bracket(echo.host)}:${echo.port}   try: nc localhost ${echo.port}`);
+
+  // The live status line: only on a terminal, once a second.
+  let status: NodeJS.Timeout | undefined;
+  if (process.stdout.isTTY && !process.argv.includes('--no-status')) {
+    const delay = monitorEventLoopDelay({ resolution: 20 });
+    delay.enable();
+    let lastRequests = 0;
+    status = setInterval(() => {
+      const requests = http.requests;
+      const line =
+        `  connections ${String(loop.registry.size).padStart(5)}` +
+        ` | requests/s ${String(requests - lastRequests).padStart(7)}` +
+        ` | event-loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`;
+      lastRequests = requests;
+      delay.reset();
+      process.stdout.write(`\r${line}   `);
+    }, 1_000);
+    status.unref();
+  }
+
+  await loop.run();
+  if (status !== undefined) {
+    clearInterval(status);
+    process.stdout.write('\n');
+  }
+  stopSignals();
+  console.log(`stopped: ${http.requests} requests served, ${loop.metrics.accepts} connections accepted`);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ReactorError || err instanceof RangeError) {
+    console.error(err.message);
+  } else {
+    console.error(err);
+  }
+  process.exitCode = 1;
+});

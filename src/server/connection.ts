@@ -30,7 +30,11 @@ export interface ConnectionHandlers<T = unknown> {
   onData?(connection: Connection<T>, data: Buffer): void;
   /** The peer half-closed. Unless `allowHalfOpen`, the connection then ends itself. */
   onEnd?(connection: Connection<T>): void;
-  /** Everything `send` queued has gone out (after `send` returned false). */
+  /**
+   * Everything queued has gone out, after `send` returned false or reading
+   * paused because the queue passed the high-water mark (`needsDrain` was
+   * true). A producer that stopped on `needsDrain` goes on from here.
+   */
   onDrain?(connection: Connection<T>): void;
   /** The connection is gone; `error` is set for `'error'` closes. */
   onClose?(connection: Connection<T>, reason: CloseReason, error?: Error): void;
@@ -78,15 +82,23 @@ const NO_ADDRESSES: Addresses = {
   family: undefined,
 };
 
-// Flag bits: seven booleans in one small integer (an idle connection should be small).
-const BLOCKED = 1; // send returned false: onDrain is owed
+// Flag bits: eight booleans in one small integer (an idle connection should be small).
+const BLOCKED = 1; // send returned false, or the queue paused reading: onDrain is owed
 const FIN_SENT = 2;
 const PEER_ENDED = 4;
 const PAUSED_BY_APP = 8;
 const PAUSED_BY_QUEUE = 16;
 const PAUSED_BY_PRESSURE = 32;
 const TOUCHED = 64;
+const CORKED = 128; // onData is running: small sends are gathered, written when it returns
 const PAUSED = PAUSED_BY_APP | PAUSED_BY_QUEUE | PAUSED_BY_PRESSURE;
+
+/**
+ * Sends made during `onData` are gathered up to this many bytes and written
+ * together when the handler returns; a larger one is written at once (after
+ * what was gathered), without a copy.
+ */
+const CORK_LIMIT = 16 * 1024;
 
 let nextId = 1;
 
@@ -150,6 +162,9 @@ export class Connection<T = unknown> {
   readonly #host: ConnectionHost;
   #queue: Buffer[] | undefined = undefined;
   #queued = 0;
+  /** Sends gathered while `onData` runs (see CORK_LIMIT); undefined when none. */
+  #corked: Buffer[] | undefined = undefined;
+  #corkedBytes = 0;
   #flags = 0;
   #addresses: Addresses | undefined = undefined;
 
@@ -195,6 +210,15 @@ export class Connection<T = unknown> {
     return this.#queued;
   }
 
+  /**
+   * `true` from a `send` that returned false, or from the queue passing the
+   * high-water mark, until everything queued has gone out and `onDrain` was
+   * called: time to stop producing (as Node's `writableNeedDrain`).
+   */
+  get needsDrain(): boolean {
+    return (this.#flags & BLOCKED) !== 0;
+  }
+
   /** `true` while the loop reads from this connection. */
   get reading(): boolean {
     return (this.#flags & (PAUSED | PEER_ENDED)) === 0 && this.#state !== 'closed';
@@ -212,6 +236,16 @@ export class Connection<T = unknown> {
    * reading from this connection until it drains to half.
    * Do not modify `data` after sending it.
    *
+   * Inside `onData`, small sends are gathered and written together when the
+   * handler returns, as Netty's write-then-flush or a corked socket would:
+   * a pipeline of ten requests in one chunk is answered with one system call,
+   * not ten. Such a send returns `true` (accepted, room to spare); if the
+   * socket then takes only part, the rest is queued and goes out as it
+   * drains, with no `onDrain` owed (unless that queue passes the high-water
+   * mark: see `needsDrain`). A send that would gather more than 16 KiB
+   * writes at once instead, with the meaning above. `end()` and `destroy()`
+   * write what was gathered first, so nothing overtakes it.
+   *
    * After `end()` (or a graceful shutdown of the loop, which ends every
    * connection) or once closed, nothing more can be sent: `send` drops the
    * data and returns `false`. (Throwing would turn every request that was in
@@ -222,13 +256,26 @@ export class Connection<T = unknown> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : asBuffer(data);
     if (bytes.length === 0) return this.#queued === 0;
     if (this.#queued > 0) {
-      this.#enqueue(bytes);
+      this.#enqueue(bytes, true);
       return false;
+    }
+    if ((this.#flags & CORKED) !== 0 && this.#corkedBytes + bytes.length <= CORK_LIMIT) {
+      (this.#corked ??= []).push(bytes);
+      this.#corkedBytes += bytes.length;
+      return true;
+    }
+    if (this.#corked !== undefined) {
+      this.#uncork();
+      if (this.#state !== 'open') return false;
+      if (this.#queued > 0) {
+        this.#enqueue(bytes, true);
+        return false;
+      }
     }
     const accepted = this.#write(bytes);
     if (accepted < 0) return false; // failed: the connection is closing
     if (accepted < bytes.length) {
-      this.#enqueue(bytes.subarray(accepted));
+      this.#enqueue(bytes.subarray(accepted), true);
       return false;
     }
     return true;
@@ -237,6 +284,10 @@ export class Connection<T = unknown> {
   /** Graceful close: what is queued goes out, then FIN; closed once the peer closes too. Idempotent. */
   end(): void {
     if (this.#state !== 'open') return;
+    if (this.#corked !== undefined) {
+      this.#uncork();
+      if (this.#state !== 'open') return;
+    }
     this.#state = 'ending';
     if (this.#queued === 0) this.#sendFin();
   }
@@ -244,6 +295,10 @@ export class Connection<T = unknown> {
   /** Closes at once; queued data is dropped. Idempotent. */
   destroy(): void {
     if (this.#state === 'closed') return;
+    if (this.#corked !== undefined) {
+      this.#uncork(); // sent before destroy(): it goes out, as a direct write would have
+      if ((this.#state as ConnectionState) === 'closed') return; // the write failed: already finished
+    }
     this.#host.finish(this, 'destroyed');
   }
 
@@ -303,7 +358,10 @@ export class Connection<T = unknown> {
       this.reads++;
       this.bytesRead += chunk.length;
       this.#host.activity(this, chunk.length, 0);
+      this.#flags |= CORKED;
       this.#host.callHandler(this, 'onData', chunk);
+      this.#flags &= ~CORKED;
+      if (this.#corked !== undefined && this.#state !== 'closed') this.#uncork();
     }
   }
 
@@ -323,6 +381,8 @@ export class Connection<T = unknown> {
     if (this.#queued > 0) this.#host.bufferedChanged(-this.#queued);
     this.#queue = undefined;
     this.#queued = 0;
+    this.#corked = undefined;
+    this.#corkedBytes = 0;
   }
 
   /** Looks the addresses up once, while the socket is there to ask. */
@@ -385,12 +445,27 @@ export class Connection<T = unknown> {
     return accepted;
   }
 
-  #enqueue(bytes: Buffer): void {
+  /** Writes what `send` gathered during `onData`, in one piece; what the socket does not take is queued. */
+  #uncork(): void {
+    const parts = this.#corked as Buffer[];
+    const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#corkedBytes);
+    this.#corked = undefined;
+    this.#corkedBytes = 0;
+    const accepted = this.#write(bytes);
+    // The sender was told "accepted": what waits is queued, but no onDrain is owed for it.
+    if (accepted >= 0 && accepted < bytes.length) this.#enqueue(bytes.subarray(accepted), false);
+  }
+
+  /** Queues unsent bytes; `owed`: the sender saw `false` and expects `onDrain`. */
+  #enqueue(bytes: Buffer, owed: boolean): void {
     (this.#queue ??= []).push(bytes);
     this.#queued += bytes.length;
-    this.#flags |= BLOCKED;
+    if (owed) this.#flags |= BLOCKED;
     this.#host.bufferedChanged(bytes.length);
-    if (this.#queued > this.#host.highWaterMark) this.#setPaused(PAUSED_BY_QUEUE, true);
+    if (this.#queued > this.#host.highWaterMark) {
+      this.#flags |= BLOCKED; // reading pauses on our output: onDrain says when to go on
+      this.#setPaused(PAUSED_BY_QUEUE, true);
+    }
   }
 
   #dequeued(bytes: number): void {

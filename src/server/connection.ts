@@ -265,8 +265,7 @@ export class Connection<T = unknown> {
       return true;
     }
     if (this.#corked !== undefined) {
-      this.#uncork();
-      if (this.#state !== 'open') return false;
+      if (!this.#uncork()) return false;
       if (this.#queued > 0) {
         this.#enqueue(bytes, true);
         return false;
@@ -284,10 +283,7 @@ export class Connection<T = unknown> {
   /** Graceful close: what is queued goes out, then FIN; closed once the peer closes too. Idempotent. */
   end(): void {
     if (this.#state !== 'open') return;
-    if (this.#corked !== undefined) {
-      this.#uncork();
-      if (this.#state !== 'open') return;
-    }
+    if (this.#corked !== undefined && !this.#uncork()) return;
     this.#state = 'ending';
     if (this.#queued === 0) this.#sendFin();
   }
@@ -295,10 +291,8 @@ export class Connection<T = unknown> {
   /** Closes at once; queued data is dropped. Idempotent. */
   destroy(): void {
     if (this.#state === 'closed') return;
-    if (this.#corked !== undefined) {
-      this.#uncork(); // sent before destroy(): it goes out, as a direct write would have
-      if ((this.#state as ConnectionState) === 'closed') return; // the write failed: already finished
-    }
+    // Sent before destroy(): it goes out, as a direct write would have. A failed write has finished it already.
+    if (this.#corked !== undefined && !this.#uncork()) return;
     this.#host.finish(this, 'destroyed');
   }
 
@@ -361,7 +355,7 @@ export class Connection<T = unknown> {
       this.#flags |= CORKED;
       this.#host.callHandler(this, 'onData', chunk);
       this.#flags &= ~CORKED;
-      if (this.#corked !== undefined && this.#state !== 'closed') this.#uncork();
+      if (this.#corked !== undefined && this.#state !== 'closed' && !this.#uncork()) return;
     }
   }
 
@@ -445,15 +439,21 @@ export class Connection<T = unknown> {
     return accepted;
   }
 
-  /** Writes what `send` gathered during `onData`, in one piece; what the socket does not take is queued. */
-  #uncork(): void {
+  /**
+   * Writes what `send` gathered during `onData`, in one piece; what the
+   * socket does not take is queued. `false` if the write failed (the
+   * connection is then finished).
+   */
+  #uncork(): boolean {
     const parts = this.#corked as Buffer[];
     const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts, this.#corkedBytes);
     this.#corked = undefined;
     this.#corkedBytes = 0;
     const accepted = this.#write(bytes);
+    if (accepted < 0) return false;
     // The sender was told "accepted": what waits is queued, but no onDrain is owed for it.
-    if (accepted >= 0 && accepted < bytes.length) this.#enqueue(bytes.subarray(accepted), false);
+    if (accepted < bytes.length) this.#enqueue(bytes.subarray(accepted), false);
+    return true;
   }
 
   /** Queues unsent bytes; `owed`: the sender saw `false` and expects `onDrain`. */

@@ -141,7 +141,6 @@ describe('Connection.needsDrain', () => {
 
   test('set when gathered sends leave the queue past the high-water mark: onDrain follows', async () => {
     let drains = 0;
-    let needsDrainAfter: boolean | undefined;
     let conn: Connection | undefined;
     const { sim, loop, running } = await simulatedLoop(
       {
@@ -160,8 +159,7 @@ describe('Connection.needsDrain', () => {
     client.pause();
     client.write('go');
     await waitUntil(() => conn !== undefined && conn.buffered > 0);
-    needsDrainAfter = conn?.needsDrain;
-    expect(needsDrainAfter).toBe(true);
+    expect(conn?.needsDrain).toBe(true);
     expect(conn?.reading).toBe(false);
     client.resume();
     await client.waitFor(16_000);

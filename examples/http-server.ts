@@ -1,31 +1,41 @@
 /**
  * An HTTP/1.1 server on the EventLoop: the last step of the walkthrough, and
- * the server `npm start` runs.
+ * the server `npm start` runs. Reading requests is in `examples/http/`
+ * (`request-head.ts`, `body-decoder.ts`); this file serves connections.
  *
  * What it speaks: HTTP/1.1 and 1.0, keep-alive and pipelining (responses go
  * out in request order, because each request is answered as soon as it is
- * parsed), HEAD, request bodies by Content-Length or chunked encoding, and
- * `Connection: close`.
+ * parsed; the answers to one read go out in one write), HEAD, request
+ * bodies by Content-Length or chunked encoding, `Expect: 100-continue`,
+ * and `Connection: close`. It answers as HTTP/1.1 (RFC 9110 section 6.2).
  *
  * What it refuses, with the status and then closing the connection:
  * - a request line and headers larger than `maxHeaderBytes`: 431;
- * - a body larger than `maxBodyBytes`: 413;
- * - headers not complete `headersTimeoutMs` after the request began: 408
- *   (the timer does not restart on each byte: a client sending one byte a
- *   second cannot hold the connection);
- * - anything malformed: 400. That includes what request smuggling relies on:
- *   both Content-Length and Transfer-Encoding, a duplicate or invalid
- *   Content-Length, a Transfer-Encoding other than `chunked`, whitespace
- *   before a header's colon, obsolete line folding, and on HTTP/1.1 a
- *   missing or duplicate Host.
+ * - a body larger than `maxBodyBytes`: 413 (chunk framing and trailers are
+ *   bounded too, by `maxHeaderBytes` each);
+ * - headers not complete `headersTimeoutMs` after the request began, or the
+ *   whole request not complete after `requestTimeoutMs`: 408 (the timer does
+ *   not restart on each byte: a client sending one byte a second cannot hold
+ *   the connection; it does not count time the server itself stopped reading);
+ * - anything malformed: 400 (see `parseHead` and `BodyDecoder` for the list,
+ *   which covers what request smuggling relies on).
+ * Empty lines before a request line are skipped, as RFC 9112 section 2.2 asks.
  *
  * Routes: `GET /` says hello; `GET /stats` gives the loop's metrics as JSON;
  * `POST /echo` sends the request body back. Anything else: 404 (405 for a
  * known path with another method).
  *
+ * Flow control: a client that pipelines requests and does not read the
+ * responses is not served past the connection's high-water mark: while
+ * `needsDrain` holds, parsing stops and the connection is paused (so TCP
+ * holds the client back, and unparsed input cannot pile up); `onDrain`
+ * resumes both.
+ *
  * Run: npx ts-node examples/http-server.ts [--port 8080] [--host ::]
  */
 import { type Connection, EventLoop, type EventLoopOptions, type ServerSocket } from '../src';
+import { BodyDecoder } from './http/body-decoder';
+import { findHeadEnd, HttpError, parseHead, type RequestHead } from './http/request-head';
 
 /* ---- Options ------------------------------------------------------------- */
 
@@ -36,8 +46,10 @@ export interface HttpServerOptions {
   maxHeaderBytes?: number;
   /** Request body, at most. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** From a request's first byte to the end of its headers, at most. Default 10 s. */
+  /** From a request's first byte to the end of its headers, at most. Default 5 s (the idle timeout of a loop made here). */
   headersTimeoutMs?: number;
+  /** From a request's first byte to its last, at most. Default 30 s. */
+  requestTimeoutMs?: number;
   /** An existing loop to serve on (its other servers are left alone). */
   loop?: EventLoop;
   /** For a loop made here. Default: keep-alive idle timeout of 5 s. */
@@ -48,55 +60,43 @@ interface Limits {
   maxHeaderBytes: number;
   maxBodyBytes: number;
   headersTimeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 /* ---- Per-connection state ------------------------------------------------ */
 
-/** A request as parsed so far. */
-interface Request {
-  method: string;
-  target: string;
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
-  minor: number;
-  keepAlive: boolean;
-  /** Body framing: none, a length, or chunked. */
-  framing: 'none' | 'length' | 'chunked';
-  /** Body bytes still to come (framing 'length'), or of the current chunk ('chunked'). */
-  remaining: number;
-  body: Buffer[];
-  bodyBytes: number;
+/** A request whose head has been read. */
+interface Request extends RequestHead {
+  /** Its body so far (framing other than 'none'). */
+  body: BodyDecoder | undefined;
 }
 
 /** What the server keeps per connection (in `connection.data`). */
 interface HttpState {
   /** Bytes received and not yet parsed. */
   pending: Buffer | undefined;
+  /** How much of `pending` has been scanned for the end of the head. */
+  scanned: number;
+  /** The request whose body is being read. */
   request: Request | undefined;
-  /** In a chunked body: reading a size line, chunk data, the CRLF after it, or trailers. */
-  chunkPhase: 'size' | 'data' | 'data-end' | 'trailers';
-  /** The 408 timer of the request being received (0: none). */
-  headersTimer: number;
+  /** The 408 timer of the request being received (0: none), and when that request began. */
+  timer: number;
+  startedMs: number;
   /** An error was answered or `Connection: close` seen: the rest is ignored. */
   done: boolean;
 }
 
 type HttpConnection = Connection<HttpState>;
 
-/** A reason to refuse a request: the status to answer with. */
-class HttpError {
-  constructor(
-    readonly status: 400 | 408 | 413 | 431 | 501 | 505,
-    readonly reason: string,
-  ) {}
-}
-
 const STATUS_TEXT: Record<number, string> = {
+  100: 'Continue',
   200: 'OK',
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
   413: 'Content Too Large',
+  417: 'Expectation Failed',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
   505: 'HTTP Version Not Supported',
@@ -117,120 +117,10 @@ function httpDate(): string {
   return dateValue;
 }
 
-/* ---- Parsing the request head -------------------------------------------- */
-
-const CRLF = 0x0d0a;
-const HEAD_END = Buffer.from('\r\n\r\n');
-
-/** RFC 9110 token characters, for methods and header names. */
-const TOKEN = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
-
-function isToken(text: string, from: number, to: number): boolean {
-  if (to <= from) return false;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || TOKEN[c] === 0) return false;
-  }
-  return true;
-}
-
-/** A header value may hold visible characters, spaces and tabs, nothing else. */
-function isFieldValue(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
-  }
-  return true;
-}
-
-/**
- * Parses a request line and headers (without the final blank line) into a
- * Request, or an HttpError saying why not. Strict on purpose: an ambiguous
- * request is refused rather than guessed at.
- */
-function parseHead(head: string): Request | HttpError {
-  const lineEnd = head.indexOf('\r\n');
-  const requestLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
-  // method SP request-target SP HTTP-version, single spaces.
-  const firstSpace = requestLine.indexOf(' ');
-  const secondSpace = requestLine.indexOf(' ', firstSpace + 1);
-  if (firstSpace <= 0 || secondSpace < 0 || requestLine.indexOf(' ', secondSpace + 1) >= 0) {
-    return new HttpError(400, 'malformed request line');
-  }
-  if (!isToken(requestLine, 0, firstSpace)) return new HttpError(400, 'malformed method');
-  const method = requestLine.slice(0, firstSpace);
-  const target = requestLine.slice(firstSpace + 1, secondSpace);
-  if (target.length === 0 || !isFieldValue(target, 0, target.length) || target.includes('\t')) {
-    return new HttpError(400, 'malformed request target');
-  }
-  const version = requestLine.slice(secondSpace + 1);
-  if (version.length !== 8 || !version.startsWith('HTTP/1.') || (version[7] !== '0' && version[7] !== '1')) {
-    return version.startsWith('HTTP/') && /^HTTP\/\d\.\d$/.test(version)
-      ? new HttpError(505, 'unsupported HTTP version')
-      : new HttpError(400, 'malformed HTTP version');
-  }
-  const minor = version === 'HTTP/1.1' ? 1 : 0;
-
-  let contentLength = -1;
-  let chunked = false;
-  let hosts = 0;
-  let connectionClose = false;
-  let connectionKeepAlive = false;
-  for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length; ) {
-    let end = head.indexOf('\r\n', start);
-    if (end < 0) end = head.length;
-    const first = head.charCodeAt(start);
-    if (first === 0x20 || first === 0x09) return new HttpError(400, 'obsolete line folding');
-    const colon = head.indexOf(':', start);
-    if (colon < 0 || colon > end) return new HttpError(400, 'header without a colon');
-    if (!isToken(head, start, colon)) return new HttpError(400, 'malformed header name (or whitespace before the colon)');
-    let valueStart = colon + 1;
-    let valueEnd = end;
-    while (valueStart < valueEnd && (head.charCodeAt(valueStart) === 0x20 || head.charCodeAt(valueStart) === 0x09)) valueStart++;
-    while (valueEnd > valueStart && (head.charCodeAt(valueEnd - 1) === 0x20 || head.charCodeAt(valueEnd - 1) === 0x09)) valueEnd--;
-    if (!isFieldValue(head, valueStart, valueEnd)) return new HttpError(400, 'malformed header value');
-    const nameLength = colon - start;
-    // Only the headers that change how the request is framed or answered are looked at.
-    if (nameLength === 14 && head.slice(start, colon).toLowerCase() === 'content-length') {
-      if (contentLength !== -1) return new HttpError(400, 'duplicate Content-Length');
-      const value = head.slice(valueStart, valueEnd);
-      if (!/^\d{1,15}$/.test(value)) return new HttpError(400, 'invalid Content-Length');
-      contentLength = Number(value);
-    } else if (nameLength === 17 && head.slice(start, colon).toLowerCase() === 'transfer-encoding') {
-      if (chunked || head.slice(valueStart, valueEnd).toLowerCase() !== 'chunked') {
-        return new HttpError(400, 'unsupported Transfer-Encoding (only a single "chunked")');
-      }
-      chunked = true;
-    } else if (nameLength === 4 && head.slice(start, colon).toLowerCase() === 'host') {
-      hosts++;
-    } else if (nameLength === 10 && head.slice(start, colon).toLowerCase() === 'connection') {
-      for (const option of head.slice(valueStart, valueEnd).toLowerCase().split(',')) {
-        const o = option.trim();
-        if (o === 'close') connectionClose = true;
-        else if (o === 'keep-alive') connectionKeepAlive = true;
-      }
-    }
-    start = end + 2;
-  }
-  if (chunked && contentLength !== -1) return new HttpError(400, 'both Content-Length and Transfer-Encoding');
-  if (chunked && minor === 0) return new HttpError(400, 'Transfer-Encoding in an HTTP/1.0 request');
-  if (minor === 1 && hosts !== 1) return new HttpError(400, hosts === 0 ? 'missing Host' : 'duplicate Host');
-  return {
-    method,
-    target,
-    minor,
-    keepAlive: minor === 1 ? !connectionClose : connectionKeepAlive && !connectionClose,
-    framing: chunked ? 'chunked' : contentLength > 0 ? 'length' : 'none',
-    remaining: contentLength > 0 ? contentLength : 0,
-    body: [],
-    bodyBytes: 0,
-  };
-}
-
 /* ---- Responses ----------------------------------------------------------- */
 
 const HELLO_BODY = Buffer.from('Hello, world!\n');
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 let helloDate = '';
 let helloKeepAlive: Buffer = Buffer.alloc(0);
 
@@ -256,7 +146,7 @@ function respond(
   body: Buffer,
   extraHeaders = '',
 ): void {
-  let head = `HTTP/1.${request.minor} ${status} ${STATUS_TEXT[status] ?? ''}\r\nDate: ${httpDate()}\r\n`;
+  let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\nDate: ${httpDate()}\r\n`;
   head += `Content-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n${extraHeaders}`;
   if (!request.keepAlive) head += 'Connection: close\r\n';
   else if (request.minor === 0) head += 'Connection: keep-alive\r\n';
@@ -267,9 +157,8 @@ function respond(
 
 /** Answers an error and closes: after a refused request, what follows cannot be trusted. */
 function refuse(conn: HttpConnection, error: HttpError): void {
-  const state = conn.data as HttpState;
-  const minor = state.request?.minor ?? 1;
-  respond(conn, { minor, keepAlive: false, method: 'GET' }, error.status, 'text/plain', Buffer.from(`${error.reason}\n`));
+  const request = (conn.data as HttpState).request;
+  respond(conn, { minor: 1, keepAlive: false, method: request?.method ?? 'GET' }, error.status, 'text/plain', Buffer.from(`${error.reason}\n`));
 }
 
 function finish(conn: HttpConnection): void {
@@ -277,6 +166,13 @@ function finish(conn: HttpConnection): void {
   state.done = true;
   state.pending = undefined;
   conn.end();
+}
+
+/* ---- Routes -------------------------------------------------------------- */
+
+interface Route {
+  methods: readonly string[];
+  handle(conn: HttpConnection, request: Request): void;
 }
 
 /* ---- The server ---------------------------------------------------------- */
@@ -295,144 +191,179 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   const limits: Limits = {
     maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
-    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 5_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
   };
+  for (const name of ['maxHeaderBytes', 'maxBodyBytes', 'headersTimeoutMs', 'requestTimeoutMs'] as const) {
+    if (!(limits[name] > 0)) throw new RangeError(`'${name}' must be a number > 0, got ${String(limits[name])}`);
+  }
   const ownLoop = options.loop === undefined;
   const loop = options.loop ?? new EventLoop({ idleTimeoutMs: 5_000, ...options.loopOptions });
+  const clock = loop.reactor.clock;
   let requests = 0;
 
-  const onHeadersTimeout = (conn: HttpConnection) => {
-    const state = conn.data as HttpState;
-    state.headersTimer = 0;
-    if (!state.done && conn.state === 'open') refuse(conn, new HttpError(408, 'headers not complete in time'));
+  const routes: Record<string, Route> = {
+    '/': {
+      methods: ['GET', 'HEAD'],
+      handle(conn, request) {
+        if (request.keepAlive && request.minor === 1 && request.method === 'GET') conn.send(helloResponse());
+        else respond(conn, request, 200, 'text/plain', HELLO_BODY);
+      },
+    },
+    '/stats': {
+      methods: ['GET', 'HEAD'],
+      handle(conn, request) {
+        respond(conn, request, 200, 'application/json', Buffer.from(JSON.stringify({ ...loop.metrics.snapshot(), requests })));
+      },
+    },
+    '/echo': {
+      methods: ['POST'],
+      handle(conn, request) {
+        respond(conn, request, 200, 'application/octet-stream', Buffer.from(request.body?.body() ?? Buffer.alloc(0)));
+      },
+    },
   };
 
-  /** Routes a complete request. */
-  const handle = (conn: HttpConnection, request: Request) => {
+  /** The route for a request, or the response that refuses it (404, 405), known from the head alone. */
+  const routeOf = (request: Request): Route | { status: 404 | 405; allow?: string } => {
+    const route = Object.hasOwn(routes, request.path) ? routes[request.path] : undefined;
+    if (route === undefined) return { status: 404 };
+    if (!route.methods.includes(request.method)) return { status: 405, allow: route.methods.join(', ') };
+    return route;
+  };
+
+  const answer = (conn: HttpConnection, request: Request) => {
     requests++;
-    const path = request.target.split('?', 1)[0];
-    const get = request.method === 'GET' || request.method === 'HEAD';
-    if (path === '/') {
-      if (!get) respond(conn, request, 405, 'text/plain', Buffer.from('use GET\n'), 'Allow: GET, HEAD\r\n');
-      else if (request.keepAlive && request.minor === 1 && request.method === 'GET') conn.send(helloResponse());
-      else respond(conn, request, 200, 'text/plain', HELLO_BODY);
-    } else if (path === '/stats') {
-      if (!get) respond(conn, request, 405, 'text/plain', Buffer.from('use GET\n'), 'Allow: GET, HEAD\r\n');
-      else respond(conn, request, 200, 'application/json', Buffer.from(JSON.stringify({ ...loop.metrics.snapshot(), requests })));
-    } else if (path === '/echo') {
-      if (request.method !== 'POST') respond(conn, request, 405, 'text/plain', Buffer.from('use POST\n'), 'Allow: POST\r\n');
-      else respond(conn, request, 200, 'application/octet-stream', Buffer.concat(request.body, request.bodyBytes));
-    } else {
-      respond(conn, request, 404, 'text/plain', Buffer.from('not found\n'));
-    }
+    const route = routeOf(request);
+    if ('handle' in route) route.handle(conn, request);
+    else if (route.status === 404) respond(conn, request, 404, 'text/plain', Buffer.from('not found\n'));
+    else respond(conn, request, 405, 'text/plain', Buffer.from(`use ${route.allow ?? ''}\n`), `Allow: ${route.allow ?? ''}\r\n`);
   };
 
-  /** Takes what `pending` holds of the current body; true once the request is complete. */
-  const readBody = (state: HttpState, request: Request): boolean | HttpError => {
-    if (request.framing === 'none') return true;
-    if (request.framing === 'length') {
-      const pending = state.pending;
-      if (pending === undefined) return false;
-      const take = Math.min(pending.length, request.remaining);
-      request.body.push(pending.subarray(0, take));
-      request.bodyBytes += take;
-      request.remaining -= take;
-      state.pending = take < pending.length ? pending.subarray(take) : undefined;
-      return request.remaining === 0;
-    }
-    // Chunked: size line, data, CRLF, ... a zero-size chunk, then trailers up to a blank line.
-    for (;;) {
-      const pending = state.pending;
-      if (pending === undefined) return false;
-      if (state.chunkPhase === 'size' || state.chunkPhase === 'trailers') {
-        const end = pending.indexOf('\r\n');
-        if (end < 0) return pending.length > limits.maxHeaderBytes ? new HttpError(431, 'chunk line too long') : false;
-        const line = pending.toString('latin1', 0, end);
-        state.pending = end + 2 < pending.length ? pending.subarray(end + 2) : undefined;
-        if (state.chunkPhase === 'trailers') {
-          if (line === '') return true; // the blank line after the trailers: done
-          continue; // a trailer field: ignored
-        }
-        const semicolon = line.indexOf(';'); // chunk extensions are ignored
-        const size = semicolon < 0 ? line : line.slice(0, semicolon);
-        if (!/^[0-9a-fA-F]{1,8}$/.test(size.trimEnd())) return new HttpError(400, 'malformed chunk size');
-        const bytes = parseInt(size, 16);
-        if (request.bodyBytes + bytes > limits.maxBodyBytes) return new HttpError(413, 'body too large');
-        if (bytes === 0) state.chunkPhase = 'trailers';
-        else {
-          request.remaining = bytes;
-          state.chunkPhase = 'data';
-        }
-      } else if (state.chunkPhase === 'data') {
-        const take = Math.min(pending.length, request.remaining);
-        request.body.push(pending.subarray(0, take));
-        request.bodyBytes += take;
-        request.remaining -= take;
-        state.pending = take < pending.length ? pending.subarray(take) : undefined;
-        if (request.remaining > 0) return false;
-        state.chunkPhase = 'data-end';
-      } else {
-        if (pending.length < 2) return false;
-        if (pending.readUInt16BE(0) !== CRLF) return new HttpError(400, 'chunk data not followed by CRLF');
-        state.pending = pending.length > 2 ? pending.subarray(2) : undefined;
-        state.chunkPhase = 'size';
-      }
-    }
-  };
-
-  /** Parses and answers every complete request in `pending`, in order. */
-  const serve = (conn: HttpConnection) => {
+  /** The request timer: 408 unless the server itself is not reading (then the client is not late: wait again). */
+  const onRequestTimeout = (conn: HttpConnection) => {
     const state = conn.data as HttpState;
-    while (!state.done && state.pending !== undefined) {
-      let request = state.request;
-      if (request === undefined) {
-        const pending = state.pending;
-        const end = pending.indexOf(HEAD_END);
-        if (end < 0) {
-          if (pending.length > limits.maxHeaderBytes) {
-            refuse(conn, new HttpError(431, 'request head too large'));
-            return;
-          }
-          if (state.headersTimer === 0) state.headersTimer = loop.timers.schedule(limits.headersTimeoutMs, onHeadersTimeout, conn);
-          return;
+    state.timer = 0;
+    if (state.done || conn.state !== 'open') return;
+    if (!conn.reading && !conn.peerEnded) {
+      state.timer = loop.timers.schedule(limits.headersTimeoutMs, onRequestTimeout, conn);
+      return;
+    }
+    refuse(conn, new HttpError(408, state.request === undefined ? 'headers not complete in time' : 'request not complete in time'));
+  };
+
+  const stopTimer = (state: HttpState) => {
+    if (state.timer !== 0) loop.timers.cancel(state.timer);
+    state.timer = 0;
+  };
+
+  /** Reads a request head from `pending`, if it is all there: true once `state.request` is set or a request was answered. */
+  const readHead = (conn: HttpConnection, state: HttpState): boolean => {
+    let pending = state.pending as Buffer;
+    // Empty lines before a request line are skipped (RFC 9112 section 2.2).
+    let skip = 0;
+    while (skip + 1 < pending.length && pending[skip] === 0x0d && pending[skip + 1] === 0x0a) skip += 2;
+    if (skip > 0) {
+      pending = pending.subarray(skip);
+      state.pending = pending.length > 0 ? pending : undefined;
+      state.scanned = 0;
+      if (state.pending === undefined) return false;
+    }
+    if (state.timer === 0) {
+      state.startedMs = clock.now();
+      state.timer = loop.timers.schedule(limits.headersTimeoutMs, onRequestTimeout, conn);
+    }
+    const end = findHeadEnd(pending, Math.max(0, state.scanned - 3));
+    if (end instanceof HttpError) {
+      refuse(conn, end);
+      return false;
+    }
+    if (end < 0) {
+      if (pending.length > limits.maxHeaderBytes) refuse(conn, new HttpError(431, 'request head too large'));
+      state.scanned = pending.length;
+      return false;
+    }
+    if (end > limits.maxHeaderBytes) {
+      refuse(conn, new HttpError(431, 'request head too large'));
+      return false;
+    }
+    const head = parseHead(pending.toString('latin1', 0, end - 4));
+    state.pending = end < pending.length ? pending.subarray(end) : undefined;
+    state.scanned = 0;
+    if (head instanceof HttpError) {
+      refuse(conn, head);
+      return false;
+    }
+    const request: Request = { ...head, body: undefined };
+    state.request = request;
+    if (request.framing === 'length' && request.contentLength > limits.maxBodyBytes) {
+      refuse(conn, new HttpError(413, 'body too large'));
+      return false;
+    }
+    if (request.framing !== 'none') {
+      request.body = new BodyDecoder(request.framing, request.contentLength, {
+        maxBodyBytes: limits.maxBodyBytes,
+        maxFramingBytes: limits.maxHeaderBytes,
+      });
+      // The rest of the request gets what is left of requestTimeoutMs.
+      stopTimer(state);
+      const left = Math.max(0, state.startedMs + limits.requestTimeoutMs - clock.now());
+      state.timer = loop.timers.schedule(Math.max(left, 1), onRequestTimeout, conn);
+      if (request.expectContinue) {
+        const route = routeOf(request);
+        if (!('handle' in route)) {
+          // Known from the head alone: the final answer now, instead of a 100 for a body that would be thrown away.
+          request.keepAlive = false;
+          state.request = undefined;
+          answer(conn, request);
+          return false;
         }
-        if (end + 4 > limits.maxHeaderBytes) {
-          refuse(conn, new HttpError(431, 'request head too large'));
-          return;
-        }
-        if (state.headersTimer !== 0) {
-          loop.timers.cancel(state.headersTimer);
-          state.headersTimer = 0;
-        }
-        const parsed = parseHead(pending.toString('latin1', 0, end));
-        state.pending = end + 4 < pending.length ? pending.subarray(end + 4) : undefined;
-        if (parsed instanceof HttpError) {
-          refuse(conn, parsed);
-          return;
-        }
-        if (parsed.framing === 'length' && parsed.remaining > limits.maxBodyBytes) {
-          state.request = parsed;
-          refuse(conn, new HttpError(413, 'body too large'));
-          return;
-        }
-        request = parsed;
-        state.request = request;
-        state.chunkPhase = 'size';
+        conn.send(CONTINUE);
       }
-      const complete = readBody(state, request);
-      if (complete instanceof HttpError) {
-        refuse(conn, complete);
+    }
+    return true;
+  };
+
+  /**
+   * Parses and answers every complete request in `pending`, in order. Stops
+   * while the connection needs to drain (onDrain calls it again), unless
+   * `all` (the peer has ended: what is complete is answered now).
+   */
+  const serve = (conn: HttpConnection, all = false) => {
+    const state = conn.data as HttpState;
+    for (;;) {
+      if (state.done || state.pending === undefined) return;
+      if (conn.needsDrain && !all) {
+        conn.pause(); // no more input until the output drains: TCP holds the client back
         return;
       }
-      if (!complete) return;
+      if (state.request === undefined && !readHead(conn, state)) return;
+      const request = state.request as Request;
+      if (request.body !== undefined) {
+        const pending = state.pending as Buffer | undefined; // readHead may have taken it all
+        if (pending !== undefined) {
+          const stopped = request.body.decode(pending, 0);
+          if (stopped instanceof HttpError) {
+            refuse(conn, stopped);
+            return;
+          }
+          state.pending = stopped < pending.length ? pending.subarray(stopped) : undefined;
+        }
+        if (!request.body.done) {
+          // What is left (part of a chunk line) is kept; everything else was copied out.
+          if (state.pending !== undefined) state.pending = Buffer.from(state.pending);
+          return;
+        }
+      }
       state.request = undefined;
-      handle(conn, request);
+      stopTimer(state);
+      answer(conn, request);
     }
   };
 
   const servers = await loop.listen([{ host: options.host ?? '::', port: options.port ?? 8080, backlog: 4096 }], {
     onConnect(conn) {
-      (conn as HttpConnection).data = { pending: undefined, request: undefined, chunkPhase: 'size', headersTimer: 0, done: false };
+      (conn as HttpConnection).data = { pending: undefined, scanned: 0, request: undefined, timer: 0, startedMs: 0, done: false };
     },
     onData(conn, chunk) {
       const http = conn as HttpConnection;
@@ -441,13 +372,19 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       state.pending = state.pending === undefined ? chunk : Buffer.concat([state.pending, chunk]);
       serve(http);
     },
+    onDrain(conn) {
+      conn.resume();
+      serve(conn as HttpConnection);
+    },
     onEnd(conn) {
-      // The client half-closed: what is complete was answered; an unfinished request is dropped.
-      finish(conn as HttpConnection);
+      // The client half-closed: what is complete is answered; an unfinished request is dropped.
+      const http = conn as HttpConnection;
+      serve(http, true);
+      if (http.state === 'open') finish(http);
     },
     onClose(conn) {
       const state = (conn as HttpConnection).data;
-      if (state !== undefined && state.headersTimer !== 0) loop.timers.cancel(state.headersTimer);
+      if (state !== undefined) stopTimer(state);
     },
   });
 

@@ -1,0 +1,218 @@
+/**
+ * Reading an HTTP/1.1 request head (RFC 9112): finding where it ends, and
+ * parsing the request line and header fields. Strict on purpose: anything
+ * ambiguous is refused rather than guessed at, because a request that two
+ * servers read differently is how request smuggling works.
+ */
+
+/** A reason to refuse a request: the status to answer with, then close. */
+export class HttpError {
+  constructor(
+    readonly status: 400 | 408 | 413 | 417 | 431 | 501 | 505,
+    readonly reason: string,
+  ) {}
+}
+
+/** What the head says about a request. */
+export interface RequestHead {
+  method: string;
+  /** The request target as sent. */
+  target: string;
+  /** The path to route on: origin-form without its query, the path of an absolute-form target, or `*`. */
+  path: string;
+  /** 0 for HTTP/1.0; 1 for HTTP/1.1 (and later 1.x minors, handled as 1.1). */
+  minor: number;
+  keepAlive: boolean;
+  /** Body framing: none, a length, or chunked. */
+  framing: 'none' | 'length' | 'chunked';
+  /** The Content-Length (framing 'length'), else 0. */
+  contentLength: number;
+  /** `Expect: 100-continue` on HTTP/1.1: the client waits for a 100 before sending the body. */
+  expectContinue: boolean;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** RFC 9110 token characters, for methods, header names and chunk extensions. */
+const TOKEN = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
+
+/** True if `text[from, to)` is a non-empty token. */
+export function isToken(text: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TOKEN[c] === 0) return false;
+  }
+  return true;
+}
+
+/** A field value may hold visible characters, spaces, tabs and obs-text; no control characters (CR and LF included). */
+export function isFieldValue(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
+  }
+  return true;
+}
+
+/**
+ * Checks one field line (`name: value`, without its CRLF), as in a header
+ * section or a chunked body's trailers. Returns the name's end (the colon)
+ * and the value's bounds with surrounding whitespace trimmed, or an error.
+ */
+export function parseFieldLine(text: string, start: number, end: number): { colon: number; valueStart: number; valueEnd: number } | HttpError {
+  const first = text.charCodeAt(start);
+  if (first === 0x20 || first === 0x09) return new HttpError(400, 'obsolete line folding');
+  const colon = text.indexOf(':', start);
+  if (colon < 0 || colon > end) return new HttpError(400, 'field line without a colon');
+  if (!isToken(text, start, colon)) return new HttpError(400, 'malformed field name (or whitespace before the colon)');
+  let valueStart = colon + 1;
+  let valueEnd = end;
+  while (valueStart < valueEnd && (text.charCodeAt(valueStart) === 0x20 || text.charCodeAt(valueStart) === 0x09)) valueStart++;
+  while (valueEnd > valueStart && (text.charCodeAt(valueEnd - 1) === 0x20 || text.charCodeAt(valueEnd - 1) === 0x09)) valueEnd--;
+  if (!isFieldValue(text, valueStart, valueEnd)) return new HttpError(400, 'malformed field value');
+  return { colon, valueStart, valueEnd };
+}
+
+/**
+ * Looks for the blank line that ends a request head in `data`, scanning
+ * line ends from `from` on. Returns the offset just past it, -1 if it has
+ * not arrived yet, or an error for a bare LF (a line end without its CR:
+ * RFC 9112 lets a server refuse it, and accepting it is how a front end and
+ * a back end come to split one stream into different requests).
+ *
+ * `from` lets a caller that saw part of the head before resume where it
+ * stopped (pass the previous length of the data), so a head that arrives
+ * byte by byte is scanned once, not once per byte.
+ */
+export function findHeadEnd(data: Buffer, from: number): number | HttpError {
+  for (let lf = data.indexOf(LF, from); lf >= 0; lf = data.indexOf(LF, lf + 1)) {
+    if (lf === 0 || data[lf - 1] !== CR) return new HttpError(400, 'bare LF in the request head');
+    if (lf >= 3 && data[lf - 2] === LF && data[lf - 3] === CR) return lf + 1;
+  }
+  return -1;
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d*)?$/;
+
+/** The path to route on, or an error if the target is none of the forms a server must take (RFC 9112 section 3.2). */
+function pathOf(method: string, target: string): string | HttpError {
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return new HttpError(400, 'malformed request target');
+  }
+  if (target.charCodeAt(0) === 0x2f /* / */) return target.split('?', 1)[0];
+  const authority = ABSOLUTE_FORM.exec(target);
+  if (authority !== null) {
+    const path = target.slice(authority[0].length).split('?', 1)[0];
+    return path === '' ? '/' : path.startsWith('/') ? path : new HttpError(400, 'malformed request target');
+  }
+  if (target === '*' && method === 'OPTIONS') return '*';
+  return new HttpError(400, 'malformed request target');
+}
+
+/**
+ * Parses a request line and header fields (the head without its final blank
+ * line; line ends already checked by `findHeadEnd`) into a RequestHead, or
+ * an HttpError saying why not. What it refuses:
+ *
+ * - a request line other than `method SP target SP HTTP/1.x` with single
+ *   spaces, a method that is not a token, a target that is not origin-form,
+ *   absolute-form (http or https) or `*` for OPTIONS: 400;
+ * - another major version: 505 (later 1.x minors are read as 1.1, as RFC
+ *   9110 section 2.5 asks);
+ * - obsolete line folding, whitespace before a colon, control characters: 400;
+ * - Content-Length that is not digits, or given twice (even with one value): 400;
+ *   one too large to be a body this server takes: 413;
+ * - Transfer-Encoding other than exactly `chunked` once: 501 for a coding
+ *   it does not know, 400 for `chunked` twice or not last; both
+ *   Content-Length and Transfer-Encoding: 400; Transfer-Encoding on 1.0: 400;
+ * - Host missing on HTTP/1.1, given twice, or not a valid host[:port]: 400;
+ * - Expect other than `100-continue`: 417.
+ */
+export function parseHead(head: string): RequestHead | HttpError {
+  const lineEnd = head.indexOf('\r\n');
+  const requestLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
+  const firstSpace = requestLine.indexOf(' ');
+  const secondSpace = requestLine.indexOf(' ', firstSpace + 1);
+  if (firstSpace <= 0 || secondSpace < 0 || requestLine.indexOf(' ', secondSpace + 1) >= 0) {
+    return new HttpError(400, 'malformed request line');
+  }
+  if (!isToken(requestLine, 0, firstSpace)) return new HttpError(400, 'malformed method');
+  const method = requestLine.slice(0, firstSpace);
+  const target = requestLine.slice(firstSpace + 1, secondSpace);
+  const version = requestLine.slice(secondSpace + 1);
+  const versionMatch = /^HTTP\/(\d)\.(\d)$/.exec(version);
+  if (versionMatch === null) return new HttpError(400, 'malformed HTTP version');
+  if (versionMatch[1] !== '1') return new HttpError(505, 'unsupported HTTP version');
+  const minor = versionMatch[2] === '0' ? 0 : 1;
+  if (method === 'CONNECT') return new HttpError(501, 'CONNECT is not supported');
+  const path = pathOf(method, target);
+  if (path instanceof HttpError) return path;
+
+  let contentLength = -1;
+  let codings: string[] | undefined;
+  let hosts = 0;
+  let connectionClose = false;
+  let connectionKeepAlive = false;
+  let expectContinue = false;
+  for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length; ) {
+    let end = head.indexOf('\r\n', start);
+    if (end < 0) end = head.length;
+    const field = parseFieldLine(head, start, end);
+    if (field instanceof HttpError) return field;
+    const { colon, valueStart, valueEnd } = field;
+    const nameLength = colon - start;
+    const value = () => head.slice(valueStart, valueEnd);
+    // Only the fields that change how the request is framed or answered are looked at.
+    if (nameLength === 14 && head.slice(start, colon).toLowerCase() === 'content-length') {
+      if (contentLength !== -1) return new HttpError(400, 'duplicate Content-Length');
+      if (!/^\d+$/.test(value())) return new HttpError(400, 'invalid Content-Length');
+      if (valueEnd - valueStart > 15) return new HttpError(413, 'body too large');
+      contentLength = Number(value());
+    } else if (nameLength === 17 && head.slice(start, colon).toLowerCase() === 'transfer-encoding') {
+      (codings ??= []).push(...value().toLowerCase().split(',').map((c) => c.trim()));
+    } else if (nameLength === 4 && head.slice(start, colon).toLowerCase() === 'host') {
+      hosts++;
+      if (valueEnd > valueStart && !HOST_VALUE.test(value())) return new HttpError(400, 'invalid Host');
+    } else if (nameLength === 10 && head.slice(start, colon).toLowerCase() === 'connection') {
+      for (const option of value().toLowerCase().split(',')) {
+        const o = option.trim();
+        if (o === 'close') connectionClose = true;
+        else if (o === 'keep-alive') connectionKeepAlive = true;
+      }
+    } else if (nameLength === 6 && head.slice(start, colon).toLowerCase() === 'expect') {
+      if (value().toLowerCase() !== '100-continue') return new HttpError(417, 'only "Expect: 100-continue" is supported');
+      expectContinue = minor === 1;
+    }
+    start = end + 2;
+  }
+  let chunked = false;
+  if (codings !== undefined) {
+    if (codings.some((c) => c !== 'chunked')) {
+      return codings.some((c) => !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(c))
+        ? new HttpError(400, 'malformed Transfer-Encoding')
+        : new HttpError(501, 'unsupported transfer coding (only "chunked")');
+    }
+    if (codings.length > 1) return new HttpError(400, '"chunked" applied more than once');
+    chunked = true;
+  }
+  if (chunked && contentLength !== -1) return new HttpError(400, 'both Content-Length and Transfer-Encoding');
+  if (chunked && minor === 0) return new HttpError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+  if (hosts > 1) return new HttpError(400, 'duplicate Host');
+  if (minor === 1 && hosts === 0) return new HttpError(400, 'missing Host');
+  const framing = chunked ? 'chunked' : contentLength > 0 ? 'length' : 'none';
+  return {
+    method,
+    target,
+    path,
+    minor,
+    keepAlive: minor === 1 ? !connectionClose : connectionKeepAlive && !connectionClose,
+    framing,
+    contentLength: framing === 'length' ? contentLength : 0,
+    expectContinue: expectContinue && framing !== 'none',
+  };
+}

@@ -6,6 +6,9 @@
  * - small messages: 128 B ping-pong on 50 connections (messages per second);
  * - bulk: 64 KiB writes on 50 connections, 256 KiB in flight each (MB/s).
  *
+ * Also the same server under each triggering mode (level, one-shot against
+ * edge), on the small messages: what each costs on one workload.
+ *
  * Target: the reactor's echo at least 0.95 of plain node:net.
  * Run: npm run bench -- echo
  */
@@ -21,18 +24,26 @@ interface LoadResult {
   serverCpuSeconds?: number;
 }
 
-const ROUNDS = 3;
-const SERVERS = {
-  'node:net': 'bench/servers/plain-echo.ts',
-  reactor: 'examples/echo-server.ts',
-} as const;
+const ROUNDS = 5; // bulk throughput on this machine swings by 20% from run to run: five rounds, median
 const WORKLOADS = {
   'ping-pong 128 B': ['--mode', 'pingpong', '--size', '128'],
   'bulk 64 KiB': ['--mode', 'bulk', '--size', String(64 * 1024), '--window', String(256 * 1024)],
 } as const;
+const SERVERS = {
+  'node:net': { script: 'bench/servers/plain-echo.ts', args: [] },
+  reactor: { script: 'examples/echo-server.ts', args: ['--trigger', 'edge'] },
+  'reactor, level': { script: 'examples/echo-server.ts', args: ['--trigger', 'level'] },
+  'reactor, one-shot': { script: 'examples/echo-server.ts', args: ['--trigger', 'oneshot'] },
+} as const;
+type ServerName = keyof typeof SERVERS;
+/** Which servers run each workload: the trigger comparison on the small messages only (it is about events, not bytes). */
+const LINEUP: Record<keyof typeof WORKLOADS, ServerName[]> = {
+  'ping-pong 128 B': ['node:net', 'reactor', 'reactor, level', 'reactor, one-shot'],
+  'bulk 64 KiB': ['node:net', 'reactor'],
+};
 
-async function measure(server: string, workload: readonly string[]): Promise<LoadResult> {
-  const running = await startServer(server, ['--port', '0']);
+async function measure(server: ServerName, workload: readonly string[]): Promise<LoadResult> {
+  const running = await startServer(SERVERS[server].script, ['--port', '0', ...SERVERS[server].args]);
   try {
     const cpuBefore = cpuSeconds(running.pid);
     const result = await runClient<LoadResult>('bench/clients/echo-load.ts', [
@@ -58,11 +69,12 @@ async function main(): Promise<void> {
   const results: Record<string, { messagesPerSecond: number[]; mbPerSecond: number[]; cpuUsPerMessage: number[] }> = {};
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [workload, args] of Object.entries(WORKLOADS)) {
-      // Alternate which server goes first, so neither always runs on a warmer machine.
-      const order = round % 2 === 1 ? (['node:net', 'reactor'] as const) : (['reactor', 'node:net'] as const);
+      // Rotate which server goes first, so none always runs on a warmer machine.
+      const lineup = LINEUP[workload as keyof typeof WORKLOADS];
+      const order = lineup.map((_, i) => lineup[(i + round) % lineup.length]);
       for (const name of order) {
         process.stdout.write(`round ${round}/${ROUNDS}: ${workload} through ${name} ... `);
-        const r = await measure(SERVERS[name], args);
+        const r = await measure(name, args);
         const key = `${workload}|${name}`;
         results[key] ??= { messagesPerSecond: [], mbPerSecond: [], cpuUsPerMessage: [] };
         results[key].messagesPerSecond.push(r.messages / r.seconds);
@@ -100,6 +112,26 @@ async function main(): Promise<void> {
         better: 'lower',
       });
     }
+  }
+  const pingPong = (name: ServerName) => median(results[`ping-pong 128 B|${name}`].messagesPerSecond);
+  const cpuPingPong = (name: ServerName) => median(results[`ping-pong 128 B|${name}`].cpuUsPerMessage);
+  for (const name of ['reactor, level', 'reactor, one-shot'] as const) {
+    rows.push({
+      name: `echo ping-pong 128 B: ${name.slice('reactor, '.length)}-triggered`,
+      value: pingPong(name),
+      unit: 'msg/s',
+      baselineName: 'edge-triggered',
+      baselineValue: pingPong('reactor'),
+      better: 'higher',
+    });
+    rows.push({
+      name: `echo ping-pong 128 B: ${name.slice('reactor, '.length)}-triggered, server CPU per message`,
+      value: cpuPingPong(name),
+      unit: 'µs',
+      baselineName: 'edge-triggered',
+      baselineValue: cpuPingPong('reactor'),
+      better: 'lower',
+    });
   }
   printTable(`Echo (Node ${process.version}, median of ${ROUNDS} interleaved rounds, 3 s each)`, rows);
 }

@@ -10,7 +10,14 @@
  *   is held back by TCP, not buffered here), and the queue is flushed when the
  *   socket is writable again.
  *
+ * The same server runs under the other triggering modes too (`--trigger`),
+ * which is how the benchmark compares them on one workload:
+ * - `level`: one read per event; what is left is reported again next poll;
+ * - `oneshot`: read until EAGAIN, then re-arm with `modify` (a system call
+ *   per event with epoll: the price of never getting an event twice).
+ *
  * Run: npx ts-node examples/echo-server.ts [--host 127.0.0.1] [--port 7007]
+ *      [--trigger edge|level|oneshot]
  * (port 0 picks a free port; the chosen one is printed). Ctrl-C stops it.
  */
 import { type Event, Events, Interest, Reactor, ReactorError } from '../src';
@@ -21,7 +28,13 @@ interface Connection {
   queue: Buffer[];
   /** The client half-closed: close once the queue is flushed. */
   ending: boolean;
+  /** Waiting for WRITABLE (the queue is not empty), not reading. */
+  blocked: boolean;
+  closed: boolean;
 }
+
+/** How connections are registered (the listener is always level-triggered). */
+export type EchoTrigger = 'edge' | 'level' | 'oneshot';
 
 export interface EchoServerOptions {
   host?: string;
@@ -30,6 +43,8 @@ export interface EchoServerOptions {
   backlog?: number;
   /** A reactor to run on (default: a new one on real sockets). Closed by `stop`. */
   reactor?: Reactor<Connection | undefined>;
+  /** Default 'edge'. */
+  trigger?: EchoTrigger;
 }
 
 export interface EchoServer {
@@ -39,11 +54,17 @@ export interface EchoServer {
 }
 
 export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const trigger = options.trigger ?? 'edge';
+  if (!(['edge', 'level', 'oneshot'] as readonly string[]).includes(trigger)) {
+    throw new RangeError(`'trigger' must be 'edge', 'level' or 'oneshot', got ${String(trigger)}`);
+  }
+  const readsPerEvent = trigger === 'level' ? 1 : Infinity;
   const reactor = options.reactor ?? new Reactor<Connection | undefined>();
   const listener = await reactor.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, backlog: options.backlog });
   reactor.register(listener, Interest.READABLE);
 
   const close = (conn: Connection) => {
+    conn.closed = true;
     reactor.close(conn.fd);
   };
 
@@ -68,9 +89,10 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
         close(conn);
         return;
       }
-      reactor.modify(conn.fd, Interest.READABLE, { trigger: 'edge', token: conn }); // resume reading
+      conn.blocked = false;
+      reactor.modify(conn.fd, Interest.READABLE, { trigger, token: conn }); // resume reading
     }
-    for (;;) {
+    for (let reads = 0; reads < readsPerEvent; reads++) {
       const chunk = reactor.read(conn.fd);
       if (chunk === null) return; // drained: wait for the next edge
       if (chunk.length === 0) {
@@ -81,7 +103,8 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       conn.queue.push(chunk);
       if (!flush(conn)) {
         // Stop reading until the queue drains: TCP holds the client back meanwhile.
-        reactor.modify(conn.fd, Interest.WRITABLE, { trigger: 'edge', token: conn });
+        conn.blocked = true;
+        reactor.modify(conn.fd, Interest.WRITABLE, { trigger, token: conn });
         return;
       }
     }
@@ -95,13 +118,17 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
         const conn = event.token;
         if (conn === undefined) {
           for (let fd = reactor.accept(listener); fd !== null; fd = reactor.accept(listener)) {
-            const accepted: Connection = { fd, queue: [], ending: false };
-            reactor.register(fd, Interest.READABLE, { trigger: 'edge', token: accepted });
+            const accepted: Connection = { fd, queue: [], ending: false, blocked: false, closed: false };
+            reactor.register(fd, Interest.READABLE, { trigger, token: accepted });
           }
           continue;
         }
         try {
           serve(conn, event);
+          // One-shot: disarmed after this event; arm it again for what we wait for now.
+          if (trigger === 'oneshot' && !conn.closed) {
+            reactor.modify(conn.fd, conn.blocked ? Interest.WRITABLE : Interest.READABLE, { trigger, token: conn });
+          }
         } catch (err) {
           if (!(err instanceof ReactorError)) throw err;
           close(conn); // reset, broken pipe: the client is gone
@@ -129,7 +156,7 @@ function argument(name: string, fallback: string): string {
 
 if (require.main === module) {
   const host = argument('host', '127.0.0.1');
-  startEchoServer({ host, port: Number(argument('port', '7007')) })
+  startEchoServer({ host, port: Number(argument('port', '7007')), trigger: argument('trigger', 'edge') as EchoTrigger })
     .then((server) => {
       const stop = () => {
         void server.stop().then(() => process.exit(0));

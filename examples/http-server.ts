@@ -269,10 +269,6 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       state.scanned = 0;
       if (state.pending === undefined) return false;
     }
-    if (state.timer === 0) {
-      state.startedMs = clock.now();
-      state.timer = loop.timers.schedule(limits.headersTimeoutMs, onRequestTimeout, conn);
-    }
     const end = findHeadEnd(pending, Math.max(0, state.scanned - 3));
     if (end instanceof HttpError) {
       refuse(conn, end);
@@ -281,6 +277,11 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     if (end < 0) {
       if (pending.length > limits.maxHeaderBytes) refuse(conn, new HttpError(431, 'request head too large'));
       state.scanned = pending.length;
+      // The head is incomplete: its clock starts (a head that came whole, the common case, needs no timer).
+      if (state.timer === 0) {
+        state.startedMs = clock.now();
+        state.timer = loop.timers.schedule(limits.headersTimeoutMs, onRequestTimeout, conn);
+      }
       return false;
     }
     if (end > limits.maxHeaderBytes) {
@@ -294,7 +295,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       refuse(conn, head);
       return false;
     }
-    const request: Request = { ...head, body: undefined };
+    const request = head as Request; // it becomes a Request: the body comes next
+    request.body = undefined;
     state.request = request;
     if (request.framing === 'length' && request.contentLength > limits.maxBodyBytes) {
       refuse(conn, new HttpError(413, 'body too large'));
@@ -306,8 +308,10 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
         maxFramingBytes: limits.maxHeaderBytes,
       });
       // The rest of the request gets what is left of requestTimeoutMs.
+      const now = clock.now();
+      if (state.timer === 0) state.startedMs = now;
       stopTimer(state);
-      const left = Math.max(0, state.startedMs + limits.requestTimeoutMs - clock.now());
+      const left = Math.max(0, state.startedMs + limits.requestTimeoutMs - now);
       state.timer = loop.timers.schedule(Math.max(left, 1), onRequestTimeout, conn);
       if (request.expectContinue) {
         const route = routeOf(request);

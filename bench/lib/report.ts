@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs';
+
 /** One line of a benchmark's result table: a figure, and optionally its baseline from the same run. */
 export interface Row {
   name: string;
@@ -9,15 +11,46 @@ export interface Row {
   better: 'lower' | 'higher';
   /** The ratio the project aims for, if any. */
   target?: number;
+  /** An absolute bound the project aims for, in `unit` (at most for 'lower', at least for 'higher'). */
+  limit?: number;
 }
 
-/** `better` is built in: a ratio above 1 always means this beats the baseline. */
+/** Where the harness (bench/run.ts) collects results: each table is appended as one JSON line. */
+export const RESULTS_ENV = 'TSREACTOR_BENCH_RESULTS';
+
+/** A target, met or not: the ratio against `target`, or the value against `limit`. */
+export function verdict(row: Row): { met: boolean; text: string } | undefined {
+  const ratio = ratioOf(row);
+  if (row.target !== undefined && ratio !== undefined) {
+    return { met: ratio >= row.target, text: `${Number(row.target.toFixed(2))}x` };
+  }
+  if (row.target !== undefined) return { met: false, text: `${Number(row.target.toFixed(2))}x (no figure)` };
+  if (row.limit !== undefined && isFigure(row.value)) {
+    const met = row.better === 'lower' ? row.value <= row.limit : row.value >= row.limit;
+    return { met, text: `${row.better === 'lower' ? '<=' : '>='} ${format(row.limit)} ${row.unit}` };
+  }
+  return undefined;
+}
+
+/**
+ * `better` is built in: a ratio above 1 always means this beats the
+ * baseline. `undefined` without a baseline, or when either figure is
+ * missing (a measurement that failed is NaN, and null once in JSON).
+ */
 export function ratioOf(row: Row): number | undefined {
-  if (row.baselineValue === undefined) return undefined;
-  return row.better === 'lower' ? row.baselineValue / row.value : row.value / row.baselineValue;
+  if (row.baselineValue === undefined || !isFigure(row.value) || !isFigure(row.baselineValue)) return undefined;
+  const ratio = row.better === 'lower' ? row.baselineValue / row.value : row.value / row.baselineValue;
+  return Number.isFinite(ratio) ? ratio : undefined;
 }
 
-function format(value: number): string {
+/** A measured number (not NaN, not null from JSON, not infinite). */
+export function isFigure(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** A number as the tables show it: thousands separated, else one or two decimals. */
+export function format(value: number): string {
+  if (!isFigure(value)) return 'n/a';
   if (value >= 1000) return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
   if (value >= 10) return value.toFixed(1);
   return value.toFixed(2);
@@ -32,7 +65,7 @@ export function printTable(title: string, rows: Row[]): void {
       `${format(row.value)} ${row.unit}`,
       row.baselineName === undefined ? '' : `${row.baselineName}: ${format(row.baselineValue ?? 0)} ${row.unit}`,
       ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
-      row.target === undefined ? "" : `${Number(row.target.toFixed(2))}x ${ratio !== undefined && ratio >= row.target ? "met" : "MISSED"}`,
+      targetCell(row),
     ];
   });
   const header = ['figure', 'value', 'baseline (same run)', 'ratio', 'target'];
@@ -40,6 +73,13 @@ export function printTable(title: string, rows: Row[]): void {
   const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
   console.log(`\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of cells) console.log(line(r));
+  const out = process.env[RESULTS_ENV];
+  if (out !== undefined && out !== '') appendFileSync(out, `${JSON.stringify({ title, rows })}\n`);
+}
+
+function targetCell(row: Row): string {
+  const v = verdict(row);
+  return v === undefined ? '' : `${v.text} ${v.met ? 'met' : 'MISSED'}`;
 }
 
 /** The median of a list of numbers. */

@@ -76,21 +76,27 @@ export function parseFieldLine(text: string, start: number, end: number): { colo
   return { colon, valueStart, valueEnd };
 }
 
+const HEAD_END = Buffer.from('\r\n\r\n');
+
 /**
- * Looks for the blank line that ends a request head in `data`, scanning
- * line ends from `from` on. Returns the offset just past it, -1 if it has
- * not arrived yet, or an error for a bare LF (a line end without its CR:
- * RFC 9112 lets a server refuse it, and accepting it is how a front end and
- * a back end come to split one stream into different requests).
+ * Looks for the blank line that ends a request head in `data`, from `from`
+ * on. Returns the offset just past it, -1 if it has not arrived yet, or an
+ * error for a bare LF (a line end without its CR: RFC 9112 lets a server
+ * refuse it, and accepting it is how a front end and a back end come to
+ * split one stream into different requests).
  *
- * `from` lets a caller that saw part of the head before resume where it
- * stopped (pass the previous length of the data), so a head that arrives
- * byte by byte is scanned once, not once per byte.
+ * A bare LF before the blank line is found by `parseHead` (a control
+ * character in a line); here it matters while the head is incomplete,
+ * since a head that ends with bare LFs would otherwise wait for a CRLF
+ * CRLF that never comes. `from` lets a caller that saw part of the head
+ * before resume near where it stopped (pass the previous length of the
+ * data, less 3), so a head that arrives byte by byte is scanned once.
  */
 export function findHeadEnd(data: Buffer, from: number): number | HttpError {
+  const end = data.indexOf(HEAD_END, from);
+  if (end >= 0) return end + 4;
   for (let lf = data.indexOf(LF, from); lf >= 0; lf = data.indexOf(LF, lf + 1)) {
     if (lf === 0 || data[lf - 1] !== CR) return new HttpError(400, 'bare LF in the request head');
-    if (lf >= 3 && data[lf - 2] === LF && data[lf - 3] === CR) return lf + 1;
   }
   return -1;
 }

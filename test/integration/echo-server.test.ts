@@ -36,8 +36,8 @@ describe('examples/echo-server.ts', () => {
     expect(leakedSince(before)).toEqual({});
   });
 
-  test('echoes every byte back to many clients at once, small and large, fast and slow readers', async () => {
-    const server = await startEchoServer({ port: 0 });
+  test.each(['edge', 'level', 'oneshot'] as const)('%s-triggered: echoes every byte back to many clients at once, small and large, fast and slow readers', async (trigger) => {
+    const server = await startEchoServer({ port: 0, trigger });
     try {
       const payloads = Array.from({ length: 24 }, (_, i) => randomBytes(i % 4 === 0 ? 3 * 1024 * 1024 : 1 + i * 997));
       const echoed = await Promise.all(
@@ -51,6 +51,10 @@ describe('examples/echo-server.ts', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  test("an unknown trigger is refused with a RangeError naming 'trigger'", async () => {
+    await expect(startEchoServer({ port: 0, trigger: 'sideways' as 'edge' })).rejects.toThrow(/'trigger' must be/);
   });
 
   test('runs as a program: prints its port, echoes, and exits 0 on SIGTERM', async () => {

@@ -13,7 +13,8 @@
  *   machine and the date (a run of some benchmarks replaces only theirs);
  * - docs/bench.svg: the chart of every ratio against its target;
  * - BENCHMARKS.md: the summary between its `bench:summary` markers.
- * `--no-write` prints only.
+ * `--no-write` prints only; `--report` runs nothing and rewrites the three
+ * from docs/bench-results.json (after a change to how they are drawn).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -153,6 +154,22 @@ function printSummary(results: ResultsFile, names: string[]): void {
   for (const r of cells) console.log(line(r));
 }
 
+/** Writes docs/bench-results.json, docs/bench.svg and the summary in BENCHMARKS.md. */
+function writeReports(results: ResultsFile): void {
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+  const names = Object.keys(results.benches).sort();
+  const sections = names.map((name) => ({ name, rows: results.benches[name].tables.flatMap((t) => t.rows) }));
+  const machines = [...new Set(names.map((n) => `${results.benches[n].machine}, Node ${results.benches[n].node}`))];
+  writeFileSync(CHART_FILE, renderChart(sections, `${machines.join('; ')}; npm run bench`));
+  const doc = readFileSync(BENCHMARKS_FILE, 'utf8');
+  const start = doc.indexOf(SUMMARY_START);
+  const end = doc.indexOf(SUMMARY_END);
+  if (start >= 0 && end > start) {
+    writeFileSync(BENCHMARKS_FILE, `${doc.slice(0, start + SUMMARY_START.length)}\n${summaryMarkdown(results)}\n${doc.slice(end)}`);
+  }
+  console.log('wrote docs/bench-results.json, docs/bench.svg and the summary in BENCHMARKS.md');
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const write = !args.includes('--no-write');
@@ -166,12 +183,16 @@ async function main(): Promise<void> {
     console.error(`unknown benchmark ${unknown.join(', ')}; available: ${all.join(', ')}`);
     process.exit(2);
   }
+  const results = readResults();
+  if (args.includes('--report')) {
+    writeReports(results);
+    return;
+  }
   const names = wanted.length > 0 ? wanted : all;
   const expected = names.reduce((s, n) => s + (EXPECTED_SECONDS[n] ?? 60), 0);
   console.log(`tsreactor benchmarks: ${names.join(', ')} (about ${Math.ceil(expected / 60)} min on 2 cores)`);
 
   const scratch = mkdtempSync(join(tmpdir(), 'tsreactor-bench-'));
-  const results = readResults();
   let failed = 0;
   const started = performance.now();
   try {
@@ -193,20 +214,7 @@ async function main(): Promise<void> {
   }
   printSummary(results, names);
   console.log(`\nall done in ${((performance.now() - started) / 1000).toFixed(0)} s${failed > 0 ? `; ${failed} failed` : ''}`);
-  if (write && names.some((n) => n in results.benches)) {
-    writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
-    const sections = Object.keys(results.benches)
-      .sort()
-      .map((name) => ({ name, rows: results.benches[name].tables.flatMap((t) => t.rows) }));
-    writeFileSync(CHART_FILE, renderChart(sections, `${machine()}, Node ${process.version}; npm run bench`));
-    const doc = readFileSync(BENCHMARKS_FILE, 'utf8');
-    const start = doc.indexOf(SUMMARY_START);
-    const end = doc.indexOf(SUMMARY_END);
-    if (start >= 0 && end > start) {
-      writeFileSync(BENCHMARKS_FILE, `${doc.slice(0, start + SUMMARY_START.length)}\n${summaryMarkdown(results)}\n${doc.slice(end)}`);
-    }
-    console.log('wrote docs/bench-results.json, docs/bench.svg and the summary in BENCHMARKS.md');
-  }
+  if (write && names.some((n) => n in results.benches)) writeReports(results);
   process.exit(failed > 0 ? 1 : 0);
 }
 

@@ -38,31 +38,31 @@ function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** The bars a row gives: one for its ratio, or one for its limit's headroom; none if it has neither. */
+/**
+ * The bars a row gives: one for its ratio against its baseline (with its
+ * target, if any), and one for its limit's headroom (against 1x); none if
+ * it has neither.
+ */
 export function barsOf(row: Row): Bar[] {
+  const bars: Bar[] = [];
   const ratio = ratioOf(row);
-  if (ratio !== undefined && Number.isFinite(ratio) && ratio > 0) {
-    return [
-      {
-        label: `${row.name} vs ${row.baselineName ?? 'baseline'}`,
-        ratio,
-        target: row.target,
-        note: `${ratio.toFixed(2)}x${row.target === undefined ? '' : ` (target ${Number(row.target.toFixed(2))}x)`}`,
-      },
-    ];
+  if (ratio !== undefined && ratio > 0) {
+    bars.push({
+      label: `${row.name} vs ${row.baselineName ?? 'baseline'}`,
+      ratio,
+      target: row.target,
+      note: `${ratio.toFixed(2)}x${row.target === undefined ? '' : ` (target ${Number(row.target.toFixed(2))}x)`}`,
+    });
   }
   if (row.limit !== undefined && row.value > 0) {
-    const headroom = row.better === 'lower' ? row.limit / row.value : row.value / row.limit;
-    return [
-      {
-        label: `${row.name} (limit ${row.better === 'lower' ? '<=' : '>='} ${format(row.limit)} ${row.unit})`,
-        ratio: headroom,
-        target: 1,
-        note: `${format(row.value)} ${row.unit}`,
-      },
-    ];
+    bars.push({
+      label: `${row.name} (limit ${row.better === 'lower' ? '<=' : '>='} ${format(row.limit)} ${row.unit})`,
+      ratio: row.better === 'lower' ? row.limit / row.value : row.value / row.limit,
+      target: 1,
+      note: `${format(row.value)} ${row.unit}`,
+    });
   }
-  return [];
+  return bars;
 }
 
 /** Renders the chart for `sections` (benchmarks in order), titled with `subtitle` (machine, date). */
@@ -79,7 +79,7 @@ export function renderChart(sections: ChartSection[], subtitle: string): string 
 
   const top = 64;
   const rowCount = groups.reduce((n, g) => n + g.bars.length, 0);
-  const height = top + rowCount * ROW_HEIGHT + groups.length * SECTION_GAP + 40;
+  const height = top + rowCount * ROW_HEIGHT + groups.length * SECTION_GAP + 56;
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
@@ -88,7 +88,7 @@ export function renderChart(sections: ChartSection[], subtitle: string): string 
     `<text x="12" y="40" fill="#555">${escape(subtitle)}</text>`,
   );
   // Grid: powers of two, 1x (the baseline) in bold.
-  const bottom = height - 28;
+  const bottom = height - 44;
   for (let r = minRatio; r <= maxRatio; r *= 2) {
     const gx = x(r).toFixed(1);
     out.push(

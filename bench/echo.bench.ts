@@ -7,13 +7,21 @@
  * - bulk: 64 KiB writes on 50 connections, 256 KiB in flight each (MB/s).
  *
  * Also the same server under each triggering mode (level, one-shot against
- * edge), on the small messages: what each costs on one workload.
+ * edge), on the small messages: what each costs on one workload; and the
+ * same server on each backend on real sockets (LibuvBackend, through
+ * node:net, and RawHandleBackend, on libuv's TCP handles).
+ *
+ * Targets: on raw handles, at least 1.05x LibuvBackend.
  *
  * Target: the reactor's echo at least 0.95 of plain node:net.
  * Run: npm run bench -- echo
  */
 import { median, printTable, type Row } from './lib/report';
+import { RawHandleBackend } from '../src';
 import { cpuSeconds, runClient, startServer } from './lib/processes';
+
+/** The raw-handle backend joins where this Node has its bindings. */
+const RAW = RawHandleBackend.available();
 
 interface LoadResult {
   seconds: number;
@@ -24,7 +32,7 @@ interface LoadResult {
   serverCpuSeconds?: number;
 }
 
-const ROUNDS = 5; // bulk throughput on this machine swings by 20% from run to run: five rounds, median
+const ROUNDS = 4; // bulk throughput on this machine swings by 20% from run to run: four rounds, median
 const WORKLOADS = {
   'ping-pong 128 B': ['--mode', 'pingpong', '--size', '128'],
   'bulk 64 KiB': ['--mode', 'bulk', '--size', String(64 * 1024), '--window', String(256 * 1024)],
@@ -34,12 +42,13 @@ const SERVERS = {
   reactor: { script: 'examples/echo-server.ts', args: ['--trigger', 'edge'] },
   'reactor, level': { script: 'examples/echo-server.ts', args: ['--trigger', 'level'] },
   'reactor, one-shot': { script: 'examples/echo-server.ts', args: ['--trigger', 'oneshot'] },
+  'reactor on raw handles': { script: 'examples/echo-server.ts', args: ['--trigger', 'edge', '--backend', 'raw'] },
 } as const;
 type ServerName = keyof typeof SERVERS;
 /** Which servers run each workload: the trigger comparison on the small messages only (it is about events, not bytes). */
 const LINEUP: Record<keyof typeof WORKLOADS, ServerName[]> = {
-  'ping-pong 128 B': ['node:net', 'reactor', 'reactor, level', 'reactor, one-shot'],
-  'bulk 64 KiB': ['node:net', 'reactor'],
+  'ping-pong 128 B': ['node:net', 'reactor', 'reactor, level', 'reactor, one-shot', ...(RAW ? (['reactor on raw handles'] as const) : [])],
+  'bulk 64 KiB': ['node:net', 'reactor', ...(RAW ? (['reactor on raw handles'] as const) : [])],
 };
 
 async function measure(server: ServerName, workload: readonly string[]): Promise<LoadResult> {
@@ -132,6 +141,30 @@ async function main(): Promise<void> {
       baselineValue: cpuPingPong('reactor'),
       better: 'lower',
     });
+  }
+  if (RAW) {
+    for (const workload of Object.keys(WORKLOADS)) {
+      const raw = results[`${workload}|reactor on raw handles`];
+      const libuv = results[`${workload}|reactor`];
+      const bulk = workload.startsWith('bulk');
+      rows.push({
+        name: `echo ${workload}: reactor on raw handles`,
+        value: bulk ? median(raw.mbPerSecond) : median(raw.messagesPerSecond),
+        unit: bulk ? 'MB/s' : 'msg/s',
+        baselineName: 'same on LibuvBackend',
+        baselineValue: bulk ? median(libuv.mbPerSecond) : median(libuv.messagesPerSecond),
+        better: 'higher',
+        target: 1.05,
+      });
+      rows.push({
+        name: `echo ${workload}: reactor on raw handles, server CPU per message`,
+        value: median(raw.cpuUsPerMessage),
+        unit: 'µs',
+        baselineName: 'same on LibuvBackend',
+        baselineValue: median(libuv.cpuUsPerMessage),
+        better: 'lower',
+      });
+    }
   }
   printTable(`Echo (Node ${process.version}, median of ${ROUNDS} interleaved rounds, 3 s each)`, rows);
 }

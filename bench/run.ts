@@ -33,8 +33,8 @@ const SUMMARY_END = '<!-- bench:summary:end -->';
 
 /** Roughly how long each takes on the reference machine (2 cores), for the progress line. */
 const EXPECTED_SECONDS: Record<string, number> = {
-  echo: 130,
-  http: 120,
+  echo: 160,
+  http: 130,
   'idle-connections': 35,
   simulator: 10,
   'timer-wheel': 130,

@@ -17,10 +17,11 @@
  *   per event with epoll: the price of never getting an event twice).
  *
  * Run: npx ts-node examples/echo-server.ts [--host 127.0.0.1] [--port 7007]
- *      [--trigger edge|level|oneshot]
+ *      [--trigger edge|level|oneshot] [--backend libuv|raw]
  * (port 0 picks a free port; the chosen one is printed). Ctrl-C stops it.
  */
 import { type Event, Events, Interest, Reactor, ReactorError } from '../src';
+import { backendNamed } from './backend-option';
 
 interface Connection {
   fd: number;
@@ -156,7 +157,11 @@ function argument(name: string, fallback: string): string {
 
 if (require.main === module) {
   const host = argument('host', '127.0.0.1');
-  startEchoServer({ host, port: Number(argument('port', '7007')), trigger: argument('trigger', 'edge') as EchoTrigger })
+  Promise.resolve()
+    .then(() => {
+      const reactor = new Reactor<Connection | undefined>({ backend: backendNamed(argument('backend', 'libuv')) });
+      return startEchoServer({ host, port: Number(argument('port', '7007')), trigger: argument('trigger', 'edge') as EchoTrigger, reactor });
+    })
     .then((server) => {
       const stop = () => {
         void server.stop().then(() => process.exit(0));

@@ -31,9 +31,10 @@
  * holds the client back, and unparsed input cannot pile up); `onDrain`
  * resumes both.
  *
- * Run: npx ts-node examples/http-server.ts [--port 8080] [--host ::]
+ * Run: npx ts-node examples/http-server.ts [--port 8080] [--host ::] [--backend libuv|raw]
  */
-import { type Connection, EventLoop, type EventLoopOptions, type ServerSocket } from '../src';
+import { type Connection, EventLoop, type EventLoopOptions, Reactor, type ServerSocket } from '../src';
+import { backendNamed } from './backend-option';
 import { BodyDecoder } from './http/body-decoder';
 import { findHeadEnd, HttpError, parseHead, type RequestHead } from './http/request-head';
 
@@ -410,7 +411,11 @@ if (require.main === module) {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
   };
-  startHttpServer({ host: argument('host', '::'), port: Number(argument('port', '8080')) })
+  Promise.resolve()
+    .then(() => {
+      const reactor = new Reactor({ backend: backendNamed(argument('backend', 'libuv')) });
+      return startHttpServer({ host: argument('host', '::'), port: Number(argument('port', '8080')), loopOptions: { idleTimeoutMs: 5_000, reactor } });
+    })
     .then(async (server) => {
       server.loop.handleSignals({ timeoutMs: 2_000 }); // before saying we are ready: a signal may follow at once
       const host = server.servers[0].host;

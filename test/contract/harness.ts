@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import type { Backend, SimulatedPeer } from '../../src';
-import { LibuvBackend, SimulatedBackend } from '../../src';
+import { LibuvBackend, RawHandleBackend, SimulatedBackend } from '../../src';
 
 /**
  * The far end of a connection, driven by a test: the reactor's client (for a
@@ -131,8 +131,14 @@ class SocketPeer implements Peer {
   }
 }
 
-/** Real sockets on loopback through `node:net`, for LibuvBackend. */
-export function libuvHarness(host: '127.0.0.1' | '::1'): ContractHarness {
+/** The backends on real sockets: through `node:net`, and directly on libuv's TCP handles. */
+const REAL_BACKENDS: Record<'libuv' | 'raw', () => Backend> = {
+  libuv: () => new LibuvBackend(),
+  raw: () => new RawHandleBackend(),
+};
+
+/** Real sockets on loopback, for a backend on real sockets (the peers are plain `node:net` sockets). */
+export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 'raw' = 'libuv'): ContractHarness {
   const peers = new Set<SocketPeer>();
   const servers = new Set<net.Server>();
   const track = (socket: net.Socket) => {
@@ -141,9 +147,9 @@ export function libuvHarness(host: '127.0.0.1' | '::1'): ContractHarness {
     return peer;
   };
   return {
-    name: `libuv on ${host}`,
+    name: `${backend} on ${host}`,
     host,
-    makeBackend: () => new LibuvBackend(),
+    makeBackend: REAL_BACKENDS[backend],
     connectPeer(port) {
       return new Promise((resolve, reject) => {
         const socket = net.connect({ host, port });

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { type Backend, Events, Interest, Reactor, ReactorError } from '../../src';
+import { type Backend, Events, Interest, RawHandleBackend, Reactor, ReactorError } from '../../src';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import { FaultyBackend } from './faulty-backend';
-import { type ContractHarness, libuvHarness, type Peer, simulatedHarness } from './harness';
+import { type ContractHarness, type Peer, realSocketHarness, simulatedHarness } from './harness';
 import { E, pollOnce, pollUntil, quietEventsFor, R, RC, type Seen, W, WC } from './polling';
 
 /**
@@ -14,9 +14,14 @@ function ipv6LoopbackAvailable(): boolean {
   return spawnSync(process.execPath, ['-e', probe]).status === 0;
 }
 
-const harnesses: ContractHarness[] = [libuvHarness('127.0.0.1'), simulatedHarness()];
-if (ipv6LoopbackAvailable()) harnesses.push(libuvHarness('::1'));
-else describe.skip('libuv on ::1: skipped, this machine has no IPv6 loopback', () => test.todo('needs ::1'));
+const ipv6 = ipv6LoopbackAvailable();
+const raw = RawHandleBackend.available();
+const harnesses: ContractHarness[] = [realSocketHarness('127.0.0.1', 'libuv'), simulatedHarness()];
+if (raw) harnesses.push(realSocketHarness('127.0.0.1', 'raw'));
+else describe.skip(`raw: skipped, Node ${process.version} lacks the bindings it needs`, () => test.todo('needs tcp_wrap'));
+if (ipv6) harnesses.push(realSocketHarness('::1', 'libuv'));
+if (ipv6 && raw) harnesses.push(realSocketHarness('::1', 'raw'));
+if (!ipv6) describe.skip('::1: skipped, this machine has no IPv6 loopback', () => test.todo('needs ::1'));
 
 const { READABLE, WRITABLE } = Interest;
 

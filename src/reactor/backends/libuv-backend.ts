@@ -4,6 +4,8 @@ import { Interest } from '../interest';
 import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
 import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from './backend';
+import { HostSleep } from './host-sleep';
+import { inboxPush, inboxTake, type InboxFields } from './stream-inbox';
 
 /** Options of {@link LibuvBackend}. */
 export interface LibuvBackendOptions {
@@ -26,14 +28,12 @@ export interface LibuvBackendOptions {
 
 const DEFAULT_INBOX_LIMIT = 64 * 1024;
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
-/** `setTimeout`'s longest delay; a longer one would fire at once. */
-const MAX_HOST_DELAY_MS = 2 ** 31 - 1;
 const EMPTY = Buffer.alloc(0);
 /** The accept queue of every stream handle: always empty (only listeners get their own). */
 const NO_PENDING: readonly net.Socket[] = Object.freeze([]);
 
 /** The backend's state for one socket or listener, found from Node's objects through `kHandle`. */
-class Handle {
+class Handle implements InboxFields {
   readonly fd: number;
   readonly backend: LibuvBackend;
   readonly kind: 'listener' | 'stream';
@@ -75,8 +75,7 @@ type Tagged<T> = T & { [kHandle]?: Handle; [kEarlyError]?: Error };
 function onData(this: Tagged<net.Socket>, chunk: Buffer): void {
   const handle = this[kHandle];
   if (handle === undefined) return;
-  (handle.inbox ??= []).push(chunk);
-  handle.inboxBytes += chunk.length;
+  inboxPush(handle, chunk);
   handle.backend.updateFlow(handle);
   handle.backend.notify(handle, Readiness.READABLE);
 }
@@ -190,10 +189,7 @@ export class LibuvBackend implements Backend {
   /** Sockets and servers closed by the reactor but not yet released by Node. */
   readonly #closing = new Set<net.Socket | net.Server>();
   #sink: BackendSink | undefined;
-  #clock: Clock | undefined;
-  #sleepTimer: NodeJS.Timeout | undefined;
-  #sleepDeadline = Infinity;
-  #onDeadline: (() => void) | undefined;
+  readonly #sleep = new HostSleep();
 
   constructor(options: LibuvBackendOptions = {}) {
     const { inboxLimit = DEFAULT_INBOX_LIMIT, highWaterMark = DEFAULT_HIGH_WATER_MARK, noDelay = false } = options;
@@ -213,7 +209,7 @@ export class LibuvBackend implements Backend {
   attach(sink: BackendSink, clock: Clock): void {
     if (this.#sink !== undefined) throw new Error('a LibuvBackend serves one reactor');
     this.#sink = sink;
-    this.#clock = clock;
+    this.#sleep.attach(clock);
   }
 
   /* ---- Called by the module-level handlers ----------------------------- */
@@ -319,24 +315,10 @@ export class LibuvBackend implements Backend {
 
   read(fd: number, maxBytes: number): Buffer | null {
     const handle = this.#handle(fd);
-    const inbox = handle.inbox;
-    if (inbox !== undefined && handle.inboxBytes > 0) {
-      const chunk = inbox[handle.inboxHead];
-      let out: Buffer;
-      if (chunk.length <= maxBytes) {
-        out = chunk;
-        inbox[handle.inboxHead++] = EMPTY;
-        if (handle.inboxHead === inbox.length) {
-          handle.inbox = undefined; // an idle connection keeps no array
-          handle.inboxHead = 0;
-        }
-      } else {
-        out = chunk.subarray(0, maxBytes);
-        inbox[handle.inboxHead] = chunk.subarray(maxBytes);
-      }
-      handle.inboxBytes -= out.length;
+    const chunk = inboxTake(handle, maxBytes);
+    if (chunk !== undefined) {
       if (handle.paused) this.updateFlow(handle);
-      return out;
+      return chunk;
     }
     if (handle.error !== undefined) throw handle.error;
     return handle.ended ? EMPTY : null;
@@ -466,19 +448,11 @@ export class LibuvBackend implements Backend {
   }
 
   sleep(deadlineMs: number, onDeadline: () => void): void {
-    this.#onDeadline = onDeadline;
-    if (deadlineMs === this.#sleepDeadline && this.#sleepTimer !== undefined) return;
-    this.cancelSleep();
-    this.#onDeadline = onDeadline;
-    this.#sleepDeadline = deadlineMs;
-    if (deadlineMs !== Infinity) this.#armSleep(); // no deadline: readiness alone ends the wait
+    this.#sleep.sleep(deadlineMs, onDeadline);
   }
 
   cancelSleep(): void {
-    if (this.#sleepTimer !== undefined) clearTimeout(this.#sleepTimer);
-    this.#sleepTimer = undefined;
-    this.#sleepDeadline = Infinity;
-    this.#onDeadline = undefined;
+    this.#sleep.cancel();
   }
 
   async dispose(): Promise<void> {
@@ -519,25 +493,6 @@ export class LibuvBackend implements Backend {
     socket.on('end', onEnd);
     socket.on('error', onSocketError);
     socket.on('drain', onDrain);
-  }
-
-  readonly #wakeFromSleep = (): void => {
-    this.#sleepTimer = undefined;
-    const clock = this.#clock as Clock;
-    if (clock.now() < this.#sleepDeadline) {
-      // Host timers run on libuv's coarse loop time and may fire a little early.
-      this.#armSleep();
-      return;
-    }
-    const onDeadline = this.#onDeadline;
-    this.#sleepDeadline = Infinity;
-    this.#onDeadline = undefined;
-    onDeadline?.();
-  };
-
-  #armSleep(): void {
-    const delayMs = this.#sleepDeadline - (this.#clock as Clock).now();
-    this.#sleepTimer = setTimeout(this.#wakeFromSleep, Math.min(Math.max(Math.ceil(delayMs), 1), MAX_HOST_DELAY_MS));
   }
 }
 

@@ -1,0 +1,586 @@
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import type { Clock } from '../../timers';
+import { Interest } from '../interest';
+import { ReactorError } from '../reactor-error';
+import { Readiness } from '../readiness';
+import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from './backend';
+import { HostSleep } from './host-sleep';
+import { loadTcpBindings, type ConnectWrap, type ShutdownWrap, type SocketAddress, type TcpBindings, type TcpHandle, type WriteWrap } from './raw/tcp-bindings';
+import { inboxPush, inboxTake, type InboxFields } from './stream-inbox';
+
+/** Options of {@link RawHandleBackend}. */
+export interface RawHandleBackendOptions {
+  /**
+   * Bytes a stream may hold unread before the backend stops reading it
+   * (`readStop`): about one read's worth. Default 64 KiB (libuv reads at most
+   * 64 KiB at a time), so an unread socket holds at most one chunk here and
+   * the rest waits in the kernel.
+   */
+  inboxLimit?: number;
+  /**
+   * The most a write hands libuv beyond what the kernel takes at once (it is
+   * written in slices of this size, stopping at the first that does not go
+   * through whole). Default 64 KiB.
+   */
+  highWaterMark?: number;
+  /** Disable Nagle's algorithm on every socket (TCP_NODELAY). Default `false`. */
+  noDelay?: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const NO_PENDING: readonly TcpHandle[] = Object.freeze([]);
+
+/** The backend's state for one TCP handle. */
+class RawHandle implements InboxFields {
+  readonly fd: number;
+  readonly backend: RawHandleBackend;
+  readonly kind: 'listener' | 'stream';
+  readonly tcp: TcpHandle;
+  inbox: Buffer[] | undefined = undefined;
+  inboxHead = 0;
+  inboxBytes = 0;
+  /** FIN received. */
+  ended = false;
+  /** Our FIN requested (sent once the writes before it are done). */
+  shutdown = false;
+  connecting = false;
+  readInterest = false;
+  /** libuv is reading (readStart without readStop since). */
+  reading = false;
+  /** Writes libuv still holds (they went asynchronous): not writable until they are done. */
+  pendingWrites = 0;
+  error: ReactorError | undefined;
+  closed = false;
+  bytesRead = 0;
+  bytesWritten = 0;
+  /** Listener: connections libuv accepted, waiting for `accept`. */
+  pending = NO_PENDING as TcpHandle[];
+  backlog = 0;
+  dropped = 0;
+
+  constructor(fd: number, backend: RawHandleBackend, kind: 'listener' | 'stream', tcp: TcpHandle) {
+    this.fd = fd;
+    this.backend = backend;
+    this.kind = kind;
+    this.tcp = tcp;
+  }
+}
+
+const kOwner = Symbol('tsreactor.rawHandle');
+/** A stream the reactor closed: its pending writes go out, then FIN, then it is released. */
+const kLinger = Symbol('tsreactor.linger');
+type Tagged = TcpHandle & { [kOwner]?: RawHandle; [kLinger]?: Linger };
+
+interface Linger {
+  backend: RawHandleBackend;
+  pendingWrites: number;
+  /** FIN was requested before close (libuv sends it after the writes). */
+  finRequested: boolean;
+}
+
+let B: TcpBindings;
+
+/** A ReactorError for a negative libuv status. */
+function uvError(status: number, syscall: string, details: { fd?: number; address?: string; port?: number } = {}): ReactorError {
+  let code: string;
+  try {
+    code = getSystemErrorName(status);
+  } catch {
+    code = `E${-status}`;
+  }
+  return new ReactorError(code, `${syscall} failed: ${code}`, { ...details, syscall });
+}
+
+/* ---- Module-level callbacks: `this` is the libuv handle or request; the
+ * backend's handle is found through a back-reference, cleared by close. */
+
+function onRead(this: Tagged, arrayBuffer: ArrayBuffer | undefined): void {
+  const nread = B.streamBaseState[B.kReadBytesOrError];
+  const handle = this[kOwner];
+  if (handle === undefined) return; // closed: what arrives is discarded
+  if (nread > 0) {
+    const chunk = Buffer.from(arrayBuffer as ArrayBuffer, B.streamBaseState[B.kArrayBufferOffset], nread);
+    inboxPush(handle, chunk);
+    handle.bytesRead += nread;
+    handle.backend.updateFlow(handle);
+    handle.backend.notify(handle, Readiness.READABLE);
+    return;
+  }
+  if (nread === 0) return;
+  handle.reading = false; // libuv stops reading at EOF and on errors
+  if (nread === B.UV_EOF) {
+    handle.ended = true;
+    let edges = Readiness.READABLE;
+    if (handle.inboxBytes === 0) edges |= Readiness.READ_CLOSED;
+    if (handle.shutdown) edges |= Readiness.WRITE_CLOSED;
+    handle.backend.notify(handle, edges);
+    return;
+  }
+  handle.backend.fail(handle, uvError(nread, 'read', { fd: handle.fd }));
+}
+
+function onConnection(this: Tagged, status: number, client?: TcpHandle): void {
+  const handle = this[kOwner];
+  if (handle === undefined) {
+    client?.close();
+    return;
+  }
+  if (status < 0 || client === undefined) {
+    handle.dropped++; // EMFILE, ENFILE...: libuv accepted and closed it with its reserve descriptor
+    return;
+  }
+  if (handle.pending.length >= handle.backlog) {
+    handle.dropped++;
+    client.close();
+    return;
+  }
+  handle.pending.push(client);
+  handle.backend.notify(handle, Readiness.READABLE);
+}
+
+function onWriteComplete(this: WriteWrap, status: number): void {
+  const tcp = this.handle as Tagged;
+  this.buffer = null;
+  const handle = tcp[kOwner];
+  if (handle === undefined) {
+    const linger = tcp[kLinger];
+    if (linger !== undefined && --linger.pendingWrites === 0) linger.backend.finThenRelease(tcp);
+    return;
+  }
+  handle.pendingWrites--;
+  if (status < 0) {
+    handle.backend.fail(handle, uvError(status, 'write', { fd: handle.fd }));
+    return;
+  }
+  if (handle.pendingWrites === 0 && !handle.shutdown) handle.backend.notify(handle, Readiness.WRITABLE);
+}
+
+function onShutdownComplete(this: ShutdownWrap, status: number): void {
+  const tcp = this.handle as Tagged;
+  const handle = tcp[kOwner];
+  if (handle === undefined) {
+    tcp[kLinger]?.backend.releaseLinger(tcp); // a closed stream: FIN sent, now release it
+    return;
+  }
+  if (status < 0) handle.backend.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
+}
+
+function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): void {
+  const handle = (tcp as Tagged)[kOwner];
+  if (handle === undefined) return;
+  handle.connecting = false;
+  if (status < 0) {
+    handle.backend.fail(handle, uvError(status, 'connect', { fd: handle.fd, address: this.address, port: this.port }));
+    return;
+  }
+  handle.backend.connected(handle);
+}
+
+/**
+ * A backend directly on libuv's TCP handles, the ones Node's `net` module is
+ * built on (`tcp_wrap`, `stream_wrap`), without `net.Socket` and its streams
+ * in between: the reactor's read interest is libuv's `readStart`/`readStop`,
+ * a write is one `writeBuffer`, and nothing else runs per event.
+ *
+ * - Reading: with READABLE interest, libuv reads; each chunk goes to the
+ *   descriptor's inbox; at `inboxLimit` (one read's worth by default) or
+ *   with interest off, `readStop`, and the kernel's buffer and then the
+ *   peer hold the rest (real TCP backpressure).
+ * - Writing: `write` hands libuv the buffer in slices of `highWaterMark`;
+ *   libuv writes what the kernel takes at once and queues the rest of the
+ *   slice that did not go through whole, and `write` stops there and says
+ *   how much it took (that slice included). While anything is queued the
+ *   descriptor is not writable (`write` returns 0); WRITABLE comes back, one
+ *   edge, when libuv has written it. The bytes taken must not change until
+ *   then (as with `Connection.send`).
+ * - Listening: libuv accepts; connections wait in a queue up to the backlog
+ *   (more are closed and counted as dropped), and `EMFILE`/`ENFILE` on accept,
+ *   which libuv absorbs with its reserve descriptor, are counted too
+ *   (`droppedConnections`), which the default backend cannot see.
+ * - `close` is close(2): pending writes still go out, then FIN, then the
+ *   handle is released; what arrives meanwhile is discarded.
+ * - Names must be IP addresses, or are resolved with `dns.lookup` first.
+ * - `reusePort` is not supported (ENOTSUP).
+ *
+ * These bindings are internal to Node. Constructing the backend checks every
+ * member it uses and throws `ReactorError` `ERR_BACKEND_UNAVAILABLE` where
+ * something is missing, different or refused (a permission model, a future
+ * Node); `RawHandleBackend.available()` asks without throwing. Tried on Node
+ * 20.19 and 20.20. The default backend stays `LibuvBackend`.
+ *
+ * @example
+ * ```ts
+ * import { LibuvBackend, RawHandleBackend, Reactor } from 'tsreactor';
+ *
+ * const backend = RawHandleBackend.available() ? new RawHandleBackend() : new LibuvBackend();
+ * const reactor = new Reactor({ backend });
+ * ```
+ */
+export class RawHandleBackend implements Backend {
+  readonly name = 'raw';
+  readonly #inboxLimit: number;
+  readonly #highWaterMark: number;
+  readonly #noDelay: boolean;
+  readonly #handles: (RawHandle | undefined)[] = [];
+  /** Handles closed by the reactor and not yet released by libuv. */
+  readonly #closing = new Set<TcpHandle>();
+  #whenAllClosed: (() => void) | undefined;
+  #sink: BackendSink | undefined;
+  readonly #sleep = new HostSleep();
+
+  /** `true` if this Node has the bindings the backend needs (see the class comment). */
+  static available(): boolean {
+    try {
+      loadTcpBindings();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  constructor(options: RawHandleBackendOptions = {}) {
+    B = loadTcpBindings();
+    const { inboxLimit = 64 * 1024, highWaterMark = 64 * 1024, noDelay = false } = options;
+    for (const [name, value] of [
+      ['inboxLimit', inboxLimit],
+      ['highWaterMark', highWaterMark],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new RangeError(`'${name}' must be a whole number of bytes >= 1, got ${String(value)}`);
+    }
+    this.#inboxLimit = inboxLimit;
+    this.#highWaterMark = highWaterMark;
+    this.#noDelay = Boolean(noDelay);
+  }
+
+  attach(sink: BackendSink, clock: Clock): void {
+    if (this.#sink !== undefined) throw new Error('a RawHandleBackend serves one reactor');
+    this.#sink = sink;
+    this.#sleep.attach(clock);
+  }
+
+  /* ---- Called by the module-level callbacks ----------------------------- */
+
+  /** @internal */
+  notify(handle: RawHandle, edges: number): void {
+    if (!handle.closed) (this.#sink as BackendSink).ready(handle.fd, edges);
+  }
+
+  /** @internal A socket error: reported once; reading stops. */
+  fail(handle: RawHandle, error: ReactorError): void {
+    if (handle.error !== undefined) return;
+    handle.error = error;
+    handle.connecting = false;
+    this.updateFlow(handle);
+    this.notify(handle, Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED);
+  }
+
+  /** @internal An outgoing connection is up. */
+  connected(handle: RawHandle): void {
+    if (this.#noDelay) handle.tcp.setNoDelay(true);
+    if (handle.shutdown) this.#sendFin(handle); // shutdown() came while connecting
+    this.updateFlow(handle);
+    if (!handle.shutdown) this.notify(handle, Readiness.WRITABLE);
+  }
+
+  /** @internal Start or stop libuv's reading as interest, the inbox and the socket's state say. */
+  updateFlow(handle: RawHandle): void {
+    const want =
+      handle.readInterest && handle.inboxBytes < this.#inboxLimit && !handle.ended && handle.error === undefined && !handle.connecting && !handle.closed;
+    if (want && !handle.reading) {
+      const status = handle.tcp.readStart();
+      if (status < 0) {
+        this.fail(handle, uvError(status, 'read', { fd: handle.fd }));
+        return;
+      }
+      handle.reading = true;
+    } else if (!want && handle.reading) {
+      handle.tcp.readStop();
+      handle.reading = false;
+    }
+  }
+
+  /** @internal A closed stream has no writes left: FIN (unless requested already), then release. */
+  finThenRelease(tcp: Tagged): void {
+    const linger = tcp[kLinger] as Linger;
+    if (linger.finRequested) {
+      this.releaseLinger(tcp); // close(2) sends the FIN the pending shutdown would have
+      return;
+    }
+    const req = new B.ShutdownWrap();
+    req.handle = tcp;
+    req.oncomplete = onShutdownComplete;
+    if (tcp.shutdown(req) < 0) this.releaseLinger(tcp);
+  }
+
+  /** @internal Releases a closed stream (once). */
+  releaseLinger(tcp: Tagged): void {
+    if (tcp[kLinger] === undefined) return;
+    tcp[kLinger] = undefined;
+    this.#release(tcp);
+  }
+
+  /* ---- Backend --------------------------------------------------------- */
+
+  async openListener(fd: number, options: ListenOptions): Promise<void> {
+    if (options.reusePort) {
+      throw new ReactorError('ENOTSUP', 'reusePort is not supported by the raw-handle backend', {
+        syscall: 'listen',
+        address: options.host,
+        port: options.port,
+      });
+    }
+    const address = await resolve(options.host, options.port, 'listen');
+    const tcp = new B.TCP(B.SERVER) as Tagged;
+    const family = isIP(address);
+    let status = family === 6 ? tcp.bind6(address, options.port, options.ipv6Only ? B.UV_TCP_IPV6ONLY : 0) : tcp.bind(address, options.port);
+    // libuv reports some bind errors (EADDRINUSE) only at listen.
+    if (status === 0) status = tcp.listen(options.backlog);
+    if (status < 0) {
+      tcp.close();
+      throw uvError(status, 'listen', { address: options.host, port: options.port });
+    }
+    const handle = new RawHandle(fd, this, 'listener', tcp);
+    handle.pending = [];
+    handle.backlog = options.backlog;
+    tcp[kOwner] = handle;
+    tcp.onconnection = onConnection;
+    this.#handles[fd] = handle;
+  }
+
+  openConnection(fd: number, options: ConnectOptions): void {
+    const tcp = new B.TCP(B.SOCKET) as Tagged;
+    const handle = this.#adopt(fd, tcp);
+    handle.connecting = true;
+    const start = (address: string) => {
+      if (handle.closed) return;
+      const req = new B.TCPConnectWrap();
+      req.oncomplete = onConnectComplete;
+      req.address = address;
+      req.port = options.port;
+      const status = isIP(address) === 6 ? tcp.connect6(req, address, options.port) : tcp.connect(req, address, options.port);
+      if (status < 0) this.fail(handle, uvError(status, 'connect', { fd, address, port: options.port }));
+    };
+    if (isIP(options.host) !== 0) {
+      const address = options.host;
+      // As non-blocking connect(2): the outcome is reported later, never from inside reactor.connect.
+      process.nextTick(start, address);
+    } else {
+      resolve(options.host, options.port, 'connect').then(start, (err: unknown) => {
+        if (!handle.closed) this.fail(handle, err as ReactorError);
+      });
+    }
+  }
+
+  pendingConnections(listenFd: number): number {
+    return this.#handle(listenFd).pending.length;
+  }
+
+  accept(listenFd: number, fd: number): void {
+    const tcp = this.#handle(listenFd).pending.shift() as Tagged;
+    this.#adopt(fd, tcp);
+    if (this.#noDelay) tcp.setNoDelay(true);
+  }
+
+  read(fd: number, maxBytes: number): Buffer | null {
+    const handle = this.#handle(fd);
+    const chunk = inboxTake(handle, maxBytes);
+    if (chunk !== undefined) {
+      if (!handle.reading) this.updateFlow(handle);
+      return chunk;
+    }
+    if (handle.error !== undefined) throw handle.error;
+    return handle.ended ? EMPTY : null;
+  }
+
+  write(fd: number, data: Uint8Array): number {
+    const handle = this.#handle(fd);
+    if (handle.error !== undefined) throw handle.error;
+    if (handle.shutdown) throw new ReactorError('EPIPE', `write after shutdown on fd ${fd}`, { fd, syscall: 'write' });
+    if (handle.connecting || handle.pendingWrites > 0) return 0;
+    // Hand libuv a slice at a time: it writes what the kernel takes and queues
+    // the rest of that slice. So at most one slice waits in libuv, a partial
+    // write means "the kernel is full", and its completion is the writable edge.
+    const slice = this.#highWaterMark;
+    let n = 0;
+    while (n < data.length) {
+      const end = Math.min(data.length, n + slice);
+      const chunk = n === 0 && end === data.length ? data : data.subarray(n, end);
+      const req = new B.WriteWrap();
+      req.handle = handle.tcp;
+      req.oncomplete = onWriteComplete;
+      req.async = false;
+      req.bytes = chunk.length;
+      req.buffer = chunk;
+      const status = handle.tcp.writeBuffer(req, chunk);
+      if (status < 0) {
+        const error = uvError(status, 'write', { fd });
+        this.fail(handle, error);
+        if (n === 0) throw error;
+        break; // what went before was accepted; the error comes as an event
+      }
+      n = end;
+      if (B.streamBaseState[B.kLastWriteWasAsync] !== 0) {
+        req.async = true;
+        handle.pendingWrites++; // the kernel is full; libuv writes the rest of the slice as it drains
+        break;
+      }
+    }
+    handle.bytesWritten += n;
+    return n;
+  }
+
+  shutdown(fd: number): void {
+    const handle = this.#handle(fd);
+    if (handle.shutdown) return;
+    handle.shutdown = true;
+    if (handle.error === undefined && !handle.connecting) this.#sendFin(handle);
+    if (handle.ended) this.notify(handle, Readiness.WRITE_CLOSED);
+  }
+
+  close(fd: number): void {
+    const handle = this.#handles[fd];
+    if (handle === undefined) return;
+    this.#handles[fd] = undefined;
+    handle.closed = true;
+    const tcp = handle.tcp as Tagged;
+    tcp[kOwner] = undefined;
+    this.#closing.add(tcp);
+    if (handle.kind === 'listener') {
+      for (const client of handle.pending) {
+        this.#closing.add(client);
+        this.#release(client);
+      }
+      handle.pending.length = 0;
+      this.#release(tcp);
+      return;
+    }
+    if (handle.error !== undefined || handle.connecting) {
+      this.#release(tcp);
+      return;
+    }
+    // As close(2): what was written still goes out, then FIN; what arrives meanwhile is discarded.
+    if (!handle.reading && !handle.ended) tcp.readStart();
+    tcp[kLinger] = { backend: this, pendingWrites: handle.pendingWrites, finRequested: handle.shutdown };
+    if (handle.pendingWrites === 0) this.finThenRelease(tcp);
+  }
+
+  configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void {
+    const handle = this.#handle(fd);
+    if (handle.kind !== 'stream') return;
+    if (options.noDelay !== undefined) handle.tcp.setNoDelay(options.noDelay);
+    if (options.keepAlive !== undefined) handle.tcp.setKeepAlive(options.keepAlive, Math.floor((options.keepAliveInitialDelayMs ?? 0) / 1000));
+  }
+
+  setInterest(fd: number, interest: number): void {
+    const handle = this.#handle(fd);
+    handle.readInterest = (interest & Interest.READABLE) !== 0;
+    this.updateFlow(handle);
+  }
+
+  readiness(fd: number): number {
+    const handle = this.#handles[fd];
+    if (handle === undefined) return 0;
+    if (handle.kind === 'listener') return handle.pending.length > 0 ? Readiness.READABLE : 0;
+    if (handle.error !== undefined) return Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED;
+    let bits = 0;
+    if (handle.inboxBytes > 0) bits |= Readiness.READABLE;
+    else if (handle.ended) bits |= Readiness.READABLE | Readiness.READ_CLOSED;
+    if (handle.shutdown) {
+      if (handle.ended) bits |= Readiness.WRITE_CLOSED;
+    } else if (!handle.connecting && handle.pendingWrites === 0) {
+      bits |= Readiness.WRITABLE;
+    }
+    return bits;
+  }
+
+  info(fd: number): HandleInfo {
+    const handle = this.#handle(fd);
+    const local: SocketAddress = {};
+    const remote: SocketAddress = {};
+    handle.tcp.getsockname(local);
+    if (handle.kind === 'stream') handle.tcp.getpeername(remote);
+    const family = (handle.kind === 'stream' ? remote.family : local.family) ?? local.family;
+    return {
+      kind: handle.kind,
+      localAddress: local.address,
+      localPort: local.port,
+      remoteAddress: remote.address,
+      remotePort: remote.port,
+      family: family === undefined ? undefined : family === 'IPv6' ? 'IPv6' : 'IPv4',
+      bytesRead: handle.bytesRead,
+      bytesWritten: handle.bytesWritten,
+      osFd: typeof handle.tcp.fd === 'number' && handle.tcp.fd >= 0 ? handle.tcp.fd : undefined,
+    };
+  }
+
+  /** Connections a listener dropped: beyond the backlog, or lost to EMFILE/ENFILE on accept. */
+  droppedConnections(listenFd: number): number {
+    return this.#handle(listenFd).dropped;
+  }
+
+  sleep(deadlineMs: number, onDeadline: () => void): void {
+    this.#sleep.sleep(deadlineMs, onDeadline);
+  }
+
+  cancelSleep(): void {
+    this.#sleep.cancel();
+  }
+
+  async dispose(): Promise<void> {
+    this.cancelSleep();
+    for (let fd = 0; fd < this.#handles.length; fd++) {
+      if (this.#handles[fd] !== undefined) this.close(fd);
+    }
+    if (this.#closing.size === 0) return;
+    // Whatever still lingers (writes to a peer that does not read) is cut now.
+    for (const tcp of this.#closing) this.releaseLinger(tcp);
+    await new Promise<void>((resolve) => {
+      this.#whenAllClosed = resolve;
+    });
+  }
+
+  /* ---- Internals ------------------------------------------------------- */
+
+  #handle(fd: number): RawHandle {
+    const handle = this.#handles[fd];
+    if (handle === undefined) throw new ReactorError('EBADF', `fd ${fd} has no handle in this backend`, { fd });
+    return handle;
+  }
+
+  #adopt(fd: number, tcp: Tagged): RawHandle {
+    const handle = new RawHandle(fd, this, 'stream', tcp);
+    tcp[kOwner] = handle;
+    tcp.onread = onRead;
+    this.#handles[fd] = handle;
+    return handle;
+  }
+
+  #sendFin(handle: RawHandle): void {
+    const req = new B.ShutdownWrap();
+    req.handle = handle.tcp;
+    req.oncomplete = onShutdownComplete;
+    const status = handle.tcp.shutdown(req);
+    if (status < 0) this.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
+  }
+
+  /** Closes the libuv handle; `dispose` waits for every one. */
+  #release(tcp: TcpHandle): void {
+    tcp.close(() => {
+      this.#closing.delete(tcp);
+      if (this.#closing.size === 0) this.#whenAllClosed?.();
+    });
+  }
+}
+
+/** `host` as an IP address: itself if it is one, else the first `dns.lookup` gives. */
+function resolve(host: string, port: number, syscall: string): Promise<string> {
+  if (isIP(host) !== 0) return Promise.resolve(host);
+  return new Promise((done, fail) => {
+    lookup(host, (err, address) => {
+      if (err !== null) fail(new ReactorError(err.code ?? 'ENOTFOUND', `${syscall} ${host}: ${err.message}`, { syscall, address: host, port }));
+      else done(address);
+    });
+  });
+}

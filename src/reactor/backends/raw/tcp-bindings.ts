@@ -1,0 +1,160 @@
+/**
+ * Typed declarations for the internal Node bindings the raw-handle backend
+ * uses (`tcp_wrap`, `stream_wrap`, `uv`), and the one place they are loaded
+ * and checked. Nothing here is public Node API: Node's own `net` module is
+ * built on these, and they have been stable in shape from Node 12 to 22, but
+ * any release may change them. So `loadTcpBindings` checks every member it
+ * relies on and refuses (ERR_BACKEND_UNAVAILABLE) rather than guess.
+ *
+ * Tried on: Node 20.19 and 20.20 (Linux x64).
+ */
+import { types } from 'node:util';
+import { ReactorError } from '../../reactor-error';
+
+/** A libuv request for one write (`uv_write_t`), completed through `oncomplete` when it went asynchronous. */
+export interface WriteWrap {
+  handle: TcpHandle;
+  oncomplete: (this: WriteWrap, status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: Uint8Array | null;
+}
+
+/** A libuv request for `shutdown(2)` after pending writes (`uv_shutdown_t`). */
+export interface ShutdownWrap {
+  handle: TcpHandle;
+  oncomplete: (this: ShutdownWrap, status: number) => void;
+}
+
+/** A libuv request for `connect(2)` (`uv_connect_t`). */
+export interface ConnectWrap {
+  oncomplete: (this: ConnectWrap, status: number, handle: TcpHandle, req: ConnectWrap, readable: boolean, writable: boolean) => void;
+  address: string;
+  port: number;
+}
+
+/** The address `getsockname`/`getpeername` fill in. */
+export interface SocketAddress {
+  address?: string;
+  port?: number;
+  family?: string;
+}
+
+/** A `uv_tcp_t` as Node's `TCP` class wraps it. Methods return 0 or a negative libuv error code. */
+export interface TcpHandle {
+  /** Called with the status and the new handle (listeners). `this` is the listener. */
+  onconnection: ((this: TcpHandle, status: number, client?: TcpHandle) => void) | null;
+  /** Called for each read; `streamBaseState` says how many bytes and where (or the error, or EOF). */
+  onread: ((this: TcpHandle, arrayBuffer: ArrayBuffer | undefined) => void) | null;
+  /** Bytes libuv holds in its write queue (written asynchronously, not yet in the kernel). */
+  readonly writeQueueSize: number;
+  /** The OS descriptor (-1 where there is none). */
+  readonly fd: number;
+  bind(address: string, port: number): number;
+  bind6(address: string, port: number, flags: number): number;
+  listen(backlog: number): number;
+  connect(req: ConnectWrap, address: string, port: number): number;
+  connect6(req: ConnectWrap, address: string, port: number): number;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(req: WriteWrap, data: Uint8Array): number;
+  shutdown(req: ShutdownWrap): number;
+  close(callback?: () => void): void;
+  getsockname(out: SocketAddress): number;
+  getpeername(out: SocketAddress): number;
+  setNoDelay(enable: boolean): number;
+  setKeepAlive(enable: boolean, initialDelaySeconds: number): number;
+  ref(): void;
+  unref(): void;
+}
+
+/** What the backend takes from the bindings, checked. */
+export interface TcpBindings {
+  TCP: new (type: number) => TcpHandle;
+  TCPConnectWrap: new () => ConnectWrap;
+  WriteWrap: new () => WriteWrap;
+  ShutdownWrap: new () => ShutdownWrap;
+  /** `new TCP(SOCKET)` for a connection, `new TCP(SERVER)` for a listener. */
+  SOCKET: number;
+  SERVER: number;
+  UV_TCP_IPV6ONLY: number;
+  /** Shared with C++: after a read, its byte count (or negative error) and offset; after a write, whether it went async. */
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+  kBytesWritten: number;
+  kLastWriteWasAsync: number;
+  /** libuv's end-of-file code (negative). */
+  UV_EOF: number;
+}
+
+type Binding = Record<string, unknown>;
+
+function unavailable(reason: string): ReactorError {
+  return new ReactorError(
+    'ERR_BACKEND_UNAVAILABLE',
+    `the raw-handle backend cannot run on Node ${process.version}: ${reason}. Use the default LibuvBackend.`,
+  );
+}
+
+let cached: TcpBindings | undefined;
+
+/** Where the bindings come from: `process.binding`, or a stand-in (tests; `null`: none). */
+export type BindingSource = 'process' | ((name: string) => unknown) | null;
+
+/**
+ * Loads and checks the bindings; throws ERR_BACKEND_UNAVAILABLE naming what
+ * is missing or refused (no `process.binding`, a permission model that denies
+ * it, a member that is not there or not of the expected type). The result
+ * from `process.binding` is kept; one from another `source` is not.
+ */
+export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings {
+  if (source === 'process' && cached !== undefined) return cached;
+  const binding = source === 'process' ? (process as unknown as { binding?: unknown }).binding : source;
+  if (typeof binding !== 'function') throw unavailable('process.binding is not available');
+  let tcp: Binding;
+  let stream: Binding;
+  let uv: Binding;
+  try {
+    tcp = binding.call(process, 'tcp_wrap') as Binding;
+    stream = binding.call(process, 'stream_wrap') as Binding;
+    uv = binding.call(process, 'uv') as Binding;
+  } catch (err) {
+    throw unavailable(`process.binding refused (${(err as Error).message})`);
+  }
+  const fn = (owner: Binding, name: string, where: string) => {
+    if (typeof owner[name] !== 'function') throw unavailable(`${where}.${name} is missing`);
+    return owner[name] as never;
+  };
+  const num = (owner: Binding | undefined, name: string, where: string): number => {
+    const value = owner?.[name];
+    if (typeof value !== 'number') throw unavailable(`${where}.${name} is missing`);
+    return value;
+  };
+  const TCP = fn(tcp, 'TCP', 'tcp_wrap') as TcpBindings['TCP'];
+  const proto = (TCP as unknown as { prototype: Binding }).prototype;
+  for (const method of ['bind', 'bind6', 'listen', 'connect', 'connect6', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive']) {
+    fn(proto, method, 'TCP.prototype');
+  }
+  const constants = tcp.constants as Binding | undefined;
+  const state = stream.streamBaseState;
+  // util.types, not instanceof: the array comes from Node's own realm, which a test runner's sandbox is not.
+  if (!types.isInt32Array(state)) throw unavailable('stream_wrap.streamBaseState is missing');
+  const loaded: TcpBindings = {
+    TCP,
+    TCPConnectWrap: fn(tcp, 'TCPConnectWrap', 'tcp_wrap'),
+    WriteWrap: fn(stream, 'WriteWrap', 'stream_wrap'),
+    ShutdownWrap: fn(stream, 'ShutdownWrap', 'stream_wrap'),
+    SOCKET: num(constants, 'SOCKET', 'tcp_wrap.constants'),
+    SERVER: num(constants, 'SERVER', 'tcp_wrap.constants'),
+    UV_TCP_IPV6ONLY: num(constants, 'UV_TCP_IPV6ONLY', 'tcp_wrap.constants'),
+    streamBaseState: state,
+    kReadBytesOrError: num(stream, 'kReadBytesOrError', 'stream_wrap'),
+    kArrayBufferOffset: num(stream, 'kArrayBufferOffset', 'stream_wrap'),
+    kBytesWritten: num(stream, 'kBytesWritten', 'stream_wrap'),
+    kLastWriteWasAsync: num(stream, 'kLastWriteWasAsync', 'stream_wrap'),
+    UV_EOF: num(uv, 'UV_EOF', 'uv'),
+  };
+  if (source === 'process') cached = loaded;
+  return loaded;
+}

@@ -1,0 +1,107 @@
+import * as net from 'node:net';
+import { Events, Interest, RawHandleBackend, Reactor, ReactorError, Readiness } from '../../src';
+import { pollUntil, R, W } from '../contract/polling';
+import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
+
+/** What only the raw-handle backend does (the reactor contract runs on it too, in test/contract). */
+const suite = RawHandleBackend.available() ? describe : describe.skip;
+
+suite('RawHandleBackend on real sockets', () => {
+  let reactor: Reactor;
+  let backend: RawHandleBackend;
+  let events: Events;
+  let before: Record<string, number>;
+  const sockets: net.Socket[] = [];
+
+  beforeEach(() => {
+    before = resourceCounts();
+    backend = new RawHandleBackend();
+    reactor = new Reactor({ backend });
+    events = new Events();
+  });
+
+  afterEach(async () => {
+    await Promise.all(
+      sockets.splice(0).map(
+        (s) =>
+          new Promise((resolve) => {
+            if (s.closed) resolve(undefined);
+            else s.once('close', resolve).destroy();
+          }),
+      ),
+    );
+    await reactor.close();
+    await settleHandles();
+    expect(leakedSince(before)).toEqual({});
+  });
+
+  function connect(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+    const socket = net.connect(port, host);
+    sockets.push(socket);
+    socket.on('error', () => {});
+    return new Promise((resolve) => socket.once('connect', () => resolve(socket)));
+  }
+
+  async function accepted(lfd: number): Promise<number> {
+    for (;;) {
+      const fd = reactor.accept(lfd);
+      if (fd !== null) return fd;
+      await pollUntil(reactor, events, (e) => e.fd === lfd);
+    }
+  }
+
+  test('close is close(2): what was written still arrives, then end of stream, even to a slow reader', async () => {
+    const lfd = await reactor.listen({ host: '127.0.0.1', port: 0 });
+    reactor.register(lfd, Interest.READABLE);
+    const peer = await connect(reactor.info(lfd).localPort as number);
+    peer.pause(); // reads nothing yet: the kernel buffers fill and libuv holds the rest
+    const fd = await accepted(lfd);
+    const data = Buffer.alloc(4 * 1024 * 1024, 7);
+    const sent = reactor.write(fd, data); // the kernel fills; libuv holds the rest of the last slice
+    expect(sent).toBeLessThan(data.length);
+    expect(backend.readiness(fd) & Readiness.WRITABLE).toBe(0); // a write is pending in libuv
+    reactor.close(fd);
+    let received = 0;
+    peer.on('data', (chunk: Buffer) => (received += chunk.length));
+    const ended = new Promise((resolve) => peer.once('end', resolve));
+    peer.resume();
+    await ended;
+    expect(received).toBe(sent);
+  });
+
+  test('connections beyond the backlog are closed and counted as dropped', async () => {
+    const lfd = await reactor.listen({ host: '127.0.0.1', port: 0, backlog: 2 });
+    reactor.register(lfd, Interest.READABLE);
+    const port = reactor.info(lfd).localPort as number;
+    const peers = await Promise.all(Array.from({ length: 5 }, () => connect(port)));
+    const closedByServer = peers.map((p) => new Promise((resolve) => p.once('close', resolve)));
+    await pollUntil(reactor, events, () => backend.droppedConnections(lfd) === 3);
+    expect(backend.pendingConnections(lfd)).toBe(2);
+    await Promise.race(closedByServer); // the dropped ones were closed, not left hanging
+  });
+
+  test('reusePort is refused with ENOTSUP, naming the address', async () => {
+    const error = await reactor.listen({ host: '127.0.0.1', port: 0, reusePort: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReactorError);
+    expect(error).toMatchObject({ code: 'ENOTSUP', address: '127.0.0.1' });
+  });
+
+  test('names are resolved first: listen and connect on localhost', async () => {
+    const lfd = await reactor.listen({ host: 'localhost', port: 0 });
+    const { localAddress, localPort, osFd } = reactor.info(lfd);
+    expect(['127.0.0.1', '::1']).toContain(localAddress);
+    expect(typeof osFd).toBe('number');
+    reactor.register(lfd, Interest.READABLE);
+    const dialer = reactor.connect({ host: 'localhost', port: localPort as number });
+    reactor.register(dialer, Interest.WRITABLE);
+    await pollUntil(reactor, events, (e) => e.fd === dialer && (e.flags & W) !== 0);
+    const fd = await accepted(lfd);
+    expect(reactor.info(fd)).toMatchObject({ kind: 'stream', remotePort: reactor.info(dialer).localPort });
+    expect(reactor.write(dialer, Buffer.from('ping'))).toBe(4);
+    reactor.register(fd, Interest.READABLE);
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
+    expect(reactor.read(fd)?.toString()).toBe('ping');
+    expect(reactor.info(fd)).toMatchObject({ bytesRead: 4 });
+    expect(reactor.info(dialer)).toMatchObject({ bytesWritten: 4 });
+  });
+});

@@ -1,0 +1,62 @@
+import { RawHandleBackend, ReactorError } from '../../../src';
+import { loadTcpBindings } from '../../../src/reactor/backends/raw/tcp-bindings';
+
+/** The real bindings, reached the way the backend reaches them. */
+const real = (name: string): unknown => (process as unknown as { binding(name: string): unknown }).binding(name);
+
+/** The real bindings with one member taken away (or replaced). */
+function without(bindingName: string, member: string, replacement?: unknown) {
+  return (name: string): unknown => {
+    const binding = real(name) as Record<string, unknown>;
+    if (name !== bindingName) return binding;
+    return Object.fromEntries(
+      Object.entries({ ...binding, [member]: replacement }).filter(([key, value]) => key !== member || value !== undefined),
+    );
+  };
+}
+
+function refusal(load: () => unknown): ReactorError {
+  try {
+    load();
+  } catch (err) {
+    return err as ReactorError;
+  }
+  throw new Error('it loaded');
+}
+
+describe('the raw-handle backend finds out whether it can run', () => {
+  test('on this Node it can', () => {
+    expect(RawHandleBackend.available()).toBe(true);
+    expect(() => new RawHandleBackend()).not.toThrow();
+  });
+
+  test.each([
+    ['no process.binding at all', null, /process\.binding is not available/],
+    [
+      'process.binding refused (a permission model)',
+      () => {
+        throw new Error('Access to this API has been restricted');
+      },
+      /process\.binding refused \(Access to this API has been restricted\)/,
+    ],
+    ['a class that is not there', without('tcp_wrap', 'TCPConnectWrap'), /tcp_wrap\.TCPConnectWrap is missing/],
+    ['a constant that is not there', without('stream_wrap', 'kLastWriteWasAsync'), /stream_wrap\.kLastWriteWasAsync is missing/],
+    ['shared state of another type', without('stream_wrap', 'streamBaseState', new Float64Array(4)), /streamBaseState is missing/],
+  ])('%s: ERR_BACKEND_UNAVAILABLE, saying what and what to use instead', (_what, source, message) => {
+    const error = refusal(() => loadTcpBindings(source));
+    expect(error).toBeInstanceOf(ReactorError);
+    expect(error.code).toBe('ERR_BACKEND_UNAVAILABLE');
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain('Use the default LibuvBackend');
+  });
+
+  test('a refusal is not remembered: the real bindings still load afterwards', () => {
+    expect(() => loadTcpBindings(null)).toThrow();
+    expect(loadTcpBindings().TCP).toBeDefined();
+  });
+
+  test("bad options are RangeErrors naming the option", () => {
+    expect(() => new RawHandleBackend({ inboxLimit: 0 })).toThrow("'inboxLimit' must be a whole number of bytes >= 1, got 0");
+    expect(() => new RawHandleBackend({ highWaterMark: 1.5 })).toThrow("'highWaterMark' must be a whole number");
+  });
+});

@@ -102,22 +102,26 @@ export function findHeadEnd(data: Buffer, from: number): number | HttpError {
 }
 
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
+/** A request target is visible ASCII only (no spaces, controls or obs-text). */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d*)?$/;
 
 /** The path to route on, or an error if the target is none of the forms a server must take (RFC 9112 section 3.2). */
 function pathOf(method: string, target: string): string | HttpError {
-  for (let i = 0; i < target.length; i++) {
-    const c = target.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return new HttpError(400, 'malformed request target');
-  }
-  if (target.charCodeAt(0) === 0x2f /* / */) return target.split('?', 1)[0];
+  if (!VISIBLE_ASCII.test(target)) return new HttpError(400, 'malformed request target');
+  if (target.charCodeAt(0) === 0x2f /* / */) return withoutQuery(target);
   const authority = ABSOLUTE_FORM.exec(target);
   if (authority !== null) {
-    const path = target.slice(authority[0].length).split('?', 1)[0];
+    const path = withoutQuery(target.slice(authority[0].length));
     return path === '' ? '/' : path.startsWith('/') ? path : new HttpError(400, 'malformed request target');
   }
   if (target === '*' && method === 'OPTIONS') return '*';
   return new HttpError(400, 'malformed request target');
+}
+
+function withoutQuery(target: string): string {
+  const query = target.indexOf('?');
+  return query < 0 ? target : target.slice(0, query);
 }
 
 /**
@@ -151,10 +155,13 @@ export function parseHead(head: string): RequestHead | HttpError {
   const method = requestLine.slice(0, firstSpace);
   const target = requestLine.slice(firstSpace + 1, secondSpace);
   const version = requestLine.slice(secondSpace + 1);
-  const versionMatch = /^HTTP\/(\d)\.(\d)$/.exec(version);
-  if (versionMatch === null) return new HttpError(400, 'malformed HTTP version');
-  if (versionMatch[1] !== '1') return new HttpError(505, 'unsupported HTTP version');
-  const minor = versionMatch[2] === '0' ? 0 : 1;
+  let minor = 1;
+  if (version !== 'HTTP/1.1') {
+    const versionMatch = /^HTTP\/(\d)\.(\d)$/.exec(version);
+    if (versionMatch === null) return new HttpError(400, 'malformed HTTP version');
+    if (versionMatch[1] !== '1') return new HttpError(505, 'unsupported HTTP version');
+    minor = versionMatch[2] === '0' ? 0 : 1;
+  }
   if (method === 'CONNECT') return new HttpError(501, 'CONNECT is not supported');
   const path = pathOf(method, target);
   if (path instanceof HttpError) return path;

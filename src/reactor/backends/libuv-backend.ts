@@ -5,7 +5,9 @@ import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
 import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from './backend';
 import { HostSleep } from './host-sleep';
-import { inboxPush, inboxTake, type InboxFields } from './stream-inbox';
+import { socketBackendOptions } from './socket-backend-options';
+import { inboxPush, inboxTake } from './stream-inbox';
+import { endOfStream, FAILED_STREAM, streamReadiness, type StreamFields } from './stream-readiness';
 
 /** Options of {@link LibuvBackend}. */
 export interface LibuvBackendOptions {
@@ -33,7 +35,7 @@ const EMPTY = Buffer.alloc(0);
 const NO_PENDING: readonly net.Socket[] = Object.freeze([]);
 
 /** The backend's state for one socket or listener, found from Node's objects through `kHandle`. */
-class Handle implements InboxFields {
+class Handle implements StreamFields {
   readonly fd: number;
   readonly backend: LibuvBackend;
   readonly kind: 'listener' | 'stream';
@@ -82,12 +84,7 @@ function onData(this: Tagged<net.Socket>, chunk: Buffer): void {
 
 function onEnd(this: Tagged<net.Socket>): void {
   const handle = this[kHandle];
-  if (handle === undefined) return;
-  handle.ended = true;
-  let edges = Readiness.READABLE;
-  if (handle.inboxBytes === 0) edges |= Readiness.READ_CLOSED;
-  if (handle.shutdown) edges |= Readiness.WRITE_CLOSED;
-  handle.backend.notify(handle, edges);
+  if (handle !== undefined) handle.backend.notify(handle, endOfStream(handle));
 }
 
 function onSocketError(this: Tagged<net.Socket>, err: Error): void {
@@ -99,7 +96,7 @@ function onSocketError(this: Tagged<net.Socket>, err: Error): void {
   if (handle.error !== undefined) return;
   handle.error = ReactorError.from(err, { fd: handle.fd });
   handle.connecting = false;
-  handle.backend.notify(handle, Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED);
+  handle.backend.notify(handle, FAILED_STREAM);
 }
 
 function onDrain(this: Tagged<net.Socket>): void {
@@ -192,18 +189,10 @@ export class LibuvBackend implements Backend {
   readonly #sleep = new HostSleep();
 
   constructor(options: LibuvBackendOptions = {}) {
-    const { inboxLimit = DEFAULT_INBOX_LIMIT, highWaterMark = DEFAULT_HIGH_WATER_MARK, noDelay = false } = options;
-    for (const [name, value] of [
-      ['inboxLimit', inboxLimit],
-      ['highWaterMark', highWaterMark],
-    ] as const) {
-      if (!Number.isInteger(value) || value < 1) {
-        throw new RangeError(`'${name}' must be a whole number of bytes >= 1, got ${String(value)}`);
-      }
-    }
-    this.#inboxLimit = inboxLimit;
-    this.#highWaterMark = highWaterMark;
-    this.#noDelay = Boolean(noDelay);
+    const settings = socketBackendOptions(options, { inboxLimit: DEFAULT_INBOX_LIMIT, highWaterMark: DEFAULT_HIGH_WATER_MARK });
+    this.#inboxLimit = settings.inboxLimit;
+    this.#highWaterMark = settings.highWaterMark;
+    this.#noDelay = settings.noDelay;
   }
 
   attach(sink: BackendSink, clock: Clock): void {
@@ -399,16 +388,7 @@ export class LibuvBackend implements Backend {
     if (handle.kind === 'listener') {
       return (handle.pending.length > 0 ? Readiness.READABLE : 0) | (handle.error !== undefined ? Readiness.ERROR : 0);
     }
-    if (handle.error !== undefined) return Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED;
-    let bits = 0;
-    if (handle.inboxBytes > 0) bits |= Readiness.READABLE;
-    else if (handle.ended) bits |= Readiness.READABLE | Readiness.READ_CLOSED;
-    if (handle.shutdown) {
-      if (handle.ended) bits |= Readiness.WRITE_CLOSED;
-    } else if (!handle.connecting && !(handle.socket as net.Socket).writableNeedDrain) {
-      bits |= Readiness.WRITABLE;
-    }
-    return bits;
+    return streamReadiness(handle, !(handle.socket as net.Socket).writableNeedDrain);
   }
 
   info(fd: number): HandleInfo {

@@ -8,7 +8,9 @@ import { Readiness } from '../readiness';
 import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from './backend';
 import { HostSleep } from './host-sleep';
 import { loadTcpBindings, type ConnectWrap, type ShutdownWrap, type SocketAddress, type TcpBindings, type TcpHandle, type WriteWrap } from './raw/tcp-bindings';
-import { inboxPush, inboxTake, type InboxFields } from './stream-inbox';
+import { socketBackendOptions } from './socket-backend-options';
+import { inboxPush, inboxTake } from './stream-inbox';
+import { endOfStream, FAILED_STREAM, streamReadiness, type StreamFields } from './stream-readiness';
 
 /** Options of {@link RawHandleBackend}. */
 export interface RawHandleBackendOptions {
@@ -37,7 +39,7 @@ const EMPTY = Buffer.alloc(0);
 const NO_PENDING: readonly TcpHandle[] = Object.freeze([]);
 
 /** The backend's state for one TCP handle. */
-class RawHandle implements InboxFields {
+class RawHandle implements StreamFields {
   readonly fd: number;
   readonly backend: RawHandleBackend;
   readonly kind: 'listener' | 'stream';
@@ -115,11 +117,7 @@ function onRead(this: Tagged, arrayBuffer: ArrayBuffer | undefined): void {
   if (nread === 0) return;
   handle.reading = false; // libuv stops reading at EOF and on errors
   if (nread === B.UV_EOF) {
-    handle.ended = true;
-    let edges = Readiness.READABLE;
-    if (handle.inboxBytes === 0) edges |= Readiness.READ_CLOSED;
-    if (handle.shutdown) edges |= Readiness.WRITE_CLOSED;
-    handle.backend.notify(handle, edges);
+    handle.backend.notify(handle, endOfStream(handle));
     return;
   }
   handle.backend.fail(handle, uvError(nread, 'read', { fd: handle.fd }));
@@ -246,16 +244,10 @@ export class RawHandleBackend implements Backend {
 
   constructor(options: RawHandleBackendOptions = {}) {
     B = loadTcpBindings();
-    const { inboxLimit = 128 * 1024, highWaterMark = 64 * 1024, noDelay = false } = options;
-    for (const [name, value] of [
-      ['inboxLimit', inboxLimit],
-      ['highWaterMark', highWaterMark],
-    ] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`'${name}' must be a whole number of bytes >= 1, got ${String(value)}`);
-    }
-    this.#inboxLimit = inboxLimit;
-    this.#highWaterMark = highWaterMark;
-    this.#noDelay = Boolean(noDelay);
+    const settings = socketBackendOptions(options, { inboxLimit: 128 * 1024, highWaterMark: 64 * 1024 });
+    this.#inboxLimit = settings.inboxLimit;
+    this.#highWaterMark = settings.highWaterMark;
+    this.#noDelay = settings.noDelay;
   }
 
   attach(sink: BackendSink, clock: Clock): void {
@@ -277,7 +269,7 @@ export class RawHandleBackend implements Backend {
     handle.error = error;
     handle.connecting = false;
     this.updateFlow(handle);
-    this.notify(handle, Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED);
+    this.notify(handle, FAILED_STREAM);
   }
 
   /** @internal An outgoing connection is up. */
@@ -487,16 +479,7 @@ export class RawHandleBackend implements Backend {
     const handle = this.#handles[fd];
     if (handle === undefined) return 0;
     if (handle.kind === 'listener') return handle.pending.length > 0 ? Readiness.READABLE : 0;
-    if (handle.error !== undefined) return Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED;
-    let bits = 0;
-    if (handle.inboxBytes > 0) bits |= Readiness.READABLE;
-    else if (handle.ended) bits |= Readiness.READABLE | Readiness.READ_CLOSED;
-    if (handle.shutdown) {
-      if (handle.ended) bits |= Readiness.WRITE_CLOSED;
-    } else if (!handle.connecting && handle.pendingWrites === 0) {
-      bits |= Readiness.WRITABLE;
-    }
-    return bits;
+    return streamReadiness(handle, handle.pendingWrites === 0);
   }
 
   info(fd: number): HandleInfo {

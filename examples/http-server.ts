@@ -184,7 +184,11 @@ export interface HttpServer {
   port: number;
   /** Requests answered so far. */
   readonly requests: number;
-  /** Closes the loop gracefully (if it was made here). */
+  /**
+   * Closes the loop gracefully if it was made here. On a loop passed in
+   * (`options.loop`), stops listening instead: its connections stay with
+   * the loop, which its owner closes.
+   */
   close(): Promise<void>;
 }
 
@@ -402,6 +406,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     },
     async close() {
       if (ownLoop) await loop.close({ timeoutMs: 1_000 });
+      else for (const server of servers) loop.removeServerSocket(server);
     },
   };
 }

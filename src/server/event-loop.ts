@@ -237,6 +237,29 @@ export class EventLoop {
     this.#servers.set(fd, entry);
   }
 
+  /**
+   * Stops serving a server socket and closes it: nothing more is accepted
+   * on it, while the connections already accepted from it stay open (as
+   * closing a listening socket does). The counterpart of `addServerSocket`;
+   * `false` if `server` was not being served.
+   * @example
+   * ```ts
+   * import { EventLoop } from 'tsreactor';
+   * const loop = new EventLoop();
+   * const [server] = await loop.listen([{ host: '127.0.0.1', port: 0 }]);
+   * loop.removeServerSocket(server); // stop accepting; the loop goes on
+   * ```
+   */
+  removeServerSocket(server: ServerSocket | number): boolean {
+    const fd = typeof server === 'number' ? server : server.fd;
+    const entry = this.#servers.get(fd);
+    if (entry === undefined) return false;
+    this.#servers.delete(fd);
+    if (entry.server !== undefined) this.socketManager.closeServerSocket(fd);
+    else if (this.reactor.state === 'open') this.reactor.close(fd);
+    return true;
+  }
+
   /** Serves a connected fd (from `reactor.connect`, or accepted elsewhere) as a Connection. */
   addClient<T = unknown>(fd: number, handlers: ConnectionHandlers<T> = this.#handlers): Connection<T> {
     if (this.reactor.kind(fd) !== 'stream') {
@@ -684,11 +707,7 @@ export class EventLoop {
     if (this.#acceptRetry !== 0) this.reactor.timers.cancel(this.#acceptRetry);
     this.#acceptRetry = 0;
     // Stop accepting.
-    for (const entry of this.#servers.values()) {
-      if (entry.server !== undefined) this.socketManager.closeServerSocket(entry.fd);
-      else if (this.reactor.state === 'open') this.reactor.close(entry.fd);
-    }
-    this.#servers.clear();
+    for (const fd of [...this.#servers.keys()]) this.removeServerSocket(fd);
     // Flush and half-close everything; the loop keeps serving them meanwhile.
     for (const connection of [...this.registry.values()]) connection.end();
     if (this.registry.size === 0) this.#shutdown?.drained();

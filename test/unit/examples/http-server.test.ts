@@ -29,6 +29,21 @@ describe('examples/http-server.ts on simulated time', () => {
     await stop();
   });
 
+  test('close() on a loop passed in stops listening; its open connections stay with the loop', async () => {
+    const { sim, loop, server, stop } = await simulatedHttp();
+    const open = sim.connect(80);
+    open.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await open.waitFor(1);
+    await server.close();
+    expect(loop.state).toBe('running');
+    const late = sim.connect(80);
+    expect((await late.waitError()).code).toBe('ECONNREFUSED');
+    open.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await open.waitEnd();
+    expect(statuses(open.received().toString())).toEqual([200, 200]);
+    await stop();
+  });
+
   test('a head that stops coming: 408 after headersTimeoutMs', async () => {
     const { sim, stop } = await simulatedHttp({ headersTimeoutMs: 500 });
     const client = sim.connect(80);

@@ -180,6 +180,22 @@ describe('EventLoop on a simulated network', () => {
     await running;
   });
 
+  test('removeServerSocket: nothing more is accepted, the connections already accepted go on', async () => {
+    const { sim, loop, running, servers } = await simulatedLoop(echo);
+    const before = sim.connect(7000);
+    before.write('a');
+    await before.waitFor(1);
+    expect(loop.removeServerSocket(servers[0])).toBe(true);
+    expect(loop.removeServerSocket(servers[0])).toBe(false); // not served any more
+    const after = sim.connect(7000);
+    expect((await after.waitError()).code).toBe('ECONNREFUSED');
+    before.write('b');
+    expect((await before.waitFor(2)).toString()).toBe('ab');
+    expect(loop.registry.size).toBe(1);
+    await loop.close();
+    await running;
+  });
+
   test('idle timeouts: silent connections are cut, active ones kept, with the same timer throughout', async () => {
     const { sim, loop, running, closed } = await simulatedLoop(echo, { idleTimeoutMs: 30_000 });
     const idle = sim.connect(7000);

@@ -198,7 +198,9 @@ const DEFAULT_BACKLOG = 511;
  * (to a new socket that never sees the old one's events). Data written before
  * is still sent, as with close(2). `await reactor.close()` closes everything
  * and resolves once every handle is released; from then on every call throws
- * `ERR_REACTOR_CLOSED`.
+ * `ERR_REACTOR_CLOSED`. A `listen` still binding (or resolving its host)
+ * when the reactor closes rejects with `ERR_REACTOR_CLOSED`, and `close()`
+ * waits for it to settle and closes what it opened.
  */
 export class Reactor<T = unknown> {
   /** The timers that `poll` fires. Schedule on it freely; a poll waits no longer than its next expiration. */
@@ -211,6 +213,8 @@ export class Reactor<T = unknown> {
   readonly #ready = new ReadyList<Registration<T>>();
   #state: ReactorState = 'open';
   #closing: Promise<void> | undefined;
+  /** Listens in flight (the backend is binding), by fd: `close()` waits for them. */
+  readonly #binding = new Map<number, Promise<void>>();
 
   #pending: PendingPoll<T> | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -274,17 +278,21 @@ export class Reactor<T = unknown> {
     const descriptor = this.#newDescriptor('listener', 'opening');
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
+    const binding = this.#backend.openListener(fd, { host, port, backlog, ipv6Only: Boolean(ipv6Only), reusePort: Boolean(reusePort) });
+    this.#binding.set(fd, binding);
     try {
-      await this.#backend.openListener(fd, { host, port, backlog, ipv6Only: Boolean(ipv6Only), reusePort: Boolean(reusePort) });
+      await binding;
     } catch (err) {
-      if (this.#table.get(fd) === descriptor) {
-        this.#backend.close(fd);
-        this.#table.release(fd);
-      }
+      if (this.#table.get(fd) !== descriptor) throw closedError();
+      this.#backend.close(fd);
+      this.#table.release(fd);
       throw ReactorError.from(err, { syscall: 'listen', address: host, port });
+    } finally {
+      this.#binding.delete(fd);
     }
     if (this.#table.get(fd) !== descriptor) {
-      // The reactor was closed while binding.
+      // The reactor was closed while binding (only close() removes an 'opening' fd): undo it.
+      this.#backend.close(fd);
       throw closedError();
     }
     descriptor.state = 'open';
@@ -699,6 +707,10 @@ export class Reactor<T = unknown> {
     this.#immediate = undefined;
     for (const [fd, descriptor] of [...this.#table.entries()]) this.#release(fd, descriptor);
     this.#ready.clear();
+    // A listen in flight finishes binding first; what it opened is closed here (closing twice is harmless).
+    const binding = [...this.#binding];
+    await Promise.allSettled(binding.map(([, promise]) => promise));
+    for (const [fd] of binding) this.#backend.close(fd);
     try {
       await this.#backend.dispose();
     } finally {

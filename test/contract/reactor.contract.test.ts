@@ -593,6 +593,14 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     await expect(reactor.listen({ host: harness.host, port: 0 })).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
   });
 
+  test('close() while a listen is still binding: the listen rejects with ERR_REACTOR_CLOSED, and close() leaves nothing open', async () => {
+    const rejected = expect(reactor.listen({ host: harness.host, port: 0 })).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+    await reactor.close();
+    await rejected;
+    await settleHandles(); // net.Server emits 'close' a turn before libuv has released the handle
+    expect(leakedSince(before)).toEqual({}); // without the fix, the listener stayed open for good
+  });
+
   test('Symbol.asyncDispose closes the reactor', async () => {
     await listener();
     await reactor[Symbol.asyncDispose]();

@@ -1,3 +1,4 @@
+import dns from 'node:dns';
 import * as net from 'node:net';
 import { Events, Interest, RawHandleBackend, Reactor, ReactorError, Readiness } from '../../src';
 import { pollUntil, R, W } from '../contract/polling';
@@ -86,6 +87,14 @@ suite('RawHandleBackend on real sockets', () => {
     expect(error).toMatchObject({ code: 'ENOTSUP', address: '127.0.0.1' });
   });
 
+  test('a failed listen leaves nothing behind once reactor.close() resolves', async () => {
+    const taken = await reactor.listen({ host: '127.0.0.1', port: 0 });
+    const port = reactor.info(taken).localPort as number;
+    await expect(reactor.listen({ host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'EADDRINUSE', port });
+    await reactor.close();
+    expect(leakedSince(before)).toEqual({}); // no settling needed: close() waited for every libuv handle
+  });
+
   test('names are resolved first: listen and connect on localhost', async () => {
     const lfd = await reactor.listen({ host: 'localhost', port: 0 });
     const { localAddress, localPort, osFd } = reactor.info(lfd);
@@ -103,5 +112,46 @@ suite('RawHandleBackend on real sockets', () => {
     expect(reactor.read(fd)?.toString()).toBe('ping');
     expect(reactor.info(fd)).toMatchObject({ bytesRead: 4 });
     expect(reactor.info(dialer)).toMatchObject({ bytesWritten: 4 });
+  });
+
+  test('a name with several addresses: each is tried in turn until one connects', async () => {
+    const lfd = await reactor.listen({ host: '127.0.0.1', port: 0 });
+    const port = reactor.info(lfd).localPort as number;
+    // 'two.test' resolves to 127.0.0.2 (nothing listens there: refused), then 127.0.0.1.
+    const realLookup = dns.lookup;
+    const lookup = jest.spyOn(dns, 'lookup').mockImplementation(((host: string, options: unknown, callback: unknown) => {
+      if (host !== 'two.test') {
+        (realLookup as (...args: unknown[]) => void)(host, options, callback);
+        return;
+      }
+      const addresses = [
+        { address: '127.0.0.2', family: 4 },
+        { address: '127.0.0.1', family: 4 },
+      ];
+      process.nextTick(callback as (err: null, found: typeof addresses) => void, null, addresses);
+    }) as unknown as typeof dns.lookup);
+    try {
+      const dialer = reactor.connect({ host: 'two.test', port });
+      reactor.register(dialer, Interest.WRITABLE);
+      const event = await pollUntil(reactor, events, (e) => e.fd === dialer);
+      expect(event.flags & Readiness.ERROR).toBe(0);
+      expect(event.flags & W).toBe(W);
+      expect(reactor.info(dialer)).toMatchObject({ remoteAddress: '127.0.0.1', remotePort: port });
+      expect(lookup).toHaveBeenCalledWith('two.test', { all: true }, expect.any(Function));
+
+      // None connects: the last address's error.
+      const refused = reactor.connect({ host: 'two.test', port: 1 });
+      reactor.register(refused, Interest.WRITABLE);
+      await pollUntil(reactor, events, (e) => e.fd === refused && (e.flags & Readiness.ERROR) !== 0);
+      let error: unknown;
+      try {
+        reactor.read(refused);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toMatchObject({ code: 'ECONNREFUSED', address: '127.0.0.1' });
+    } finally {
+      lookup.mockRestore();
+    }
   });
 });

@@ -101,7 +101,11 @@ export interface Backend {
   write(fd: number, data: Uint8Array): number;
   /** Half-closes the sending side after what was written (FIN). */
   shutdown(fd: number): void;
-  /** Releases `fd` now: no more sink calls for it. Data already written is still sent, as close(2) does. */
+  /**
+   * Releases `fd` now: no more sink calls for it. Data already written is
+   * still sent, as close(2) does. An fd the backend does not hold (never
+   * opened, or closed already) is ignored.
+   */
   close(fd: number): void;
 
   /** Socket options (TCP_NODELAY, SO_KEEPALIVE); a backend without sockets may ignore them. */

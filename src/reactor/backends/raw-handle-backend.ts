@@ -43,7 +43,8 @@ class RawHandle implements StreamFields {
   readonly fd: number;
   readonly backend: RawHandleBackend;
   readonly kind: 'listener' | 'stream';
-  readonly tcp: TcpHandle;
+  /** The libuv handle (a connect that moves on to the next address gets a fresh one). */
+  tcp: TcpHandle;
   inbox: Buffer[] | undefined = undefined;
   inboxHead = 0;
   inboxBytes = 0;
@@ -65,6 +66,9 @@ class RawHandle implements StreamFields {
   pending = NO_PENDING as TcpHandle[];
   backlog = 0;
   dropped = 0;
+  /** Connecting: the addresses still to try after the current one, and the port. */
+  nextAddresses: string[] | undefined = undefined;
+  port = 0;
 
   constructor(fd: number, backend: RawHandleBackend, kind: 'listener' | 'stream', tcp: TcpHandle) {
     this.fd = fd;
@@ -135,7 +139,7 @@ function onConnection(this: Tagged, status: number, client?: TcpHandle): void {
   }
   if (handle.pending.length >= handle.backlog) {
     handle.dropped++;
-    client.close();
+    handle.backend.release(client);
     return;
   }
   handle.pending.push(client);
@@ -172,11 +176,12 @@ function onShutdownComplete(this: ShutdownWrap, status: number): void {
 function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): void {
   const handle = (tcp as Tagged)[kOwner];
   if (handle === undefined) return;
-  handle.connecting = false;
   if (status < 0) {
-    handle.backend.fail(handle, uvError(status, 'connect', { fd: handle.fd, address: this.address, port: this.port }));
+    handle.backend.connectFailed(handle, uvError(status, 'connect', { fd: handle.fd, address: this.address, port: this.port }));
     return;
   }
+  handle.connecting = false;
+  handle.nextAddresses = undefined;
   handle.backend.connected(handle);
 }
 
@@ -203,7 +208,14 @@ function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): v
  *   (`droppedConnections`), which the default backend cannot see.
  * - `close` is close(2): pending writes still go out, then FIN, then the
  *   handle is released; what arrives meanwhile is discarded.
- * - Names must be IP addresses, or are resolved with `dns.lookup` first.
+ * - A host name is resolved with `dns.lookup` (all its addresses, in the
+ *   resolver's order); connecting tries each in turn until one connects, as
+ *   Python's `socket.create_connection` does, and reports the last error if
+ *   none does. (`node:net` races IPv6 against IPv4 instead, "happy
+ *   eyeballs"; the outcome is the same for a name such as `localhost` that
+ *   resolves to `::1` while the server listens on 127.0.0.1 only.)
+ *   A lookup still running when the reactor closes cannot be cancelled
+ *   (getaddrinfo runs on libuv's thread pool); its answer is dropped.
  * - `reusePort` is not supported (ENOTSUP).
  *
  * These bindings are internal to Node. Constructing the backend checks every
@@ -272,6 +284,23 @@ export class RawHandleBackend implements Backend {
     this.notify(handle, FAILED_STREAM);
   }
 
+  /** @internal A connect attempt failed: on to the next address with a fresh handle, or report the error. */
+  connectFailed(handle: RawHandle, error: ReactorError): void {
+    if (handle.nextAddresses === undefined || handle.nextAddresses.length === 0) {
+      handle.nextAddresses = undefined;
+      this.fail(handle, error);
+      return;
+    }
+    const old = handle.tcp as Tagged;
+    old[kOwner] = undefined;
+    this.release(old);
+    const tcp = new B.TCP(B.SOCKET) as Tagged;
+    tcp[kOwner] = handle;
+    tcp.onread = onRead;
+    handle.tcp = tcp;
+    connectNext(handle);
+  }
+
   /** @internal An outgoing connection is up. */
   connected(handle: RawHandle): void {
     if (this.#noDelay) handle.tcp.setNoDelay(true);
@@ -314,7 +343,7 @@ export class RawHandleBackend implements Backend {
   releaseLinger(tcp: Tagged): void {
     if (tcp[kLinger] === undefined) return;
     tcp[kLinger] = undefined;
-    this.#release(tcp);
+    this.release(tcp);
   }
 
   /* ---- Backend --------------------------------------------------------- */
@@ -334,7 +363,7 @@ export class RawHandleBackend implements Backend {
     // libuv reports some bind errors (EADDRINUSE) only at listen.
     if (status === 0) status = tcp.listen(options.backlog);
     if (status < 0) {
-      tcp.close();
+      this.release(tcp);
       throw uvError(status, 'listen', { address: options.host, port: options.port });
     }
     const handle = new RawHandle(fd, this, 'listener', tcp);
@@ -346,27 +375,24 @@ export class RawHandleBackend implements Backend {
   }
 
   openConnection(fd: number, options: ConnectOptions): void {
-    const tcp = new B.TCP(B.SOCKET) as Tagged;
-    const handle = this.#adopt(fd, tcp);
+    const handle = this.#adopt(fd, new B.TCP(B.SOCKET));
     handle.connecting = true;
-    const start = (address: string) => {
-      if (handle.closed) return;
-      const req = new B.TCPConnectWrap();
-      req.oncomplete = onConnectComplete;
-      req.address = address;
-      req.port = options.port;
-      const status = isIP(address) === 6 ? tcp.connect6(req, address, options.port) : tcp.connect(req, address, options.port);
-      if (status < 0) this.fail(handle, uvError(status, 'connect', { fd, address, port: options.port }));
-    };
+    handle.port = options.port;
     if (isIP(options.host) !== 0) {
-      const address = options.host;
+      handle.nextAddresses = [options.host];
       // As non-blocking connect(2): the outcome is reported later, never from inside reactor.connect.
-      process.nextTick(start, address);
-    } else {
-      resolve(options.host, options.port, 'connect').then(start, (err: unknown) => {
-        if (!handle.closed) this.fail(handle, err as ReactorError);
-      });
+      process.nextTick(connectNext, handle);
+      return;
     }
+    lookup(options.host, { all: true }, (err, found) => {
+      if (handle.closed) return;
+      if (err !== null) {
+        this.fail(handle, lookupError(err, options.host, options.port, 'connect'));
+        return;
+      }
+      handle.nextAddresses = found.map((entry) => entry.address);
+      connectNext(handle);
+    });
   }
 
   pendingConnections(listenFd: number): number {
@@ -442,20 +468,17 @@ export class RawHandleBackend implements Backend {
     handle.closed = true;
     const tcp = handle.tcp as Tagged;
     tcp[kOwner] = undefined;
-    this.#closing.add(tcp);
     if (handle.kind === 'listener') {
-      for (const client of handle.pending) {
-        this.#closing.add(client);
-        this.#release(client);
-      }
+      for (const client of handle.pending) this.release(client);
       handle.pending.length = 0;
-      this.#release(tcp);
+      this.release(tcp);
       return;
     }
     if (handle.error !== undefined || handle.connecting) {
-      this.#release(tcp);
+      this.release(tcp);
       return;
     }
+    this.#closing.add(tcp); // lingering: released once its writes are done
     // As close(2): what was written still goes out, then FIN; what arrives meanwhile is discarded.
     if (!handle.reading && !handle.ended) tcp.readStart();
     tcp[kLinger] = { backend: this, pendingWrites: handle.pendingWrites, finRequested: handle.shutdown };
@@ -471,6 +494,7 @@ export class RawHandleBackend implements Backend {
 
   setInterest(fd: number, interest: number): void {
     const handle = this.#handle(fd);
+    if (handle.kind === 'listener') return; // libuv accepts whatever the interest; `accept` takes from the queue
     handle.readInterest = (interest & Interest.READABLE) !== 0;
     this.updateFlow(handle);
   }
@@ -552,8 +576,9 @@ export class RawHandleBackend implements Backend {
     if (status < 0) this.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
   }
 
-  /** Closes the libuv handle; `dispose` waits for every one. */
-  #release(tcp: TcpHandle): void {
+  /** @internal Closes a libuv handle; `dispose` waits for every one. */
+  release(tcp: TcpHandle): void {
+    this.#closing.add(tcp);
     tcp.close(() => {
       this.#closing.delete(tcp);
       if (this.#closing.size === 0) this.#whenAllClosed?.();
@@ -561,13 +586,30 @@ export class RawHandleBackend implements Backend {
   }
 }
 
+/** Starts connecting a handle to the next of its addresses. */
+function connectNext(handle: RawHandle): void {
+  if (handle.closed) return;
+  const address = (handle.nextAddresses as string[]).shift() as string;
+  const req = new B.TCPConnectWrap();
+  req.oncomplete = onConnectComplete;
+  req.address = address;
+  req.port = handle.port;
+  const tcp = handle.tcp;
+  const status = isIP(address) === 6 ? tcp.connect6(req, address, handle.port) : tcp.connect(req, address, handle.port);
+  if (status < 0) handle.backend.connectFailed(handle, uvError(status, 'connect', { fd: handle.fd, address, port: handle.port }));
+}
+
 /** `host` as an IP address: itself if it is one, else the first `dns.lookup` gives. */
 function resolve(host: string, port: number, syscall: string): Promise<string> {
   if (isIP(host) !== 0) return Promise.resolve(host);
   return new Promise((done, fail) => {
     lookup(host, (err, address) => {
-      if (err !== null) fail(new ReactorError(err.code ?? 'ENOTFOUND', `${syscall} ${host}: ${err.message}`, { syscall, address: host, port }));
+      if (err !== null) fail(lookupError(err, host, port, syscall));
       else done(address);
     });
   });
+}
+
+function lookupError(err: NodeJS.ErrnoException, host: string, port: number, syscall: string): ReactorError {
+  return new ReactorError(err.code ?? 'ENOTFOUND', `${syscall} ${host}: ${err.message}`, { syscall, address: host, port });
 }

@@ -16,7 +16,7 @@
  * Target: the reactor's echo at least 0.95 of plain node:net.
  * Run: npm run bench -- echo
  */
-import { median, printTable, type Row } from './lib/report';
+import { pairedRow, printTable, type Row } from './lib/report';
 import { RawHandleBackend } from '../src';
 import { cpuSeconds, runClient, startServer } from './lib/processes';
 
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
         results[key].messagesPerSecond.push(r.messages / r.seconds);
         results[key].mbPerSecond.push(r.bytes / r.seconds / 1e6);
         const cpu = r.serverCpuSeconds === undefined ? undefined : (r.serverCpuSeconds * 1e6) / r.totalMessages;
-        if (cpu !== undefined) results[key].cpuUsPerMessage.push(cpu);
+        results[key].cpuUsPerMessage.push(cpu ?? NaN); // one entry a round, so rounds pair up
         process.stdout.write(
           `${(r.messages / r.seconds).toFixed(0)} msg/s, ${(r.bytes / r.seconds / 1e6).toFixed(1)} MB/s` +
             (cpu === undefined ? '\n' : `, server ${cpu.toFixed(2)} µs CPU/msg\n`),
@@ -102,71 +102,50 @@ async function main(): Promise<void> {
     const ours = results[`${workload}|reactor`];
     const base = results[`${workload}|node:net`];
     const bulk = workload.startsWith('bulk');
-    rows.push({
-      name: `echo ${workload}, 50 connections: reactor (edge-triggered example)`,
-      value: bulk ? median(ours.mbPerSecond) : median(ours.messagesPerSecond),
-      unit: bulk ? 'MB/s' : 'msg/s',
-      baselineName: 'node:net pipe',
-      baselineValue: bulk ? median(base.mbPerSecond) : median(base.messagesPerSecond),
-      better: 'higher',
-      target: 0.95,
-    });
-    if (ours.cpuUsPerMessage.length > 0 && base.cpuUsPerMessage.length > 0) {
-      rows.push({
-        name: `echo ${workload}: reactor server CPU per message`,
-        value: median(ours.cpuUsPerMessage),
-        unit: 'µs',
-        baselineName: 'node:net pipe',
-        baselineValue: median(base.cpuUsPerMessage),
-        better: 'lower',
-      });
-    }
+    rows.push(
+      pairedRow(
+        { name: `echo ${workload}, 50 connections: reactor (edge-triggered example)`, unit: bulk ? 'MB/s' : 'msg/s', baselineName: 'node:net pipe', better: 'higher', target: 0.95 },
+        bulk ? ours.mbPerSecond : ours.messagesPerSecond,
+        bulk ? base.mbPerSecond : base.messagesPerSecond,
+      ),
+    );
+    rows.push(
+      pairedRow({ name: `echo ${workload}: reactor server CPU per message`, unit: 'µs', baselineName: 'node:net pipe', better: 'lower' }, ours.cpuUsPerMessage, base.cpuUsPerMessage),
+    );
   }
-  const pingPong = (name: ServerName) => median(results[`ping-pong 128 B|${name}`].messagesPerSecond);
-  const cpuPingPong = (name: ServerName) => median(results[`ping-pong 128 B|${name}`].cpuUsPerMessage);
+  const pingPong = (name: ServerName) => results[`ping-pong 128 B|${name}`].messagesPerSecond;
+  const cpuPingPong = (name: ServerName) => results[`ping-pong 128 B|${name}`].cpuUsPerMessage;
   for (const name of ['reactor, level', 'reactor, one-shot'] as const) {
-    rows.push({
-      name: `echo ping-pong 128 B: ${name.slice('reactor, '.length)}-triggered`,
-      value: pingPong(name),
-      unit: 'msg/s',
-      baselineName: 'edge-triggered',
-      baselineValue: pingPong('reactor'),
-      better: 'higher',
-    });
-    rows.push({
-      name: `echo ping-pong 128 B: ${name.slice('reactor, '.length)}-triggered, server CPU per message`,
-      value: cpuPingPong(name),
-      unit: 'µs',
-      baselineName: 'edge-triggered',
-      baselineValue: cpuPingPong('reactor'),
-      better: 'lower',
-    });
+    const trigger = name.slice('reactor, '.length);
+    rows.push(
+      pairedRow({ name: `echo ping-pong 128 B: ${trigger}-triggered`, unit: 'msg/s', baselineName: 'edge-triggered', better: 'higher' }, pingPong(name), pingPong('reactor')),
+      pairedRow(
+        { name: `echo ping-pong 128 B: ${trigger}-triggered, server CPU per message`, unit: 'µs', baselineName: 'edge-triggered', better: 'lower' },
+        cpuPingPong(name),
+        cpuPingPong('reactor'),
+      ),
+    );
   }
   if (RAW) {
     for (const workload of Object.keys(WORKLOADS)) {
       const raw = results[`${workload}|reactor on raw handles`];
       const libuv = results[`${workload}|reactor`];
       const bulk = workload.startsWith('bulk');
-      rows.push({
-        name: `echo ${workload}: reactor on raw handles`,
-        value: bulk ? median(raw.mbPerSecond) : median(raw.messagesPerSecond),
-        unit: bulk ? 'MB/s' : 'msg/s',
-        baselineName: 'same on LibuvBackend',
-        baselineValue: bulk ? median(libuv.mbPerSecond) : median(libuv.messagesPerSecond),
-        better: 'higher',
-        target: 1.05,
-      });
-      rows.push({
-        name: `echo ${workload}: reactor on raw handles, server CPU per message`,
-        value: median(raw.cpuUsPerMessage),
-        unit: 'µs',
-        baselineName: 'same on LibuvBackend',
-        baselineValue: median(libuv.cpuUsPerMessage),
-        better: 'lower',
-      });
+      rows.push(
+        pairedRow(
+          { name: `echo ${workload}: reactor on raw handles`, unit: bulk ? 'MB/s' : 'msg/s', baselineName: 'same on LibuvBackend', better: 'higher', target: 1.05 },
+          bulk ? raw.mbPerSecond : raw.messagesPerSecond,
+          bulk ? libuv.mbPerSecond : libuv.messagesPerSecond,
+        ),
+        pairedRow(
+          { name: `echo ${workload}: reactor on raw handles, server CPU per message`, unit: 'µs', baselineName: 'same on LibuvBackend', better: 'lower' },
+          raw.cpuUsPerMessage,
+          libuv.cpuUsPerMessage,
+        ),
+      );
     }
   }
-  printTable(`Echo (Node ${process.version}, median of ${ROUNDS} interleaved rounds, 3 s each)`, rows);
+  printTable(`Echo (Node ${process.version}, medians of ${ROUNDS} interleaved rounds, 3 s each; ratios: median of the rounds' ratios)`, rows);
 }
 
 void main();

@@ -9,7 +9,7 @@
  * Per server and load: requests per second, latency percentiles, the
  * server's CPU seconds and requests per CPU second. Three rounds, the order
  * of the servers rotating from round to round; each figure is the median of
- * its rounds.
+ * its rounds, each ratio the median of the rounds' own ratios (`pairedRow`).
  *
  * The HTTP example runs on both backends on real sockets: LibuvBackend
  * (through node:net) and RawHandleBackend (on libuv's TCP handles).
@@ -21,7 +21,7 @@
 import { RawHandleBackend } from '../src';
 import { chooseLoadGenerator, httpLoad, type HttpLoadResult } from './lib/http-load';
 import { cpuSeconds, startServer } from './lib/processes';
-import { median, printTable, type Row } from './lib/report';
+import { pairedRow, printTable, type Row } from './lib/report';
 
 const ROUNDS = 3;
 const CONNECTIONS = 50;
@@ -77,38 +77,42 @@ async function main(): Promise<void> {
     }
   }
 
-  const figure = (name: ServerName, load: LoadName, pick: (s: Sample) => number | undefined) => {
-    const values = (samples.get(`${name}|${load}`) ?? []).map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
-    return values.length === 0 ? NaN : median(values);
-  };
+  /** One figure of each round, in round order (NaN where a round did not measure it). */
+  const rounds = (name: ServerName, load: LoadName, pick: (s: Sample) => number | undefined) =>
+    (samples.get(`${name}|${load}`) ?? []).map((s) => pick(s) ?? NaN);
   const rps = (s: Sample) => s.requestsPerSecond;
   const perCpu = (s: Sample) => (s.cpuSeconds === undefined || s.cpuSeconds <= 0 ? undefined : s.requests / s.cpuSeconds);
+  const p99 = (s: Sample) => s.latencyMs.p99;
+  const against = (subject: ServerName, baseline: ServerName, baselineName: string, load: LoadName, label: string, target?: number) => {
+    const name = `HTTP ${load}, ${CONNECTIONS} connections: ${label}`;
+    return {
+      rps: pairedRow({ name: `${name}, req/s`, unit: 'req/s', baselineName, better: 'higher', target }, rounds(subject, load, rps), rounds(baseline, load, rps)),
+      perCpu: pairedRow({ name: `${name}, req per CPU second`, unit: 'req/CPU-s', baselineName, better: 'higher' }, rounds(subject, load, perCpu), rounds(baseline, load, perCpu)),
+      // wrk does not always record the 99th percentile under pipelining: then the row says n/a.
+      p99: pairedRow({ name: `${name}, p99 latency`, unit: 'ms', baselineName, better: 'lower' }, rounds(subject, load, p99), rounds(baseline, load, p99)),
+    };
+  };
   const ours: ServerName = 'HTTP example (EventLoop)';
+  const raw: ServerName = 'HTTP example on raw handles';
   const rows: Row[] = [];
   for (const load of Object.keys(LOADS) as LoadName[]) {
-    const label = `HTTP ${load}, ${CONNECTIONS} connections: HTTP example`;
-    rows.push(
-      { name: `${label}, req/s`, value: figure(ours, load, rps), unit: 'req/s', baselineName: 'node:http', baselineValue: figure('node:http', load, rps), better: 'higher', target: 1.6 },
-      { name: `${label}, req/s`, value: figure(ours, load, rps), unit: 'req/s', baselineName: 'minimal node:net', baselineValue: figure('minimal node:net', load, rps), better: 'higher' },
-      { name: `${label}, req per CPU second`, value: figure(ours, load, perCpu), unit: 'req/CPU-s', baselineName: 'node:http', baselineValue: figure('node:http', load, perCpu), better: 'higher' },
-      // wrk does not always record the 99th percentile under pipelining: then the row says n/a.
-      { name: `${label}, req per CPU second`, value: figure(ours, load, perCpu), unit: 'req/CPU-s', baselineName: 'minimal node:net', baselineValue: figure('minimal node:net', load, perCpu), better: 'higher' },
-      { name: `${label}, p99 latency`, value: figure(ours, load, (s) => s.latencyMs.p99), unit: 'ms', baselineName: 'node:http', baselineValue: figure('node:http', load, (s) => s.latencyMs.p99), better: 'lower' },
-    );
+    const http = against(ours, 'node:http', 'node:http', load, 'HTTP example', 1.6);
+    const minimal = against(ours, 'minimal node:net', 'minimal node:net', load, 'HTTP example');
+    rows.push(http.rps, minimal.rps, http.perCpu, minimal.perCpu, http.p99);
   }
   if (RAW) {
-    const raw: ServerName = 'HTTP example on raw handles';
     for (const load of Object.keys(LOADS) as LoadName[]) {
-      const label = `HTTP ${load}, ${CONNECTIONS} connections: HTTP example on raw handles`;
+      const label = 'HTTP example on raw handles';
+      const minimal = against(raw, 'minimal node:net', 'minimal node:net', load, label, 1);
       rows.push(
-        { name: `${label}, req/s`, value: figure(raw, load, rps), unit: 'req/s', baselineName: 'minimal node:net', baselineValue: figure('minimal node:net', load, rps), better: 'higher', target: 1 },
-        { name: `${label}, req/s`, value: figure(raw, load, rps), unit: 'req/s', baselineName: 'node:http', baselineValue: figure('node:http', load, rps), better: 'higher', target: 1.6 },
-        { name: `${label}, req/s`, value: figure(raw, load, rps), unit: 'req/s', baselineName: 'same on LibuvBackend', baselineValue: figure(ours, load, rps), better: 'higher' },
-        { name: `${label}, req per CPU second`, value: figure(raw, load, perCpu), unit: 'req/CPU-s', baselineName: 'minimal node:net', baselineValue: figure('minimal node:net', load, perCpu), better: 'higher' },
+        minimal.rps,
+        against(raw, 'node:http', 'node:http', load, label, 1.6).rps,
+        against(raw, ours, 'same on LibuvBackend', load, label).rps,
+        minimal.perCpu,
       );
     }
   }
-  printTable(`HTTP hello world (Node ${process.version}, load by ${generator}, median of ${ROUNDS} rotating rounds, ${DURATION_MS / 1000} s each)`, rows);
+  printTable(`HTTP hello world (Node ${process.version}, load by ${generator}, medians of ${ROUNDS} rotating rounds, ${DURATION_MS / 1000} s each; ratios: median of the rounds' ratios)`, rows);
 }
 
 void main();

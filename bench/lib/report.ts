@@ -13,6 +13,8 @@ export interface Row {
   target?: number;
   /** An absolute bound the project aims for, in `unit` (at most for 'lower', at least for 'higher'). */
   limit?: number;
+  /** The ratio, where it is not value / baseline: the median of paired rounds' ratios (see `pairedRow`). */
+  ratio?: number;
 }
 
 /** Where the harness (bench/run.ts) collects results: each table is appended as one JSON line. */
@@ -38,6 +40,7 @@ export function verdict(row: Row): { met: boolean; text: string } | undefined {
  * missing (a measurement that failed is NaN, and null once in JSON).
  */
 export function ratioOf(row: Row): number | undefined {
+  if (isFigure(row.ratio)) return row.ratio;
   if (row.baselineValue === undefined || !isFigure(row.value) || !isFigure(row.baselineValue)) return undefined;
   const ratio = row.better === 'lower' ? row.baselineValue / row.value : row.value / row.baselineValue;
   return Number.isFinite(ratio) ? ratio : undefined;
@@ -80,6 +83,29 @@ export function printTable(title: string, rows: Row[]): void {
 function targetCell(row: Row): string {
   const v = verdict(row);
   return v === undefined ? '' : `${v.text} ${v.met ? 'met' : 'MISSED'}`;
+}
+
+/**
+ * A row from figures measured in pairs, one of each per round (the subject
+ * and its baseline in the same round, a few seconds apart): value and
+ * baseline are the medians of their rounds, and the ratio is the median of
+ * the rounds' own ratios. This machine's speed drifts by 20% from one minute
+ * to the next; a ratio within a round is untouched by that drift, while the
+ * ratio of two medians may set a fast round against a slow one.
+ */
+export function pairedRow(row: Omit<Row, 'value' | 'baselineValue' | 'ratio'>, values: readonly number[], baselines: readonly number[]): Row {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(values.length, baselines.length); i++) {
+    const ratio = ratioOf({ ...row, value: values[i], baselineValue: baselines[i] });
+    if (ratio !== undefined) ratios.push(ratio);
+  }
+  return { ...row, value: medianOf(values), baselineValue: medianOf(baselines), ratio: ratios.length === 0 ? undefined : median(ratios) };
+}
+
+/** The median of the measured numbers in a list (NaN if there are none). */
+export function medianOf(values: readonly number[]): number {
+  const measured = values.filter(isFigure);
+  return measured.length === 0 ? NaN : median(measured);
 }
 
 /** The median of a list of numbers. */

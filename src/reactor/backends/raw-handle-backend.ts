@@ -222,7 +222,7 @@ function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): v
  * member it uses and throws `ReactorError` `ERR_BACKEND_UNAVAILABLE` where
  * something is missing, different or refused (a permission model, a future
  * Node); `RawHandleBackend.available()` asks without throwing. Tried on Node
- * 20.19 and 20.20. The default backend stays `LibuvBackend`.
+ * 20.20 only. The default backend stays `LibuvBackend`.
  *
  * @example
  * ```ts

@@ -2,11 +2,13 @@
  * Typed declarations for the internal Node bindings the raw-handle backend
  * uses (`tcp_wrap`, `stream_wrap`, `uv`), and the one place they are loaded
  * and checked. Nothing here is public Node API: Node's own `net` module is
- * built on these, and they have been stable in shape from Node 12 to 22, but
- * any release may change them. So `loadTcpBindings` checks every member it
- * relies on and refuses (ERR_BACKEND_UNAVAILABLE) rather than guess.
+ * built on these, but any release may change them. So `loadTcpBindings`
+ * checks every member it relies on and refuses (ERR_BACKEND_UNAVAILABLE)
+ * rather than guess.
  *
- * Tried on: Node 20.19 and 20.20 (Linux x64).
+ * Tried on: Node 20.20.2 (Linux x64), the only Node on the machine it was
+ * written on. Other versions are not known to work: they are checked when
+ * the backend is constructed, and the test suites skip it where it refuses.
  */
 import { types } from 'node:util';
 import { ReactorError } from '../../reactor-error';

@@ -17,7 +17,7 @@
  *   per event with epoll: the price of never getting an event twice).
  *
  * Run: npx ts-node examples/echo-server.ts [--host 127.0.0.1] [--port 7007]
- *      [--trigger edge|level|oneshot] [--backend libuv|raw]
+ *      [--trigger edge|level|oneshot] [--backend libuv|raw] [--inbox-limit bytes]
  * (port 0 picks a free port; the chosen one is printed). Ctrl-C stops it.
  */
 import { type Event, Events, Interest, Reactor, ReactorError } from '../src';
@@ -159,7 +159,9 @@ if (require.main === module) {
   const host = argument('host', '127.0.0.1');
   Promise.resolve()
     .then(() => {
-      const reactor = new Reactor<Connection | undefined>({ backend: backendNamed(argument('backend', 'libuv')) });
+      const inboxLimit = argument('inbox-limit', '');
+      const backend = backendNamed(argument('backend', 'libuv'), inboxLimit === '' ? {} : { inboxLimit: Number(inboxLimit) });
+      const reactor = new Reactor<Connection | undefined>({ backend });
       return startEchoServer({ host, port: Number(argument('port', '7007')), trigger: argument('trigger', 'edge') as EchoTrigger, reactor });
     })
     .then((server) => {

@@ -291,8 +291,7 @@ export class Reactor<T = unknown> {
       this.#binding.delete(fd);
     }
     if (this.#table.get(fd) !== descriptor) {
-      // The reactor was closed while binding (only close() removes an 'opening' fd): undo it.
-      this.#backend.close(fd);
+      // The reactor was closed while binding (only close() removes an 'opening' fd); close() closes it.
       throw closedError();
     }
     descriptor.state = 'open';
@@ -705,9 +704,12 @@ export class Reactor<T = unknown> {
     }
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
-    for (const [fd, descriptor] of [...this.#table.entries()]) this.#release(fd, descriptor);
+    for (const [fd, descriptor] of [...this.#table.entries()]) {
+      if (descriptor.state === 'opening') this.#table.release(fd); // closed once its bind has settled, below
+      else this.#release(fd, descriptor);
+    }
     this.#ready.clear();
-    // A listen in flight finishes binding first; what it opened is closed here (closing twice is harmless).
+    // A backend closes a listener only once its bind has settled (see Backend.close).
     const binding = [...this.#binding];
     await Promise.allSettled(binding.map(([, promise]) => promise));
     for (const [fd] of binding) this.#backend.close(fd);

@@ -104,7 +104,9 @@ export interface Backend {
   /**
    * Releases `fd` now: no more sink calls for it. Data already written is
    * still sent, as close(2) does. An fd the backend does not hold (never
-   * opened, or closed already) is ignored.
+   * opened, or closed already) is ignored. The reactor never closes a
+   * listener while its `openListener` is still pending: it waits for that to
+   * settle first.
    */
   close(fd: number): void;
 

@@ -58,8 +58,6 @@ class Handle implements StreamFields {
   pending = NO_PENDING as net.Socket[];
   backlog = 0;
   dropped = 0;
-  /** Listener: `listen` has settled (bound, or failed). */
-  bound = false;
 
   constructor(fd: number, backend: LibuvBackend, kind: 'listener' | 'stream') {
     this.fd = fd;
@@ -249,12 +247,10 @@ export class LibuvBackend implements Backend {
     this.#handles[fd] = handle;
     return new Promise<void>((resolve, reject) => {
       const onListenError = (err: Error) => {
-        handle.bound = true; // settled: there is nothing to close
         server.off('listening', onListening);
         reject(ReactorError.from(err, { syscall: 'listen', address: options.host, port: options.port }));
       };
       const onListening = () => {
-        handle.bound = true;
         server.off('error', onListenError);
         server[kHandle] = handle;
         server.on('error', onServerError);
@@ -360,11 +356,6 @@ export class LibuvBackend implements Backend {
       if (server.listening) {
         this.#closing.add(server);
         server.close(() => this.#closing.delete(server));
-      } else if (!handle.bound) {
-        // Still binding (the reactor closed meanwhile): closed once bound; a failed bind leaves nothing.
-        this.#closing.add(server);
-        server.once('listening', () => server.close(() => this.#closing.delete(server)));
-        server.once('error', () => this.#closing.delete(server));
       }
       return;
     }

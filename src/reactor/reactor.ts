@@ -1,6 +1,6 @@
 import { Channels, publish } from '../diagnostics';
 import { type Clock, SystemClock, TimerWheel } from '../timers';
-import type { Backend, BackendSink, HandleInfo } from './backends/backend';
+import type { Backend, BackendSink, HandleInfo, LingeringHandle } from './backends/backend';
 import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
 import { addEvent, Events, resetEvents, setWoken } from './events';
@@ -20,6 +20,14 @@ export interface ReactorOptions {
   timers?: TimerWheel;
   /** How many descriptors may be open at once (`EMFILE` past it). Default 1,048,576. */
   maxDescriptors?: number;
+  /**
+   * How long a descriptor closed with `close(fd)` may go on sending what it
+   * still holds (then FIN) before it is aborted with a reset: the bound on
+   * close(2)'s background send, so a peer that never reads cannot pin a
+   * closed socket and its memory. `Infinity`: no bound, as close(2).
+   * Default 30,000 ms (as nginx's `lingering_time`).
+   */
+  lingerMs?: number;
 }
 
 /** Options of {@link Reactor.listen}. */
@@ -105,6 +113,7 @@ interface PendingPoll<T> {
 
 const TRIGGER_NAMES: Record<number, Trigger> = { 0: 'level', 1: 'edge', 2: 'oneshot', 3: 'edge-oneshot' };
 const DEFAULT_BACKLOG = 511;
+const DEFAULT_LINGER_MS = 30_000;
 
 /**
  * The reactor: an epoll instance over Node's libuv. Descriptors are small
@@ -192,15 +201,43 @@ const DEFAULT_BACKLOG = 511;
  * reactor.modify(fd, Interest.READABLE, { trigger: 'oneshot' }); // armed again
  * ```
  *
+ * ## Errors and hang-ups
+ * A reset, or both directions closed, is reported to every registration
+ * whatever its interest, as epoll always reports `EPOLLERR` and `EPOLLHUP`:
+ * `error` and `writeClosed` (with `readable` too for a read interest, since
+ * `read` then throws the code). It arrives without the program reading or
+ * writing first: the backends go on reading into a bounded inbox whatever
+ * the interest. Two cases are seen only later, on every backend alike: a
+ * reset that reaches a socket whose inbox is full waits behind the data (the
+ * kernel holds it there) until the program reads or writes, and a reset
+ * after the peer's FIN has been read surfaces at the next write (`EPIPE`).
+ * A reset is never reported as an end of stream.
+ *
  * ## Closing
  * `close(fd)` releases a descriptor at once: its registration ends, events
  * already gathered for it are dropped, and the number may be handed out again
- * (to a new socket that never sees the old one's events). Data written before
- * is still sent, as with close(2). `await reactor.close()` closes everything
- * and resolves once every handle is released; from then on every call throws
- * `ERR_REACTOR_CLOSED`. A `listen` still binding (or resolving its host)
- * when the reactor closes rejects with `ERR_REACTOR_CLOSED`, and `close()`
- * waits for it to settle and closes what it opened.
+ * (to a new socket that never sees the old one's events). What happens on
+ * the wire is close(2)'s: with received data still unread, the connection is
+ * reset (the peer sees RST); otherwise what was written is still sent, then
+ * FIN, for at most `lingerMs` (a reactor option), after which it is reset.
+ * While it lingers, `lingering()` lists it with the bytes it still holds;
+ * data that arrives for it meanwhile resets it at once. `abort(fd)` is
+ * close(2) after `SO_LINGER` {on, 0}: a reset now, queued data dropped,
+ * nothing left behind. `await reactor.close()` closes everything (and cuts
+ * what still lingers) and resolves once every handle is released; from then
+ * on every call throws `ERR_REACTOR_CLOSED`. A `listen` still binding (or
+ * resolving its host) when the reactor closes rejects with
+ * `ERR_REACTOR_CLOSED`, and `close()` waits for it to settle and closes what
+ * it opened.
+ * ```ts
+ * import { Reactor } from 'tsreactor';
+ * declare const reactor: Reactor;
+ * declare const fd: number;
+ * reactor.close(fd);  // graceful: the rest of what was written, then FIN (or RST if data was left unread)
+ * // or, for a client that must not hold anything a moment longer:
+ * // reactor.abort(fd);
+ * for (const l of reactor.lingering()) console.log(`fd ${l.fd} still sending ${l.queuedBytes} bytes`);
+ * ```
  */
 export class Reactor<T = unknown> {
   /** The timers that `poll` fires. Schedule on it freely; a poll waits no longer than its next expiration. */
@@ -227,8 +264,12 @@ export class Reactor<T = unknown> {
     this.#clock = options.clock ?? options.timers?.clock ?? backend.clock ?? SystemClock.instance;
     this.timers = options.timers ?? new TimerWheel({ clock: this.#clock });
     this.#table = new DescriptorTable({ limit: options.maxDescriptors });
+    const { lingerMs = DEFAULT_LINGER_MS } = options;
+    if (typeof lingerMs !== 'number' || !(lingerMs >= 0)) {
+      throw new RangeError(`'lingerMs' must be a number of ms >= 0 (or Infinity), got ${String(lingerMs)}`);
+    }
     const sink: BackendSink = { ready: (fd, edges) => this.#onReady(fd, edges) };
-    backend.attach(sink, this.#clock);
+    backend.attach(sink, this.#clock, { lingerMs });
   }
 
   /** `'open'`, then `'closing'` while `close()` runs, then `'closed'`. */
@@ -379,7 +420,11 @@ export class Reactor<T = unknown> {
     this.#backend.shutdown(fd);
   }
 
-  /** Releases descriptor `fd` (see "Closing"). @throws ReactorError `EBADF` if it is not open. */
+  /**
+   * Releases descriptor `fd` as close(2) does (see "Closing"): a reset if
+   * received data is left unread, else the rest of what was written, then
+   * FIN, within `lingerMs`. @throws ReactorError `EBADF` if it is not open.
+   */
   close(fd: number): void;
   /** Closes every descriptor and the reactor; idempotent; resolves when all is released. */
   close(): Promise<void>;
@@ -387,6 +432,34 @@ export class Reactor<T = unknown> {
     if (fd === undefined) return this.#closeReactor();
     const descriptor = this.#open(fd, undefined, 'close');
     this.#release(fd, descriptor);
+  }
+
+  /**
+   * Releases descriptor `fd` with a reset, as close(2) after `SO_LINGER`
+   * {on, 0} (see "Closing"): the peer sees RST (`ECONNRESET`), what was
+   * queued is dropped, and nothing of it lingers. For a listener, the same
+   * as `close`. @throws ReactorError `EBADF` if it is not open.
+   * @example
+   * ```ts
+   * import { Reactor } from 'tsreactor';
+   * declare const reactor: Reactor;
+   * declare const fd: number;
+   * reactor.abort(fd); // an idle client that stopped reading: let it go, and its buffers with it
+   * ```
+   */
+  abort(fd: number): void {
+    const descriptor = this.#open(fd, undefined, 'abort');
+    this.#release(fd, descriptor, true);
+  }
+
+  /**
+   * The streams closed with `close(fd)` that still send what they held,
+   * oldest first, with the bytes each still holds: they have no descriptor
+   * any more, but hold memory and a socket until done or `lingerMs` passes.
+   */
+  lingering(): LingeringHandle[] {
+    this.#checkOpen();
+    return this.#backend.lingering();
   }
 
   /** `Symbol.asyncDispose`: `await using reactor = new Reactor()` closes it at the end of the scope. */
@@ -563,12 +636,13 @@ export class Reactor<T = unknown> {
     return registration;
   }
 
-  #release(fd: number, descriptor: Descriptor<T>): void {
+  #release(fd: number, descriptor: Descriptor<T>, abort = false): void {
     if (descriptor.registration !== undefined) {
       descriptor.registration.live = false;
       descriptor.registration = undefined;
     }
-    this.#backend.close(fd);
+    if (abort) this.#backend.abort(fd);
+    else this.#backend.close(fd);
     this.#table.release(fd);
   }
 

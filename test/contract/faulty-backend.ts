@@ -1,4 +1,4 @@
-import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from '../../src';
+import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from '../../src';
 import type { Clock } from '../../src';
 
 /** Wraps a backend and fails on demand, for the rule that failures leave no half-made registration. */
@@ -23,8 +23,8 @@ export class FaultyBackend implements Backend {
     this.#inner.setInterest(fd, interest);
   }
 
-  attach(sink: BackendSink, clock: Clock): void {
-    this.#inner.attach(sink, clock);
+  attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
+    this.#inner.attach(sink, clock, settings);
   }
   openListener(fd: number, options: ListenOptions): Promise<void> {
     return this.#inner.openListener(fd, options);
@@ -49,6 +49,12 @@ export class FaultyBackend implements Backend {
   }
   close(fd: number): void {
     this.#inner.close(fd);
+  }
+  abort(fd: number): void {
+    this.#inner.abort(fd);
+  }
+  lingering(): LingeringHandle[] {
+    return this.#inner.lingering();
   }
   configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean }): void {
     this.#inner.configure(fd, options);

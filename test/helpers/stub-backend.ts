@@ -1,4 +1,4 @@
-import type { Backend, BackendSink, HandleInfo } from '../../src';
+import type { Backend, BackendSink, HandleInfo, LingeringHandle } from '../../src';
 
 /**
  * A backend with no I/O at all: a test sets each fd's readiness by hand and
@@ -41,6 +41,12 @@ export class StubBackend implements Backend {
   close(fd: number): void {
     this.readinessOf.delete(fd);
   }
+  abort(fd: number): void {
+    this.readinessOf.delete(fd);
+  }
+  lingering(): LingeringHandle[] {
+    return [];
+  }
   setInterest(): void {}
   configure(): void {}
   readiness(fd: number): number {
@@ -56,6 +62,8 @@ export class StubBackend implements Backend {
       family: undefined,
       bytesRead: 0,
       bytesWritten: 0,
+      readBuffered: 0,
+      writeBuffered: 0,
       osFd: undefined,
     };
   }

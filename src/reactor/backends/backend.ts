@@ -30,8 +30,38 @@ export interface HandleInfo {
   family: 'IPv4' | 'IPv6' | undefined;
   bytesRead: number;
   bytesWritten: number;
+  /** Bytes received and held for `read`, not read yet (the backend's inbox: memory this process holds). */
+  readBuffered: number;
+  /** Bytes `write` accepted that the backend still holds, not yet handed to the kernel (memory this process holds). */
+  writeBuffered: number;
   /** The operating system's descriptor, where the backend knows it. */
   osFd: number | undefined;
+}
+
+/** What the reactor tells its backend once, at `attach`. */
+export interface BackendSettings {
+  /**
+   * How long a descriptor closed gracefully (`close(fd)`) may go on sending
+   * what it still holds before it is aborted (RST): the bound on close(2)'s
+   * background send. `Infinity`: no bound.
+   */
+  lingerMs: number;
+}
+
+/**
+ * A stream closed gracefully that is still sending what it held (contract
+ * rule 28): it no longer has a descriptor, but it holds memory and a socket
+ * until its writes are done or `lingerMs` has passed.
+ */
+export interface LingeringHandle {
+  /** The descriptor it had (the number may already serve another socket). */
+  fd: number;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  /** Bytes still waiting to be handed to the kernel. */
+  queuedBytes: number;
+  /** When it was closed, on the reactor's clock (ms). */
+  closedAtMs: number;
 }
 
 /**
@@ -73,7 +103,7 @@ export interface Backend {
   readonly clock?: Clock;
 
   /** Called once, by the reactor that owns this backend, before anything else. */
-  attach(sink: BackendSink, clock: Clock): void;
+  attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void;
 
   /** Opens a listening socket as `fd`; rejects with a `ReactorError` carrying the system code. */
   openListener(fd: number, options: ListenOptions): Promise<void>;
@@ -102,18 +132,35 @@ export interface Backend {
   /** Half-closes the sending side after what was written (FIN). */
   shutdown(fd: number): void;
   /**
-   * Releases `fd` now: no more sink calls for it. Data already written is
-   * still sent, as close(2) does. An fd the backend does not hold (never
-   * opened, or closed already) is ignored. The reactor never closes a
-   * listener while its `openListener` is still pending: it waits for that to
-   * settle first.
+   * Releases `fd` now, as close(2) does (contract rules 26 and 28): no more
+   * sink calls for it. With received data still unread, the connection is
+   * reset (the peer sees RST). Otherwise what was written is still sent,
+   * then FIN, for at most `lingerMs`; then it is aborted. Data that arrives
+   * meanwhile resets the connection and is not read on. An fd the backend
+   * does not hold (never opened, or closed already) is ignored. The reactor
+   * never closes a listener while its `openListener` is still pending: it
+   * waits for that to settle first.
    */
   close(fd: number): void;
+  /**
+   * Releases `fd` now with a reset, as close(2) after `SO_LINGER` {on, 0}
+   * (contract rule 27): the peer sees RST, what was queued is dropped, and
+   * the backend holds nothing more of it. A listener is simply closed.
+   */
+  abort(fd: number): void;
+  /** The streams closed gracefully that still linger (see {@link LingeringHandle}), oldest first. */
+  lingering(): LingeringHandle[];
 
   /** Socket options (TCP_NODELAY, SO_KEEPALIVE); a backend without sockets may ignore them. */
   configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void;
 
-  /** Which directions the reactor wants reported; a backend may stop reading while READABLE is off. */
+  /**
+   * Which directions the reactor wants reported. A backend may use it to
+   * arm a kernel interest, but must still notice errors and end of stream
+   * whatever the interest (contract rule 21: as epoll always reports
+   * `EPOLLERR` and `EPOLLHUP`); the backends here go on reading up to their
+   * inbox limit either way, so they ignore it.
+   */
   setInterest(fd: number, interest: number): void;
   /** The current {@link Readiness} bits of `fd`. */
   readiness(fd: number): number;

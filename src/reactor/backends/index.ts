@@ -1,4 +1,4 @@
-export type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from './backend';
+export type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 export { LibuvBackend } from './libuv-backend';
 export type { LibuvBackendOptions } from './libuv-backend';
 export { RawHandleBackend } from './raw-handle-backend';

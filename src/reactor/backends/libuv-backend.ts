@@ -1,20 +1,20 @@
 import * as net from 'node:net';
 import type { Clock } from '../../timers';
-import { Interest } from '../interest';
 import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
-import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from './backend';
+import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import { HostSleep } from './host-sleep';
+import { type LingerEntry, LingerList } from './linger-list';
 import { socketBackendOptions } from './socket-backend-options';
 import { inboxPush, inboxTake } from './stream-inbox';
-import { endOfStream, FAILED_STREAM, streamReadiness, type StreamFields } from './stream-readiness';
+import { endOfStream, FAILED_STREAM, type PeerNameSource, resetBehindEnd, streamReadiness, type StreamFields } from './stream-readiness';
 
 /** Options of {@link LibuvBackend}. */
 export interface LibuvBackendOptions {
   /**
    * Bytes a socket may hold unread before the backend stops reading from it
-   * (`socket.pause()`): past it, the kernel's buffers fill and the peer's
-   * writes block. Default 64 KiB.
+   * (`socket.pause()`), whatever the read interest: past it, the kernel's
+   * buffers fill and the peer's writes block. Default 64 KiB.
    */
   inboxLimit?: number;
   /**
@@ -50,7 +50,6 @@ class Handle implements StreamFields {
   /** Our FIN requested. */
   shutdown = false;
   connecting = false;
-  readInterest = false;
   paused = true;
   error: ReactorError | undefined;
   closed = false;
@@ -68,7 +67,9 @@ class Handle implements StreamFields {
 
 const kHandle = Symbol('tsreactor.handle');
 const kEarlyError = Symbol('tsreactor.earlyError');
-type Tagged<T> = T & { [kHandle]?: Handle; [kEarlyError]?: Error };
+/** A socket closed gracefully, while it lingers (see `LibuvBackend.close`). */
+const kLinger = Symbol('tsreactor.linger');
+type Tagged<T> = T & { [kHandle]?: Handle; [kEarlyError]?: Error; [kLinger]?: LingerEntry<net.Socket> };
 
 /* ---- Module-level handlers: one function each, shared by every socket, so a
  * connection costs no closures. `this` is the emitter; its handle is found
@@ -84,7 +85,14 @@ function onData(this: Tagged<net.Socket>, chunk: Buffer): void {
 
 function onEnd(this: Tagged<net.Socket>): void {
   const handle = this[kHandle];
-  if (handle !== undefined) handle.backend.notify(handle, endOfStream(handle));
+  if (handle === undefined) return;
+  const reset = resetBehindEnd(handle, (this as unknown as { _handle?: PeerNameSource })._handle, handle.fd);
+  if (reset === undefined) {
+    handle.backend.notify(handle, endOfStream(handle));
+    return;
+  }
+  handle.backend.fail(handle, reset);
+  this.destroy(); // Node took it for a FIN and keeps the socket half-open: release it now
 }
 
 function onSocketError(this: Tagged<net.Socket>, err: Error): void {
@@ -93,10 +101,7 @@ function onSocketError(this: Tagged<net.Socket>, err: Error): void {
     this[kEarlyError] ??= err; // not accepted yet (or already closed): remembered for accept
     return;
   }
-  if (handle.error !== undefined) return;
-  handle.error = ReactorError.from(err, { fd: handle.fd });
-  handle.connecting = false;
-  handle.backend.notify(handle, FAILED_STREAM);
+  handle.backend.fail(handle, err);
 }
 
 function onDrain(this: Tagged<net.Socket>): void {
@@ -109,6 +114,11 @@ function onConnect(this: Tagged<net.Socket>): void {
   if (handle === undefined) return;
   handle.connecting = false;
   handle.backend.notify(handle, Readiness.WRITABLE);
+}
+
+/** Data for a socket closed gracefully: as on Linux, the connection is reset, and nothing more is read. */
+function onLingerData(this: net.Socket): void {
+  resetSoon(this);
 }
 
 function onConnection(this: Tagged<net.Server>, socket: Tagged<net.Socket>): void {
@@ -135,6 +145,25 @@ function onServerError(this: Tagged<net.Server>, err: Error): void {
   handle.backend.notify(handle, Readiness.ERROR);
 }
 
+/**
+ * Resets a socket (RST, as close(2) after SO_LINGER 0) as soon as libuv
+ * allows: libuv refuses to reset a stream whose shutdown request is in
+ * flight (and Node would then never release the handle), so in that short
+ * window (after `end()`, all written, FIN not yet handed over) the reset
+ * waits for `'finish'`. A socket still connecting has nothing to reset:
+ * it is destroyed.
+ */
+function resetSoon(socket: net.Socket): void {
+  if (socket.destroyed) return;
+  if (socket.connecting) socket.destroy();
+  else if (socket.writableEnded && socket.writableLength === 0 && !socket.writableFinished) socket.once('finish', resetNow);
+  else socket.resetAndDestroy();
+}
+
+function resetNow(this: net.Socket): void {
+  if (!this.destroyed) this.resetAndDestroy();
+}
+
 /** Node's listen() gained `reusePort` in 23.1 and 22.12. */
 function nodeSupportsReusePort(): boolean {
   const [major, minor] = process.versions.node.split('.').map(Number);
@@ -147,19 +176,28 @@ function nodeSupportsReusePort(): boolean {
  * - Sockets run in `'data'` mode; each chunk goes to the descriptor's inbox.
  *   Readable means the inbox holds data, end of stream was seen, or an error
  *   is pending.
- * - Backpressure is real TCP backpressure: with read interest off, or the
- *   inbox at its limit, the socket is paused (`socket.pause()`), libuv stops
- *   reading, the kernel's receive buffer fills and the peer's writes block.
- *   Node may still read ahead up to the stream's high-water mark, plus one
- *   read, so an unread socket holds at most `inboxLimit + highWaterMark` plus
- *   one chunk of 64 KiB.
- * - While read interest is off, nothing is read, so a reset by the peer is
- *   noticed at the next write (as with any socket whose reads stopped).
+ * - Reading goes on whatever the read interest, up to `inboxLimit`: the
+ *   inbox is a bounded extension of the kernel's receive buffer, so a reset
+ *   or an end of stream is noticed on a descriptor nobody reads (contract
+ *   rule 21), while backpressure stays real TCP backpressure: at the limit
+ *   the socket is paused (`socket.pause()`), libuv stops reading, the
+ *   kernel's receive buffer fills and the peer's writes block. Node may
+ *   still read ahead up to the stream's high-water mark, plus one read, so
+ *   an unread socket holds at most `inboxLimit + highWaterMark` plus one
+ *   chunk of 64 KiB. A reset that reaches a socket paused this way waits in
+ *   the kernel behind the data until the program reads (or writes).
+ * - A reset is a reset: libuv reports end of stream for a reset that
+ *   follows a partial read, so each end of stream is checked (the socket
+ *   must still have a peer) before it is taken for a FIN.
  * - Writable means `!socket.writableNeedDrain`: `write` accepts bytes while
  *   less than the high-water mark is queued, writable turns off past it, and
  *   back on with `'drain'` once the queue is empty: hysteresis with the high
  *   mark at `highWaterMark` and the low mark at 0, one edge per transition.
  *   Not writable while connecting, after an error or after `shutdown`.
+ * - `close` is close(2): with unread data it resets the connection;
+ *   otherwise what was written still goes out, then FIN, for at most the
+ *   reactor's `lingerMs`, after which the socket is reset; data that
+ *   arrives meanwhile resets it at once. `abort` resets at once.
  * - Every socket always has an `'error'` listener; sockets are half-open
  *   capable (`allowHalfOpen`), and the reactor ends them itself.
  * - Listeners accept through Node (`pauseOnConnect`), queue the connections
@@ -185,6 +223,8 @@ export class LibuvBackend implements Backend {
   readonly #handles: (Handle | undefined)[] = [];
   /** Sockets and servers closed by the reactor but not yet released by Node. */
   readonly #closing = new Set<net.Socket | net.Server>();
+  /** Sockets closed gracefully that still send what they held; reset at their deadline. */
+  readonly #lingering = new LingerList<net.Socket>(resetSoon);
   #sink: BackendSink | undefined;
   readonly #sleep = new HostSleep();
 
@@ -195,10 +235,11 @@ export class LibuvBackend implements Backend {
     this.#noDelay = settings.noDelay;
   }
 
-  attach(sink: BackendSink, clock: Clock): void {
+  attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
     if (this.#sink !== undefined) throw new Error('a LibuvBackend serves one reactor');
     this.#sink = sink;
     this.#sleep.attach(clock);
+    this.#lingering.configure(clock, settings.lingerMs);
   }
 
   /* ---- Called by the module-level handlers ----------------------------- */
@@ -208,11 +249,21 @@ export class LibuvBackend implements Backend {
     if (!handle.closed) (this.#sink as BackendSink).ready(handle.fd, edges);
   }
 
-  /** @internal Pause or resume reading as interest and the inbox's fill say. */
+  /** @internal A socket error: reported once, and from then on; returns the stream's error. */
+  fail(handle: Handle, err: Error): ReactorError {
+    if (handle.error !== undefined) return handle.error;
+    const error = ReactorError.from(err, { fd: handle.fd });
+    handle.error = error;
+    handle.connecting = false;
+    this.notify(handle, FAILED_STREAM);
+    return error;
+  }
+
+  /** @internal Pause or resume reading as the inbox's fill says. */
   updateFlow(handle: Handle): void {
     const socket = handle.socket;
     if (socket === undefined) return;
-    const wantRead = handle.readInterest && handle.inboxBytes < this.#inboxLimit && !handle.ended;
+    const wantRead = handle.inboxBytes < this.#inboxLimit && !handle.ended;
     if (wantRead && handle.paused) {
       handle.paused = false;
       socket.resume();
@@ -223,7 +274,6 @@ export class LibuvBackend implements Backend {
   }
 
   /* ---- Backend --------------------------------------------------------- */
-
   openListener(fd: number, options: ListenOptions): Promise<void> {
     if (options.reusePort && !nodeSupportsReusePort()) {
       return Promise.reject(
@@ -330,6 +380,13 @@ export class LibuvBackend implements Backend {
       const room = Math.max(this.#highWaterMark - socket.writableLength, 1);
       const end = Math.min(data.length, n + room);
       socket.write(n === 0 && end === data.length ? data : data.subarray(n, end));
+      // A failed write(2) marks the stream errored at once (the 'error' event follows on a later tick).
+      const failed = errorOf(socket);
+      if (failed !== null) {
+        const error = this.fail(handle, failed);
+        if (n === 0) throw error;
+        return n; // what went before was accepted; the error comes as an event
+      }
       n = end;
     }
     return n;
@@ -346,27 +403,36 @@ export class LibuvBackend implements Backend {
   close(fd: number): void {
     const handle = this.#handles[fd];
     if (handle === undefined) return;
-    this.#handles[fd] = undefined;
-    handle.closed = true;
-    const server: Tagged<net.Server> | undefined = handle.server;
-    if (server !== undefined) {
-      server[kHandle] = undefined;
-      for (const socket of handle.pending) socket.destroy();
-      handle.pending.length = 0;
-      if (server.listening) {
-        this.#closing.add(server);
-        server.close(() => this.#closing.delete(server));
-      }
+    const socket = this.#release(fd, handle);
+    if (socket === undefined) return;
+    if (handle.inboxBytes > 0 || socket.readableLength > 0) {
+      resetSoon(socket); // as close(2) with unread data: a reset, not a FIN
       return;
     }
-    const socket = handle.socket as Tagged<net.Socket>;
-    socket[kHandle] = undefined;
-    if (socket.destroyed) return;
-    // As close(2): what was written is still sent, then FIN, then the socket is released.
-    this.#closing.add(socket);
-    socket.once('close', () => this.#closing.delete(socket));
-    socket.resume(); // discard what arrives meanwhile
+    // As close(2): what was written is still sent, then FIN, then the socket is
+    // released; at most lingerMs. Data arriving meanwhile resets it.
+    socket[kLinger] = this.#lingering.add(socket, fd);
+    socket.off('data', onData);
+    socket.on('data', onLingerData);
+    socket.resume();
     socket.destroySoon();
+  }
+
+  abort(fd: number): void {
+    const handle = this.#handles[fd];
+    if (handle === undefined) return;
+    const socket = this.#release(fd, handle);
+    if (socket !== undefined) resetSoon(socket);
+  }
+
+  lingering(): LingeringHandle[] {
+    return Array.from(this.#lingering, ({ handle: socket, fd, closedAtMs }) => ({
+      fd,
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      queuedBytes: socket.writableLength,
+      closedAtMs,
+    }));
   }
 
   configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void {
@@ -376,10 +442,8 @@ export class LibuvBackend implements Backend {
     if (options.keepAlive !== undefined) socket.setKeepAlive(options.keepAlive, options.keepAliveInitialDelayMs ?? 0);
   }
 
-  setInterest(fd: number, interest: number): void {
-    const handle = this.#handle(fd);
-    handle.readInterest = (interest & Interest.READABLE) !== 0;
-    this.updateFlow(handle);
+  setInterest(): void {
+    // Reading goes on up to the inbox limit whatever the interest (see the class comment).
   }
 
   readiness(fd: number): number {
@@ -405,6 +469,8 @@ export class LibuvBackend implements Backend {
         family: bound === undefined ? undefined : familyOf(bound.family),
         bytesRead: 0,
         bytesWritten: 0,
+        readBuffered: 0,
+        writeBuffered: 0,
         osFd: osFdOf(handle.server),
       };
     }
@@ -418,6 +484,8 @@ export class LibuvBackend implements Backend {
       family: socket.remoteFamily === undefined ? undefined : familyOf(socket.remoteFamily),
       bytesRead: socket.bytesRead,
       bytesWritten: socket.bytesWritten,
+      readBuffered: handle.inboxBytes + socket.readableLength,
+      writeBuffered: socket.writableLength,
       osFd: osFdOf(socket),
     };
   }
@@ -440,6 +508,7 @@ export class LibuvBackend implements Backend {
     for (let fd = 0; fd < this.#handles.length; fd++) {
       if (this.#handles[fd] !== undefined) this.close(fd);
     }
+    for (const socket of this.#lingering.drain()) resetSoon(socket); // whatever still lingers is cut now
     const closing = [...this.#closing].map(
       (emitter) =>
         new Promise<void>((resolve) => {
@@ -473,7 +542,45 @@ export class LibuvBackend implements Backend {
     socket.on('end', onEnd);
     socket.on('error', onSocketError);
     socket.on('drain', onDrain);
+    this.updateFlow(handle); // reading starts now, registered or not
   }
+
+  /**
+   * Takes `fd` out of the table: no more sink calls, the inbox dropped. A
+   * listener is closed here; a live stream is returned for the caller to
+   * close or reset, tracked until Node releases it.
+   */
+  #release(fd: number, handle: Handle): Tagged<net.Socket> | undefined {
+    this.#handles[fd] = undefined;
+    handle.closed = true;
+    handle.inbox = undefined;
+    const server: Tagged<net.Server> | undefined = handle.server;
+    if (server !== undefined) {
+      server[kHandle] = undefined;
+      for (const socket of handle.pending) socket.destroy();
+      handle.pending.length = 0;
+      if (server.listening) {
+        this.#closing.add(server);
+        server.close(() => this.#closing.delete(server));
+      }
+      return undefined;
+    }
+    const socket = handle.socket as Tagged<net.Socket>;
+    socket[kHandle] = undefined;
+    if (socket.destroyed) return undefined;
+    this.#closing.add(socket);
+    socket.once('close', () => {
+      this.#closing.delete(socket);
+      const linger = socket[kLinger];
+      if (linger !== undefined) this.#lingering.remove(linger);
+    });
+    return socket;
+  }
+}
+
+/** The error a stream has failed with, if any (`errored` is set synchronously by a failed write). */
+function errorOf(socket: net.Socket): Error | null {
+  return (socket as unknown as { errored: Error | null }).errored;
 }
 
 /** A function, so the check is read afresh after each write (TypeScript would narrow the property). */

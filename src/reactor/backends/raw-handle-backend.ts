@@ -2,15 +2,15 @@ import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { Clock } from '../../timers';
-import { Interest } from '../interest';
 import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
-import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from './backend';
+import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import { HostSleep } from './host-sleep';
+import { type LingerEntry, LingerList } from './linger-list';
 import { loadTcpBindings, type ConnectWrap, type ShutdownWrap, type SocketAddress, type TcpBindings, type TcpHandle, type WriteWrap } from './raw/tcp-bindings';
 import { socketBackendOptions } from './socket-backend-options';
 import { inboxPush, inboxTake } from './stream-inbox';
-import { endOfStream, FAILED_STREAM, streamReadiness, type StreamFields } from './stream-readiness';
+import { endOfStream, FAILED_STREAM, resetBehindEnd, streamReadiness, type StreamFields } from './stream-readiness';
 
 /** Options of {@link RawHandleBackend}. */
 export interface RawHandleBackendOptions {
@@ -39,6 +39,9 @@ export interface RawHandleBackendOptions {
 const EMPTY = Buffer.alloc(0);
 const NO_PENDING: readonly TcpHandle[] = Object.freeze([]);
 
+/** Where our FIN stands: not asked for; asked, waiting for the writes before it; handed to libuv; done. */
+type FinState = 'none' | 'wanted' | 'sent' | 'done';
+
 /** The backend's state for one TCP handle. */
 class RawHandle implements StreamFields {
   readonly fd: number;
@@ -53,14 +56,18 @@ class RawHandle implements StreamFields {
   ended = false;
   /** Our FIN requested (sent once the writes before it are done). */
   shutdown = false;
+  fin: FinState = 'none';
   connecting = false;
-  readInterest = false;
   /** libuv is reading (readStart without readStop since). */
   reading = false;
   /** Writes libuv still holds (they went asynchronous): not writable until they are done. */
   pendingWrites = 0;
   error: ReactorError | undefined;
+  /** The reactor closed the descriptor; the handle may still linger (then `linger` is set). */
   closed = false;
+  linger: LingerEntry<RawHandle> | undefined = undefined;
+  /** An abort came while a shutdown request was in flight: reset once it completes. */
+  resetWhenShut = false;
   bytesRead = 0;
   bytesWritten = 0;
   /** Listener: connections libuv accepted, waiting for `accept`. */
@@ -79,17 +86,9 @@ class RawHandle implements StreamFields {
   }
 }
 
+/** The owner of a libuv handle, from open until released; `closed` once the reactor let go of its fd. */
 const kOwner = Symbol('tsreactor.rawHandle');
-/** A stream the reactor closed: its pending writes go out, then FIN, then it is released. */
-const kLinger = Symbol('tsreactor.linger');
-type Tagged = TcpHandle & { [kOwner]?: RawHandle; [kLinger]?: Linger };
-
-interface Linger {
-  backend: RawHandleBackend;
-  pendingWrites: number;
-  /** FIN was requested before close (libuv sends it after the writes). */
-  finRequested: boolean;
-}
+type Tagged = TcpHandle & { [kOwner]?: RawHandle };
 
 let B: TcpBindings;
 
@@ -105,12 +104,20 @@ function uvError(status: number, syscall: string, details: { fd?: number; addres
 }
 
 /* ---- Module-level callbacks: `this` is the libuv handle or request; the
- * backend's handle is found through a back-reference, cleared by close. */
+ * backend's handle is found through a back-reference, cleared once the
+ * libuv handle is released. */
 
 function onRead(this: Tagged, arrayBuffer: ArrayBuffer | undefined): void {
   const nread = B.streamBaseState[B.kReadBytesOrError];
   const handle = this[kOwner];
-  if (handle === undefined) return; // closed: what arrives is discarded
+  if (handle === undefined) return;
+  if (handle.closed) {
+    // Lingering: data reaching a closed socket resets it, as on Linux; nothing more is read.
+    // A reset by the peer ends the linger: nothing can be sent any more.
+    if (nread > 0) handle.backend.abortClosed(handle);
+    else if (nread < 0 && nread !== B.UV_EOF) handle.backend.dropClosed(handle);
+    return;
+  }
   if (nread > 0) {
     const chunk = Buffer.from(arrayBuffer as ArrayBuffer, B.streamBaseState[B.kArrayBufferOffset], nread);
     inboxPush(handle, chunk);
@@ -122,7 +129,9 @@ function onRead(this: Tagged, arrayBuffer: ArrayBuffer | undefined): void {
   if (nread === 0) return;
   handle.reading = false; // libuv stops reading at EOF and on errors
   if (nread === B.UV_EOF) {
-    handle.backend.notify(handle, endOfStream(handle));
+    const reset = resetBehindEnd(handle, this, handle.fd);
+    if (reset !== undefined) handle.backend.fail(handle, reset);
+    else handle.backend.notify(handle, endOfStream(handle));
     return;
   }
   handle.backend.fail(handle, uvError(nread, 'read', { fd: handle.fd }));
@@ -130,7 +139,7 @@ function onRead(this: Tagged, arrayBuffer: ArrayBuffer | undefined): void {
 
 function onConnection(this: Tagged, status: number, client?: TcpHandle): void {
   const handle = this[kOwner];
-  if (handle === undefined) {
+  if (handle === undefined || handle.closed) {
     client?.close();
     return;
   }
@@ -148,35 +157,31 @@ function onConnection(this: Tagged, status: number, client?: TcpHandle): void {
 }
 
 function onWriteComplete(this: WriteWrap, status: number): void {
-  const tcp = this.handle as Tagged;
+  const handle = (this.handle as Tagged)[kOwner];
   this.buffer = null;
-  const handle = tcp[kOwner];
-  if (handle === undefined) {
-    const linger = tcp[kLinger];
-    if (linger !== undefined && --linger.pendingWrites === 0) linger.backend.finThenRelease(tcp);
-    return;
-  }
+  if (handle === undefined) return;
   handle.pendingWrites--;
-  if (status < 0) {
+  if (status < 0 && !handle.closed) {
     handle.backend.fail(handle, uvError(status, 'write', { fd: handle.fd }));
     return;
   }
-  if (handle.pendingWrites === 0 && !handle.shutdown) handle.backend.notify(handle, Readiness.WRITABLE);
+  if (handle.pendingWrites === 0) handle.backend.writesDone(handle);
 }
 
 function onShutdownComplete(this: ShutdownWrap, status: number): void {
-  const tcp = this.handle as Tagged;
-  const handle = tcp[kOwner];
-  if (handle === undefined) {
-    tcp[kLinger]?.backend.releaseLinger(tcp); // a closed stream: FIN sent, now release it
-    return;
+  const handle = (this.handle as Tagged)[kOwner];
+  if (handle === undefined) return;
+  handle.fin = 'done';
+  // ENOTCONN: the peer is gone already (as Node, which ignores it: the next write tells).
+  if (status < 0 && !handle.closed && getSystemErrorName(status) !== 'ENOTCONN') {
+    handle.backend.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
   }
-  if (status < 0) handle.backend.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
+  if (handle.closed) handle.backend.lingerProgress(handle);
 }
 
 function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): void {
   const handle = (tcp as Tagged)[kOwner];
-  if (handle === undefined) return;
+  if (handle === undefined || handle.closed) return;
   if (status < 0) {
     handle.backend.connectFailed(handle, uvError(status, 'connect', { fd: handle.fd, address: this.address, port: this.port }));
     return;
@@ -189,26 +194,34 @@ function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): v
 /**
  * A backend directly on libuv's TCP handles, the ones Node's `net` module is
  * built on (`tcp_wrap`, `stream_wrap`), without `net.Socket` and its streams
- * in between: the reactor's read interest is libuv's `readStart`/`readStop`,
- * a write is one `writeBuffer`, and nothing else runs per event.
+ * in between: a read is libuv's `readStart`/`readStop`, a write is one
+ * `writeBuffer`, and nothing else runs per event.
  *
- * - Reading: with READABLE interest, libuv reads; each chunk goes to the
- *   descriptor's inbox; at `inboxLimit` (one read's worth by default) or
- *   with interest off, `readStop`, and the kernel's buffer and then the
- *   peer hold the rest (real TCP backpressure).
+ * - Reading: libuv reads whatever the read interest (so a reset or end of
+ *   stream is noticed on a descriptor nobody reads, contract rule 21); each
+ *   chunk goes to the descriptor's inbox; at `inboxLimit` (one read's worth
+ *   by default), `readStop`, and the kernel's buffer and then the peer hold
+ *   the rest (real TCP backpressure). A reset that reaches a socket stopped
+ *   this way waits in the kernel behind the data until the program reads
+ *   (or writes). An end of stream is checked before it is taken for a FIN
+ *   (libuv reports one for a reset that follows a partial read).
  * - Writing: `write` hands libuv the buffer in slices of `highWaterMark`;
  *   libuv writes what the kernel takes at once and queues the rest of the
  *   slice that did not go through whole, and `write` stops there and says
  *   how much it took (that slice included). While anything is queued the
  *   descriptor is not writable (`write` returns 0); WRITABLE comes back, one
  *   edge, when libuv has written it. The bytes taken must not change until
- *   then (as with `Connection.send`).
+ *   then (as with `Connection.send`). `shutdown` sends FIN once the queue
+ *   is written.
  * - Listening: libuv accepts; connections wait in a queue up to the backlog
  *   (more are closed and counted as dropped), and `EMFILE`/`ENFILE` on accept,
  *   which libuv absorbs with its reserve descriptor, are counted too
  *   (`droppedConnections`), which the default backend cannot see.
- * - `close` is close(2): pending writes still go out, then FIN, then the
- *   handle is released; what arrives meanwhile is discarded.
+ * - `close` is close(2): with unread data it resets the connection;
+ *   otherwise pending writes still go out, then FIN, then the handle is
+ *   released, within the reactor's `lingerMs` (then it is reset); data that
+ *   arrives meanwhile resets it at once. `abort` resets at once
+ *   (`uv_tcp_close_reset`).
  * - A host name is resolved with `dns.lookup` (all its addresses, in the
  *   resolver's order); connecting tries each in turn until one connects, as
  *   Python's `socket.create_connection` does, and reports the last error if
@@ -239,8 +252,10 @@ export class RawHandleBackend implements Backend {
   readonly #highWaterMark: number;
   readonly #noDelay: boolean;
   readonly #handles: (RawHandle | undefined)[] = [];
-  /** Handles closed by the reactor and not yet released by libuv. */
+  /** Handles whose descriptor the reactor closed, not yet released by libuv. */
   readonly #closing = new Set<TcpHandle>();
+  /** Streams closed gracefully that still send what they held; reset at their deadline. */
+  readonly #lingering = new LingerList<RawHandle>((handle) => this.abortClosed(handle));
   #whenAllClosed: (() => void) | undefined;
   #sink: BackendSink | undefined;
   readonly #sleep = new HostSleep();
@@ -263,10 +278,11 @@ export class RawHandleBackend implements Backend {
     this.#noDelay = settings.noDelay;
   }
 
-  attach(sink: BackendSink, clock: Clock): void {
+  attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
     if (this.#sink !== undefined) throw new Error('a RawHandleBackend serves one reactor');
     this.#sink = sink;
     this.#sleep.attach(clock);
+    this.#lingering.configure(clock, settings.lingerMs);
   }
 
   /* ---- Called by the module-level callbacks ----------------------------- */
@@ -292,9 +308,7 @@ export class RawHandleBackend implements Backend {
       this.fail(handle, error);
       return;
     }
-    const old = handle.tcp as Tagged;
-    old[kOwner] = undefined;
-    this.release(old);
+    this.release(handle.tcp);
     const tcp = new B.TCP(B.SOCKET) as Tagged;
     tcp[kOwner] = handle;
     tcp.onread = onRead;
@@ -305,15 +319,14 @@ export class RawHandleBackend implements Backend {
   /** @internal An outgoing connection is up. */
   connected(handle: RawHandle): void {
     if (this.#noDelay) handle.tcp.setNoDelay(true);
-    if (handle.shutdown) this.#sendFin(handle); // shutdown() came while connecting
+    if (handle.shutdown) this.#finAfterWrites(handle); // shutdown() came while connecting
     this.updateFlow(handle);
     if (!handle.shutdown) this.notify(handle, Readiness.WRITABLE);
   }
 
-  /** @internal Start or stop libuv's reading as interest, the inbox and the socket's state say. */
+  /** @internal Start or stop libuv's reading as the inbox and the socket's state say. */
   updateFlow(handle: RawHandle): void {
-    const want =
-      handle.readInterest && handle.inboxBytes < this.#inboxLimit && !handle.ended && handle.error === undefined && !handle.connecting && !handle.closed;
+    const want = handle.inboxBytes < this.#inboxLimit && !handle.ended && handle.error === undefined && !handle.connecting && !handle.closed;
     if (want && !handle.reading) {
       const status = handle.tcp.readStart();
       if (status < 0) {
@@ -327,24 +340,45 @@ export class RawHandleBackend implements Backend {
     }
   }
 
-  /** @internal A closed stream has no writes left: FIN (unless requested already), then release. */
-  finThenRelease(tcp: Tagged): void {
-    const linger = tcp[kLinger] as Linger;
-    if (linger.finRequested) {
-      this.releaseLinger(tcp); // close(2) sends the FIN the pending shutdown would have
+  /** @internal libuv has written everything it held: FIN if one waits, else the writable edge. */
+  writesDone(handle: RawHandle): void {
+    if (handle.closed) {
+      this.lingerProgress(handle);
       return;
     }
-    const req = new B.ShutdownWrap();
-    req.handle = tcp;
-    req.oncomplete = onShutdownComplete;
-    if (tcp.shutdown(req) < 0) this.releaseLinger(tcp);
+    if (handle.fin === 'wanted') this.#sendFin(handle);
+    if (!handle.shutdown) this.notify(handle, Readiness.WRITABLE);
   }
 
-  /** @internal Releases a closed stream (once). */
-  releaseLinger(tcp: Tagged): void {
-    if (tcp[kLinger] === undefined) return;
-    tcp[kLinger] = undefined;
-    this.release(tcp);
+  /**
+   * @internal A closed stream moves on: once its writes are done, FIN; once
+   * that is handed over, it is released (or reset, if an abort waited for it).
+   */
+  lingerProgress(handle: RawHandle): void {
+    if (handle.pendingWrites > 0) return;
+    if (handle.fin === 'none' || handle.fin === 'wanted') this.#sendFin(handle);
+    if (handle.fin !== 'done') return; // the shutdown request is in flight
+    if (handle.linger !== undefined) this.#lingering.remove(handle.linger);
+    if (handle.resetWhenShut) this.#reset(handle);
+    else this.release(handle.tcp);
+  }
+
+  /**
+   * @internal A closed stream is cut short (data arrived for it, or its
+   * linger time is up): reset, at once unless a shutdown request is in flight
+   * (libuv refuses to reset a stream that is shutting down; then it resets
+   * as soon as that completes).
+   */
+  abortClosed(handle: RawHandle): void {
+    if (handle.linger !== undefined) this.#lingering.remove(handle.linger);
+    if (handle.fin === 'sent') handle.resetWhenShut = true;
+    else this.#reset(handle);
+  }
+
+  /** @internal A closed stream whose connection failed: released at once (close, never reset, is safe in any state). */
+  dropClosed(handle: RawHandle): void {
+    if (handle.linger !== undefined) this.#lingering.remove(handle.linger);
+    this.release(handle.tcp);
   }
 
   /* ---- Backend --------------------------------------------------------- */
@@ -402,8 +436,9 @@ export class RawHandleBackend implements Backend {
 
   accept(listenFd: number, fd: number): void {
     const tcp = this.#handle(listenFd).pending.shift() as Tagged;
-    this.#adopt(fd, tcp);
+    const handle = this.#adopt(fd, tcp);
     if (this.#noDelay) tcp.setNoDelay(true);
+    this.updateFlow(handle); // reading starts now, registered or not
   }
 
   read(fd: number, maxBytes: number): Buffer | null {
@@ -458,7 +493,7 @@ export class RawHandleBackend implements Backend {
     const handle = this.#handle(fd);
     if (handle.shutdown) return;
     handle.shutdown = true;
-    if (handle.error === undefined && !handle.connecting) this.#sendFin(handle);
+    if (handle.error === undefined) this.#finAfterWrites(handle);
     if (handle.ended) this.notify(handle, Readiness.WRITE_CLOSED);
   }
 
@@ -467,23 +502,50 @@ export class RawHandleBackend implements Backend {
     if (handle === undefined) return;
     this.#handles[fd] = undefined;
     handle.closed = true;
-    const tcp = handle.tcp as Tagged;
-    tcp[kOwner] = undefined;
     if (handle.kind === 'listener') {
       for (const client of handle.pending) this.release(client);
       handle.pending.length = 0;
-      this.release(tcp);
+      this.release(handle.tcp);
       return;
     }
     if (handle.error !== undefined || handle.connecting) {
-      this.release(tcp);
+      this.release(handle.tcp);
       return;
     }
-    this.#closing.add(tcp); // lingering: released once its writes are done
-    // As close(2): what was written still goes out, then FIN; what arrives meanwhile is discarded.
-    if (!handle.reading && !handle.ended) tcp.readStart();
-    tcp[kLinger] = { backend: this, pendingWrites: handle.pendingWrites, finRequested: handle.shutdown };
-    if (handle.pendingWrites === 0) this.finThenRelease(tcp);
+    if (handle.inboxBytes > 0) {
+      this.#reset(handle); // as close(2) with unread data: a reset, not a FIN
+      return;
+    }
+    // As close(2): what was written still goes out, then FIN, then the handle
+    // is released; at most lingerMs. Data arriving meanwhile resets it.
+    this.#closing.add(handle.tcp);
+    handle.linger = this.#lingering.add(handle, fd);
+    if (!handle.reading && !handle.ended) {
+      handle.tcp.readStart();
+      handle.reading = true;
+    }
+    this.lingerProgress(handle);
+  }
+
+  abort(fd: number): void {
+    const handle = this.#handles[fd];
+    if (handle === undefined) return;
+    if (handle.kind === 'listener' || handle.error !== undefined || handle.connecting) {
+      this.close(fd);
+      return;
+    }
+    this.#handles[fd] = undefined;
+    handle.closed = true;
+    this.#closing.add(handle.tcp);
+    this.abortClosed(handle);
+  }
+
+  lingering(): LingeringHandle[] {
+    return Array.from(this.#lingering, ({ handle, fd, closedAtMs }) => {
+      const remote: SocketAddress = {};
+      handle.tcp.getpeername(remote);
+      return { fd, remoteAddress: remote.address, remotePort: remote.port, queuedBytes: handle.tcp.writeQueueSize, closedAtMs };
+    });
   }
 
   configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void {
@@ -493,11 +555,8 @@ export class RawHandleBackend implements Backend {
     if (options.keepAlive !== undefined) handle.tcp.setKeepAlive(options.keepAlive, Math.floor((options.keepAliveInitialDelayMs ?? 0) / 1000));
   }
 
-  setInterest(fd: number, interest: number): void {
-    const handle = this.#handle(fd);
-    if (handle.kind === 'listener') return; // libuv accepts whatever the interest; `accept` takes from the queue
-    handle.readInterest = (interest & Interest.READABLE) !== 0;
-    this.updateFlow(handle);
+  setInterest(): void {
+    // libuv reads up to the inbox limit whatever the interest (see the class comment).
   }
 
   readiness(fd: number): number {
@@ -523,6 +582,8 @@ export class RawHandleBackend implements Backend {
       family: family === undefined ? undefined : family === 'IPv6' ? 'IPv6' : 'IPv4',
       bytesRead: handle.bytesRead,
       bytesWritten: handle.bytesWritten,
+      readBuffered: handle.inboxBytes,
+      writeBuffered: handle.kind === 'stream' ? handle.tcp.writeQueueSize : 0,
       osFd: typeof handle.tcp.fd === 'number' && handle.tcp.fd >= 0 ? handle.tcp.fd : undefined,
     };
   }
@@ -545,9 +606,9 @@ export class RawHandleBackend implements Backend {
     for (let fd = 0; fd < this.#handles.length; fd++) {
       if (this.#handles[fd] !== undefined) this.close(fd);
     }
-    if (this.#closing.size === 0) return;
     // Whatever still lingers (writes to a peer that does not read) is cut now.
-    for (const tcp of this.#closing) this.releaseLinger(tcp);
+    for (const handle of this.#lingering.drain()) this.abortClosed(handle);
+    if (this.#closing.size === 0) return;
     await new Promise<void>((resolve) => {
       this.#whenAllClosed = resolve;
     });
@@ -569,21 +630,44 @@ export class RawHandleBackend implements Backend {
     return handle;
   }
 
+  /** FIN now if nothing is queued, else once libuv has written it (so an abort never meets a shutdown in flight behind writes). */
+  #finAfterWrites(handle: RawHandle): void {
+    if (handle.fin !== 'none') return;
+    if (handle.connecting || handle.pendingWrites > 0) handle.fin = 'wanted';
+    else this.#sendFin(handle);
+  }
+
   #sendFin(handle: RawHandle): void {
     const req = new B.ShutdownWrap();
     req.handle = handle.tcp;
     req.oncomplete = onShutdownComplete;
+    handle.fin = 'sent';
     const status = handle.tcp.shutdown(req);
-    if (status < 0) this.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
+    if (status < 0) {
+      handle.fin = 'done';
+      if (!handle.closed && getSystemErrorName(status) !== 'ENOTCONN') handle.backend.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
+    }
+  }
+
+  /** Resets a stream (RST, `uv_tcp_close_reset`), which also releases it. Never while a shutdown request is in flight. */
+  #reset(handle: RawHandle): void {
+    handle.inbox = undefined;
+    const tcp = handle.tcp as Tagged;
+    tcp[kOwner] = undefined;
+    this.#closing.add(tcp);
+    tcp.reset(() => this.#released(tcp));
   }
 
   /** @internal Closes a libuv handle; `dispose` waits for every one. */
   release(tcp: TcpHandle): void {
+    (tcp as Tagged)[kOwner] = undefined;
     this.#closing.add(tcp);
-    tcp.close(() => {
-      this.#closing.delete(tcp);
-      if (this.#closing.size === 0) this.#whenAllClosed?.();
-    });
+    tcp.close(() => this.#released(tcp));
+  }
+
+  #released(tcp: TcpHandle): void {
+    this.#closing.delete(tcp);
+    if (this.#closing.size === 0) this.#whenAllClosed?.();
   }
 }
 

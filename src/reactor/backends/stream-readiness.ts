@@ -1,4 +1,4 @@
-import type { ReactorError } from '../reactor-error';
+import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
 import type { InboxFields } from './stream-inbox';
 
@@ -51,4 +51,31 @@ export function endOfStream(stream: StreamFields): number {
   if (stream.inboxBytes === 0) edges |= Readiness.READ_CLOSED;
   if (stream.shutdown) edges |= Readiness.WRITE_CLOSED;
   return edges;
+}
+
+/** What a backend's handle offers to ask for the peer's address: 0 on success, a negative libuv code (ENOTCONN) on failure. */
+export interface PeerNameSource {
+  getpeername(out: object): number;
+}
+
+/**
+ * End of stream, or a reset in disguise? libuv reports end of stream for a
+ * reset that follows a partial read (it short-cuts `EPOLLHUP` to EOF
+ * without reading the error), so before taking an end for the peer's FIN, a
+ * backend asks the socket whether it still has a peer: once reset it has
+ * none (`getpeername` fails with ENOTCONN), after a FIN it has. Returns the
+ * reset to fail the stream with (contract rule 21: a reset is never an end
+ * of stream), or `undefined` for a FIN.
+ *
+ * Only while our side is open: once our FIN is out, the peer's FIN closes
+ * the connection for good (TIME_WAIT), and a closed socket has no peer
+ * either, so after `shutdown` an end of stream is taken for a FIN. A FIN
+ * followed by a reset that arrives after the end was reported is not seen
+ * this way either: it surfaces at the next write (EPIPE), as with any
+ * socket whose reading has ended.
+ * Internal to the backends.
+ */
+export function resetBehindEnd(stream: StreamFields, source: PeerNameSource | undefined, fd: number): ReactorError | undefined {
+  if (stream.shutdown || source === undefined || typeof source.getpeername !== 'function' || source.getpeername({}) >= 0) return undefined;
+  return new ReactorError('ECONNRESET', 'connection reset by peer', { fd, syscall: 'read' });
 }

@@ -140,7 +140,7 @@ describe('SimulatedBackend: flow control and closing', () => {
     await reactor.close();
   });
 
-  test('data sent to a socket that was closed is answered with a reset', async () => {
+  test('data sent to a socket that was closed is answered with a reset, which the peer, having read our FIN, meets at its next write', async () => {
     const { sim, reactor, acceptNext } = await simulatedServer();
     const peer = sim.connect(7000);
     const fd = await acceptNext('conn');
@@ -148,6 +148,19 @@ describe('SimulatedBackend: flow control and closing', () => {
     reactor.close(fd);
     await peer.waitEnd();
     peer.write('anyone there?');
+    sim.run(); // the data reaches the closed socket; its reset comes back
+    expect(peer.error).toBeUndefined(); // as on a real socket: after end of stream nothing reads it any more
+    peer.write('still there?');
+    expect(peer.error?.code).toBe('EPIPE');
+    await reactor.close();
+  });
+
+  test('a peer still reading sees a reset at once: abort', async () => {
+    const { sim, reactor, acceptNext } = await simulatedServer();
+    const peer = sim.connect(7000);
+    const fd = await acceptNext('conn');
+    await peer.connected;
+    reactor.abort(fd);
     expect((await peer.waitError()).code).toBe('ECONNRESET');
     await reactor.close();
   });

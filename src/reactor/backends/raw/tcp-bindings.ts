@@ -62,6 +62,13 @@ export interface TcpHandle {
   writeBuffer(req: WriteWrap, data: Uint8Array): number;
   shutdown(req: ShutdownWrap): number;
   close(callback?: () => void): void;
+  /**
+   * Resets and closes (`uv_tcp_close_reset`: SO_LINGER 0, then close): the
+   * peer gets RST. Returns 0, or EINVAL while a shutdown request is in
+   * flight, in which case Node has marked the handle closing all the same
+   * and a later `close` does nothing: never call it then.
+   */
+  reset(callback?: () => void): number;
   getsockname(out: SocketAddress): number;
   getpeername(out: SocketAddress): number;
   setNoDelay(enable: boolean): number;
@@ -135,7 +142,7 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
   };
   const TCP = fn(tcp, 'TCP', 'tcp_wrap') as TcpBindings['TCP'];
   const proto = (TCP as unknown as { prototype: Binding }).prototype;
-  for (const method of ['bind', 'bind6', 'listen', 'connect', 'connect6', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive']) {
+  for (const method of ['bind', 'bind6', 'listen', 'connect', 'connect6', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'reset', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive']) {
     fn(proto, method, 'TCP.prototype');
   }
   const constants = tcp.constants as Binding | undefined;

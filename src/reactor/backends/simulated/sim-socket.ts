@@ -13,6 +13,8 @@ export interface SimContext {
   trace(line: () => string): void;
   /** Counts a delivered segment, for the statistics. */
   countSegment(bytes: number): void;
+  /** How long a socket closed gracefully may go on sending before it is reset (the reactor's `lingerMs`). */
+  readonly lingerMs: number;
 }
 
 /**
@@ -66,7 +68,16 @@ const EMPTY = Buffer.alloc(0);
  * freed by reading is seen at once. Writable has hysteresis: off once the send
  * buffer is full, on again once it has drained to half. `close` with unread
  * data resets the connection, as Linux does; data arriving at a closed socket
- * is answered with a reset.
+ * resets it; a socket closed gracefully goes on sending for at most
+ * `lingerMs`, then resets.
+ *
+ * A reset is seen where the backends on real sockets see it, not earlier
+ * (the simulator is worth trusting only if what passes on it holds there):
+ * one that arrives while the receive buffer is full waits behind the data
+ * until the owner reads (real backends stop reading a full socket, and the
+ * kernel holds the reset behind what it buffered) or writes; one that
+ * arrives after the peer's FIN waits for the next write, which fails with
+ * EPIPE (once end of stream is read, nothing reads the socket any more).
  */
 export class SimSocket {
   readonly connection: number;
@@ -100,6 +111,8 @@ export class SimSocket {
   /** Test faults on demand: cap the next write; delay the next segment. */
   nextWriteLimit = Infinity;
   nextDelayMs = 0;
+  /** A reset not seen yet (see the class comment), and what makes it seen. */
+  #latent: { error: ReactorError; until: 'read' | 'write' } | undefined;
 
   constructor(
     net: SimContext,
@@ -137,6 +150,11 @@ export class SimSocket {
     return bits;
   }
 
+  /** Closed gracefully and still sending: what it holds has not all left yet (its FIN is not out). */
+  get lingering(): boolean {
+    return this.state === 'closed' && this.error === undefined && this.other !== undefined && !this.#finSent;
+  }
+
   /** Room in the send buffer now (0 while not writable). */
   get room(): number {
     return this.state === 'open' && this.#writable && !this.shutdownRequested && this.error === undefined
@@ -166,6 +184,8 @@ export class SimSocket {
       // The window opened: the sender may go on (as soon as an ACK would say so).
       const other = this.other;
       if (other !== undefined && other.sendBytes > 0) this.#net.at(this.#net.now(), () => other.transmit());
+      // A reset held behind a full buffer: reading on reaches it.
+      if (this.#latent?.until === 'read') this.#net.at(this.#net.now(), () => this.#surfaceLatent());
       return out;
     }
     if (this.error !== undefined) throw this.error;
@@ -173,6 +193,7 @@ export class SimSocket {
   }
 
   write(data: Uint8Array): number {
+    if (this.#latent !== undefined) this.#surfaceLatent();
     if (this.error !== undefined) throw this.error;
     if (this.shutdownRequested) {
       throw new ReactorError('EPIPE', 'write after shutdown', { syscall: 'write' });
@@ -207,7 +228,10 @@ export class SimSocket {
     if (this.finReceived) this.#report(Readiness.WRITE_CLOSED);
   }
 
-  /** close(2): what was written still goes, then FIN; unread data makes it a reset instead. */
+  /**
+   * close(2): what was written still goes, then FIN, for at most
+   * `lingerMs`; unread data makes it a reset instead.
+   */
   close(): void {
     if (this.state === 'closed') return;
     this.owner = undefined;
@@ -219,6 +243,14 @@ export class SimSocket {
     this.#net.trace(() => `close ${this.#name}`);
     this.shutdown();
     this.state = 'closed';
+    const lingerMs = this.#net.lingerMs;
+    if (this.lingering && lingerMs !== Infinity) {
+      this.#net.at(this.#net.now() + lingerMs, () => {
+        if (!this.lingering) return;
+        this.#net.trace(() => `linger-timeout ${this.#name} ${this.sendBytes} unsent: reset`);
+        this.reset();
+      });
+    }
   }
 
   /** Aborts the connection: RST to the other side, everything buffered dropped. */
@@ -321,13 +353,11 @@ export class SimSocket {
   receiveData(from: SimSocket, segment: Buffer): void {
     from.#inFlight -= segment.length;
     this.#net.countSegment(segment.length);
-    if (this.state === 'closed' || this.error !== undefined) {
-      // Nobody to read it: a real stack answers with a reset.
-      if (this.error === undefined) {
-        const arrival = this.#net.now() + this.#link.latencyMs;
-        this.#net.trace(() => `data ${this.#name} ${segment.length} to a closed socket: rst`);
-        this.#net.at(arrival, () => from.receiveReset('ECONNRESET'));
-      }
+    if (this.error !== undefined || this.#latent !== undefined) return; // the connection is gone already
+    if (this.state === 'closed') {
+      // Nobody will read it: as a real stack, the closed socket resets the connection (dropping what it still held).
+      this.#net.trace(() => `data ${from.#name} ${segment.length} to a closed socket: rst`);
+      this.reset();
       return;
     }
     this.#net.trace(() => `data ${from.#name} ${segment.length} ${segment.toString('hex')}`);
@@ -348,18 +378,46 @@ export class SimSocket {
   }
 
   receiveReset(code: 'ECONNRESET' | 'ECONNREFUSED'): void {
-    if (this.error !== undefined) return;
+    if (this.error !== undefined || this.#latent !== undefined) return;
     const closedByOwner = this.state === 'closed';
-    this.error = new ReactorError(code, code === 'ECONNREFUSED' ? 'connection refused' : 'connection reset by peer', {
-      syscall: code === 'ECONNREFUSED' ? 'connect' : 'read',
-      address: this.remoteAddress,
-      port: this.remotePort,
-    });
+    this.#net.trace(() => `${code === 'ECONNREFUSED' ? 'refused' : 'rst-received'} ${this.#name}`);
+    if (!closedByOwner && code === 'ECONNRESET') {
+      // Held where a real backend would not see it yet (see the class comment).
+      let latent: 'read' | 'write' | undefined;
+      if (this.recvBytes >= this.#link.receiveBufferSize) latent = 'read';
+      else if (this.finReceived) latent = 'write';
+      if (latent !== undefined) {
+        const pipe = latent === 'write';
+        this.#latent = { error: this.#resetError(pipe ? 'EPIPE' : 'ECONNRESET', pipe ? 'write' : 'read'), until: latent };
+        this.other = undefined;
+        this.#net.trace(() => `rst-held ${this.#name} until ${latent}`);
+        return;
+      }
+    }
+    this.#fail(this.#resetError(code, code === 'ECONNREFUSED' ? 'connect' : 'read'), !closedByOwner);
+  }
+
+  #resetError(code: 'ECONNRESET' | 'ECONNREFUSED' | 'EPIPE', syscall: string): ReactorError {
+    const message = code === 'ECONNREFUSED' ? 'connection refused' : code === 'EPIPE' ? 'broken pipe' : 'connection reset by peer';
+    return new ReactorError(code, message, { syscall, address: this.remoteAddress, port: this.remotePort });
+  }
+
+  /** The connection failed: everything buffered for sending is dropped; the owner hears of it (`report`). */
+  #fail(error: ReactorError, report: boolean): void {
+    this.error = error;
+    this.#latent = undefined;
     this.#send = [];
     this.sendBytes = 0;
     this.other = undefined;
-    this.#net.trace(() => `${code === 'ECONNREFUSED' ? 'refused' : 'rst-received'} ${this.#name}`);
-    if (!closedByOwner) this.#report(Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED);
+    if (report) this.#report(Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED);
+  }
+
+  /** A held reset is seen now. */
+  #surfaceLatent(): void {
+    const latent = this.#latent;
+    if (latent === undefined || this.error !== undefined) return;
+    this.#net.trace(() => `rst-seen ${this.#name}`);
+    this.#fail(latent.error, this.state !== 'closed');
   }
 
   /** The handshake completed (client side). */

@@ -1,7 +1,7 @@
 import { type Clock, ManualClock } from '../../../timers';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
-import type { Backend, BackendSink, ConnectOptions, HandleInfo, ListenOptions } from '../backend';
+import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from '../backend';
 import { EventQueue } from './event-queue';
 import { SeededRandom } from './seeded-random';
 import { type FaultRates, type LinkOptions, type SimContext, SimSocket, type SimSocketOwner } from './sim-socket';
@@ -34,6 +34,15 @@ export interface SimulatedBackendOptions {
   localAddresses?: string[];
   /** Does the host have IPv6? Without it, binding an IPv6 address (even '::') fails with EAFNOSUPPORT. Default true. */
   ipv6?: boolean;
+  /**
+   * Default `true`: while no poll waits, the simulation moves on by itself,
+   * one event per turn of the host's event loop, so a test can
+   * `await peer.waitFor(n)` without a poll loop. `false`: time moves only
+   * while a poll waits and inside `run` and `settle`, for a harness that
+   * steps the world itself (a far timer, such as a linger deadline, then
+   * never fires behind its back).
+   */
+  autoAdvance?: boolean;
 }
 
 /** Counts of what the simulated network did. */
@@ -194,6 +203,9 @@ export class SimulatedBackend implements Backend {
   #sleepDeadline = Infinity;
   #onDeadline: (() => void) | undefined;
   #disposed = false;
+  readonly #autoAdvance: boolean;
+  /** Reactor fds closed gracefully, by socket, while they may linger (pruned as they finish). */
+  readonly #closed = new Map<SimSocket, { fd: number; closedAtMs: number }>();
 
   constructor(options: SimulatedBackendOptions = {}) {
     const { seed = 1, startMs = 0, latencyMs = 0.1, bandwidth = Infinity } = options;
@@ -222,6 +234,7 @@ export class SimulatedBackend implements Backend {
     this.#ipv6 = options.ipv6 ?? true;
     this.#localAddresses = new Set(options.localAddresses ?? (this.#ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']));
     this.#trace = options.trace === true ? [] : undefined;
+    this.#autoAdvance = options.autoAdvance ?? true;
     this.#context = {
       now: () => this.clock.now(),
       at: (time, run) => this.#at(time, run),
@@ -232,6 +245,7 @@ export class SimulatedBackend implements Backend {
         this.stats.segments++;
         this.stats.bytes += bytes;
       },
+      lingerMs: Infinity,
     };
     this.#peerHost = {
       after: (delayMs, run) => this.#at(this.clock.now() + delayMs, run),
@@ -330,6 +344,25 @@ export class SimulatedBackend implements Backend {
     return ran;
   }
 
+  /**
+   * Runs every event due within `horizonMs` of now, and those they cause
+   * within `horizonMs` of the one before, moving the clock only as far as
+   * the last event run: the network settles (everything in flight lands,
+   * handshakes finish) while far events, such as a linger deadline, stay
+   * pending. Returns how many events ran. With `autoAdvance: false`, this
+   * is how a harness lets the network catch up between its steps.
+   */
+  settle(horizonMs = 1_000): number {
+    let ran = 0;
+    for (let time = this.#queue.peekTime(); time <= this.clock.now() + horizonMs; time = this.#queue.peekTime()) {
+      if (time > this.clock.now()) this.clock.set(time);
+      (this.#queue.pop() as () => void)();
+      this.stats.events++;
+      ran++;
+    }
+    return ran;
+  }
+
   /** Pending network events: zero once everything in flight has landed. */
   get pendingEvents(): number {
     return this.#queue.size;
@@ -337,7 +370,7 @@ export class SimulatedBackend implements Backend {
 
   /* ---- Backend ---------------------------------------------------------- */
 
-  attach(sink: BackendSink, clock: Clock): void {
+  attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
     if (this.#sink !== undefined) throw new Error('a SimulatedBackend serves one reactor');
     if (clock !== this.clock) {
       throw new Error(
@@ -345,6 +378,7 @@ export class SimulatedBackend implements Backend {
       );
     }
     this.#sink = sink;
+    (this.#context as { lingerMs: number }).lingerMs = settings.lingerMs;
   }
 
   openListener(fd: number, options: ListenOptions): Promise<void> {
@@ -401,7 +435,32 @@ export class SimulatedBackend implements Backend {
     const handle = this.#handles[fd];
     this.#handles[fd] = undefined;
     if (handle instanceof SimListener) this.#unbind(handle);
-    else handle?.close();
+    else if (handle !== undefined) {
+      handle.close();
+      if (handle.lingering) this.#closed.set(handle, { fd, closedAtMs: this.clock.now() });
+    }
+  }
+
+  abort(fd: number): void {
+    const handle = this.#handles[fd];
+    this.#handles[fd] = undefined;
+    if (handle instanceof SimListener) this.#unbind(handle);
+    else if (handle !== undefined) {
+      this.#record(() => `abort fd${fd}`);
+      handle.reset();
+    }
+  }
+
+  lingering(): LingeringHandle[] {
+    const lingering: LingeringHandle[] = [];
+    for (const [socket, { fd, closedAtMs }] of this.#closed) {
+      if (!socket.lingering) {
+        this.#closed.delete(socket);
+        continue;
+      }
+      lingering.push({ fd, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, queuedBytes: socket.sendBytes, closedAtMs });
+    }
+    return lingering;
   }
 
   configure(): void {
@@ -431,6 +490,8 @@ export class SimulatedBackend implements Backend {
         family: isIPv6(handle.host) ? 'IPv6' : 'IPv4',
         bytesRead: 0,
         bytesWritten: 0,
+        readBuffered: 0,
+        writeBuffered: 0,
         osFd: undefined,
       };
     }
@@ -444,6 +505,8 @@ export class SimulatedBackend implements Backend {
       family: isIPv6(socket.remoteAddress) ? 'IPv6' : 'IPv4',
       bytesRead: socket.bytesRead,
       bytesWritten: socket.bytesWritten,
+      readBuffered: socket.recvBytes,
+      writeBuffered: socket.sendBytes,
       osFd: undefined,
     };
   }
@@ -477,6 +540,7 @@ export class SimulatedBackend implements Backend {
     if (this.#pumpImmediate !== undefined) clearImmediate(this.#pumpImmediate);
     this.#pumpImmediate = undefined;
     this.#queue.clear();
+    this.#closed.clear();
     return Promise.resolve();
   }
 
@@ -489,7 +553,9 @@ export class SimulatedBackend implements Backend {
   }
 
   #schedulePump(): void {
-    if (this.#pumpImmediate === undefined && !this.#disposed) this.#pumpImmediate = setImmediate(this.#pump);
+    if (this.#pumpImmediate !== undefined || this.#disposed) return;
+    if (!this.#autoAdvance && !this.#sleeping) return; // a harness steps it (run, settle), or a poll does
+    this.#pumpImmediate = setImmediate(this.#pump);
   }
 
   /**
@@ -505,6 +571,7 @@ export class SimulatedBackend implements Backend {
     for (;;) {
       this.#runDue();
       if (this.#awaitingReactor) return;
+      if (!this.#sleeping && !this.#autoAdvance) return;
       if (this.#testWakes !== testWakes) break;
       const next = this.#queue.peekTime();
       const limit = this.#sleeping ? this.#sleepDeadline : Infinity;

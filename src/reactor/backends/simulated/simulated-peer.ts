@@ -214,7 +214,12 @@ export class SimulatedPeer implements SimSocketOwner {
     const socket = this.#socket;
     while (this.#outbox.length > 0 && socket.error === undefined) {
       const head = this.#outbox[0];
-      const accepted = socket.write(head);
+      let accepted: number;
+      try {
+        accepted = socket.write(head);
+      } catch {
+        return; // a reset that was held until this write: the error is on the socket now
+      }
       this.#outboxBytes -= accepted;
       if (accepted < head.length) {
         this.#outbox[0] = head.subarray(accepted);

@@ -2,6 +2,9 @@ import * as net from 'node:net';
 import type { Backend, SimulatedPeer } from '../../src';
 import { LibuvBackend, RawHandleBackend, SimulatedBackend } from '../../src';
 
+/** How a peer's connection has ended, as far as it has seen: not yet, by our FIN, or by a reset. */
+export type PeerOutcome = 'open' | 'fin' | 'reset';
+
 /**
  * The far end of a connection, driven by a test: the reactor's client (for a
  * reactor listener) or the reactor's server (for `reactor.connect`).
@@ -22,6 +25,10 @@ export interface Peer {
   waitFor(bytes: number): Promise<Buffer>;
   /** Resolves when the reactor's FIN has arrived. */
   waitEnd(): Promise<void>;
+  /** What the peer has seen of the end: `'reset'` once a reset arrived (or a write failed on one). */
+  outcome(): PeerOutcome;
+  /** Resolves once the peer has seen a FIN or a reset. */
+  waitOutcome(): Promise<'fin' | 'reset'>;
   /** Releases the peer; resolves when it is gone. */
   close(): Promise<void>;
 }
@@ -51,17 +58,28 @@ export interface ContractHarness {
   dispose(): Promise<void>;
 }
 
-class SocketPeer implements Peer {
+/** `true` if a socket that just read end of stream has no peer any more: a reset, which libuv may report as EOF. */
+function peerGone(socket: net.Socket): boolean {
+  const handle = (socket as unknown as { _handle?: { getpeername?: (out: object) => number } })._handle;
+  return typeof handle?.getpeername === 'function' && handle.getpeername({}) < 0;
+}
+
+export class SocketPeer implements Peer {
   readonly #socket: net.Socket;
   readonly #chunks: Buffer[] = [];
   #bytes = 0;
   #ended = false;
+  #endedByUs = false;
+  #outcome: PeerOutcome = 'open';
   #waiters: (() => void)[] = [];
   readonly #closed: Promise<void>;
 
   constructor(socket: net.Socket) {
     this.#socket = socket;
-    socket.on('error', () => {}); // resets are part of the tests
+    socket.on('error', () => {
+      this.#outcome = 'reset'; // resets are part of the tests
+      this.#wake();
+    });
     socket.on('data', (chunk: Buffer) => {
       this.#chunks.push(chunk);
       this.#bytes += chunk.length;
@@ -69,9 +87,28 @@ class SocketPeer implements Peer {
     });
     socket.on('end', () => {
       this.#ended = true;
+      // Once our own FIN is out, the connection closing leaves no peer either (TIME_WAIT): only ask before.
+      if (this.#outcome === 'open') this.#outcome = !this.#endedByUs && peerGone(socket) ? 'reset' : 'fin';
       this.#wake();
     });
     this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  /** The socket itself, for a test that needs more (its queue, its pause state). */
+  get socket(): net.Socket {
+    return this.#socket;
+  }
+
+  get receivedBytes(): number {
+    return this.#bytes;
+  }
+
+  outcome(): PeerOutcome {
+    return this.#outcome;
+  }
+
+  waitOutcome(): Promise<'fin' | 'reset'> {
+    return this.#until(() => this.#outcome !== 'open').then(() => this.#outcome as 'fin' | 'reset');
   }
 
   write(data: Buffer | string): Promise<void> {
@@ -81,6 +118,7 @@ class SocketPeer implements Peer {
   }
 
   end(): void {
+    this.#endedByUs = true;
     this.#socket.end();
   }
 
@@ -152,7 +190,8 @@ export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 
     makeBackend: REAL_BACKENDS[backend],
     connectPeer(port) {
       return new Promise((resolve, reject) => {
-        const socket = net.connect({ host, port });
+        // Half-open capable, as the simulator's peers and as the reactor's own sockets: ending is the test's call.
+        const socket = net.connect({ host, port, allowHalfOpen: true });
         socket.once('connect', () => resolve(track(socket)));
         socket.once('error', reject);
       });
@@ -224,6 +263,8 @@ function simPeer(peer: SimulatedPeer): Peer {
       peer.write(data);
       return Promise.resolve();
     },
+    outcome: () => (peer.error !== undefined ? 'reset' : peer.ended ? 'fin' : 'open'),
+    waitOutcome: () => peer.waitEnd().then(() => (peer.error !== undefined ? 'reset' : 'fin')),
     end: () => peer.end(),
     reset: () => peer.reset(),
     pause: () => peer.pause(),

@@ -30,8 +30,8 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
   let events: Events<string>;
   let before: Record<string, number>;
 
-  function makeReactor(backend: Backend = harness.makeBackend()): Reactor<string> {
-    reactor = new Reactor<string>({ backend });
+  function makeReactor(backend: Backend = harness.makeBackend(), options: { lingerMs?: number } = {}): Reactor<string> {
+    reactor = new Reactor<string>({ backend, ...options });
     return reactor;
   }
 
@@ -447,30 +447,107 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     await peer.waitEnd();
   });
 
-  test('rule 21: a reset gives error and/or writeClosed even to a writable-only interest; read then throws the code', async () => {
-    const { fd, peer } = await connection();
-    reactor.register(fd, WRITABLE, { trigger: 'edge', token: 'writer' });
-    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
-    peer.reset();
-    const chunk = Buffer.alloc(16 * 1024, 1);
-    let failure: Seen | undefined;
-    for (let i = 0; i < 200 && failure === undefined; i++) {
-      try {
-        reactor.write(fd, chunk); // the reset is noticed by sending
-      } catch (err) {
-        expect(['ECONNRESET', 'EPIPE']).toContain((err as ReactorError).code);
-      }
-      failure = (await pollOnce(reactor, events, 10)).find((e) => e.fd === fd && (e.flags & (E | WC)) !== 0);
-    }
-    expect(failure).toBeDefined();
-    expect((failure as Seen).flags & (R | RC)).toBe(0); // no read interest: no read bits
-    let code: string | undefined;
+  /** Throws `fn`'s ReactorError code, or undefined if it did not throw. */
+  const codeOf = (fn: () => unknown): string | undefined => {
     try {
-      reactor.read(fd);
+      fn();
     } catch (err) {
-      code = (err as ReactorError).code;
+      return (err as ReactorError).code;
     }
-    expect(['ECONNRESET', 'EPIPE']).toContain(code);
+    return undefined;
+  };
+
+  /** Reads until EAGAIN, end of stream or an error: the bytes, and how it stopped ('eagain', 'eof' or the error's code). */
+  function readAll(fd: number): { bytes: number; end: string } {
+    let bytes = 0;
+    for (;;) {
+      let chunk: Buffer | null;
+      try {
+        chunk = reactor.read(fd);
+      } catch (err) {
+        return { bytes, end: (err as ReactorError).code };
+      }
+      if (chunk === null) return { bytes, end: 'eagain' };
+      if (chunk.length === 0) return { bytes, end: 'eof' };
+      bytes += chunk.length;
+    }
+  }
+
+  test.each([
+    ['writable only, edge', WRITABLE, 'edge'],
+    ['writable only, level', WRITABLE, 'level'],
+    ['readable only, level', READABLE, 'level'],
+  ] as const)('rule 21: a reset reaches a registration (%s) at once, with no read or write first; read then throws the code', async (_name, interest, trigger) => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, interest, { trigger, token: 'idle' });
+    if (interest === WRITABLE) await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+    peer.reset();
+    const failure = await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & (E | WC)) !== 0);
+    if (interest === WRITABLE) expect(failure.flags & (R | RC)).toBe(0); // no read interest: no read bits
+    else expect(failure.flags & R).toBe(R); // read would throw: readable too
+    expect(failure.flags & W).toBe(0);
+    expect(codeOf(() => reactor.read(fd))).toBe('ECONNRESET');
+  });
+
+  test('rule 21: a reset with no registration at all is reported as soon as one is made', async () => {
+    const { fd, peer } = await connection();
+    peer.reset();
+    await quietEventsFor(reactor, events, fd); // let it arrive, nobody asking
+    reactor.register(fd, WRITABLE, { token: 'late' });
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(seen.flags & (E | WC)).toBe(E | WC);
+  });
+
+  test('rule 21: a reset that follows data is a reset, never an end of stream', async () => {
+    const conns: { fd: number; peer: Peer }[] = [];
+    for (let i = 0; i < 8; i++) conns.push(await connection());
+    for (const c of conns) reactor.register(c.fd, READABLE, { trigger: 'edge' });
+    // Each peer sends, then resets at once: the data and the RST arrive together.
+    await Promise.all(conns.map((c, i) => c.peer.write(Buffer.alloc(100 + 4000 * i, i + 1))));
+    for (const c of conns) c.peer.reset();
+    const ends = new Map<number, string>();
+    while (ends.size < conns.length) {
+      await pollUntil(reactor, events, (e) => conns.some((c) => c.fd === e.fd && !ends.has(c.fd)));
+      for (const c of conns) {
+        if (ends.has(c.fd)) continue;
+        const { end } = readAll(c.fd);
+        if (end !== 'eagain') ends.set(c.fd, end);
+      }
+    }
+    expect([...ends.values()]).toEqual(conns.map(() => 'ECONNRESET'));
+  });
+
+  test('rule 21: a reset that reaches a full inbox is reported once the program reads on, after the data before it', async () => {
+    const { fd, peer } = await connection();
+    await peer.write(Buffer.alloc(1024 * 1024, 3)); // far past the inbox: the rest waits in the kernel
+    await quietEventsFor(reactor, events, fd);
+    peer.reset();
+    await quietEventsFor(reactor, events, fd);
+    reactor.register(fd, READABLE, { trigger: 'edge' });
+    let bytes = 0;
+    let end = 'eagain';
+    for (let i = 0; i < 1000 && end === 'eagain'; i++) {
+      const got = readAll(fd);
+      bytes += got.bytes;
+      end = got.end;
+      if (end === 'eagain') await pollOnce(reactor, events, 20);
+    }
+    expect(bytes).toBeGreaterThan(0);
+    expect(end).toBe('ECONNRESET'); // not an end of stream
+  });
+
+  test("rule 21: a reset after the peer's FIN was read surfaces at the next write, as EPIPE", async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE, { token: 'half' });
+    peer.end();
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & RC) !== 0);
+    expect(readAll(fd).end).toBe('eof');
+    peer.reset();
+    await quietEventsFor(reactor, events, fd); // the reset lands; reading has ended, so it is not seen yet
+    expect(codeOf(() => reactor.write(fd, Buffer.from('anyone?')))).toBe('EPIPE');
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & E) !== 0);
+    expect(seen.flags & WC).toBe(WC);
+    expect(codeOf(() => reactor.read(fd))).toBe('EPIPE');
   });
 
   test('rule 22: writable turns off past the high-water mark and on again only once drained: one edge per transition', async () => {
@@ -542,6 +619,95 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     expect(seen.flags & W).toBe(0);
     expectCode(() => reactor.read(fd), 'ECONNREFUSED');
     expectCode(() => reactor.write(fd, Buffer.from('x')), 'ECONNREFUSED');
+  });
+
+  test('rule 26: close with received data left unread resets the connection: the peer sees RST', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE);
+    await peer.write('never read');
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
+    expect(reactor.write(fd, Buffer.from('reply'))).toBe(5);
+    reactor.close(fd);
+    expect(await peer.waitOutcome()).toBe('reset');
+    expect(reactor.lingering()).toEqual([]);
+  });
+
+  test('rule 26: close with nothing unread sends what was written, then FIN', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, READABLE);
+    await peer.write('request');
+    expect(await readExactly(fd, 7)).toBe('request');
+    expect(reactor.write(fd, Buffer.from('last words'))).toBe(10);
+    reactor.close(fd);
+    expect(await peer.waitOutcome()).toBe('fin');
+    expect(peer.received().toString()).toBe('last words');
+  });
+
+  test('rule 26: data that reaches a closed descriptor resets the connection', async () => {
+    const { fd, peer } = await connection();
+    reactor.close(fd);
+    expect(await peer.waitOutcome()).toBe('fin');
+    // The peer, half-open, writes on: the closed socket answers with RST. Having read the FIN, the
+    // peer no longer reads, so it meets the reset at a later write.
+    for (let i = 0; i < 100 && peer.outcome() !== 'reset'; i++) {
+      await peer.write('anyone there?').catch(() => undefined);
+      await pollOnce(reactor, events, 10);
+    }
+    expect(peer.outcome()).toBe('reset');
+    expect(reactor.lingering()).toEqual([]);
+  });
+
+  /** Writes to `fd` until the send side is full and stays full (the peer does not read). */
+  async function fill(fd: number): Promise<number> {
+    const chunk = Buffer.alloc(64 * 1024, 9);
+    let written = 0;
+    for (let round = 0; round < 10_000; round++) {
+      const accepted = reactor.write(fd, chunk);
+      written += accepted;
+      if (accepted === 0 && (await quietEventsFor(reactor, events, fd)).length === 0) break;
+    }
+    return written;
+  }
+
+  test('rule 27: abort resets at once: the peer sees RST, nothing lingers, the descriptor is gone', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, WRITABLE, { trigger: 'edge' });
+    peer.pause();
+    expect(await fill(fd)).toBeGreaterThan(0);
+    expect(reactor.info(fd).writeBuffered + reactor.info(fd).bytesWritten).toBeGreaterThan(0);
+    reactor.abort(fd);
+    expect(reactor.lingering()).toEqual([]);
+    expectCode(() => reactor.info(fd), 'EBADF');
+    expectCode(() => reactor.abort(fd), 'EBADF');
+    peer.resume();
+    expect(await peer.waitOutcome()).toBe('reset');
+  });
+
+  test('rule 28: a graceful close lingers at most lingerMs, listed with its queued bytes meanwhile, then aborts', async () => {
+    await reactor.close();
+    makeReactor(harness.makeBackend(), { lingerMs: 200 });
+    const { fd, peer } = await connection();
+    reactor.register(fd, WRITABLE, { trigger: 'edge' });
+    peer.pause(); // a peer that never reads
+    await fill(fd);
+    const closedAt = reactor.clock.now();
+    reactor.close(fd);
+    const [lingering, ...more] = reactor.lingering();
+    expect(more).toEqual([]);
+    expect(lingering).toMatchObject({ fd, remotePort: expect.any(Number) as number });
+    expect(lingering.queuedBytes).toBeGreaterThan(0);
+    expect(lingering.closedAtMs).toBeGreaterThanOrEqual(closedAt);
+    while (reactor.lingering().length > 0 && reactor.clock.now() - closedAt < 5_000) await pollOnce(reactor, events, 20);
+    expect(reactor.lingering()).toEqual([]);
+    expect(reactor.clock.now() - closedAt).toBeGreaterThanOrEqual(200); // not before its time
+    peer.resume();
+    expect(await peer.waitOutcome()).toBe('reset');
+  });
+
+  test('rule 28: lingerMs is checked at construction', () => {
+    for (const bad of [-1, Number.NaN, '5' as unknown as number]) {
+      expect(() => new Reactor({ backend: harness.makeBackend(), lingerMs: bad })).toThrow(/'lingerMs' must be/);
+    }
   });
 
   test('a connect that succeeds reports writable, and the bytes reach the peer', async () => {

@@ -4,7 +4,10 @@ import type { Reactor } from '../reactor';
 export type ConnectionState = 'open' | 'ending' | 'closed';
 
 /**
- * Why a connection closed:
+ * Why a connection closed. Only `'closed'` and `'error'` close the socket
+ * as close(2) does; every other reason resets it (RST, see
+ * `Reactor.abort`), so that nothing lingers toward a peer that may never
+ * read:
  * - `'closed'`: both sides ended cleanly (graceful);
  * - `'destroyed'`: `destroy()` (or `removeClient`) was called;
  * - `'error'`: a socket error (reset, broken pipe);
@@ -288,15 +291,25 @@ export class Connection<T = unknown> {
     if (this.#queued === 0) this.#sendFin();
   }
 
-  /** Closes at once; queued data is dropped. Idempotent. */
+  /**
+   * Closes at once with a reset (RST, as `Reactor.abort`): what is queued
+   * here and what the socket has not sent yet are dropped, the peer sees
+   * ECONNRESET, and nothing of the connection is left behind. For a clean
+   * ending, use `end()`. Idempotent.
+   */
   destroy(): void {
     if (this.#state === 'closed') return;
-    // Sent before destroy(): it goes out, as a direct write would have. A failed write has finished it already.
+    // Sent before destroy(): handed to the socket first, as a direct write would have been (the reset may
+    // still overtake what the kernel has not sent). A failed write has finished it already.
     if (this.#corked !== undefined && !this.#uncork()) return;
     this.#host.finish(this, 'destroyed');
   }
 
-  /** Stops reading from this connection (its kernel buffers fill and the peer is held back). */
+  /**
+   * Stops reading from this connection: past the backend's small inbox, its
+   * kernel buffers fill and the peer is held back. (A reset or the peer's
+   * FIN is still noticed.)
+   */
   pause(): void {
     this.#setPaused(PAUSED_BY_APP, true);
   }

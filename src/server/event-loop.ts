@@ -575,7 +575,12 @@ export class EventLoop {
     this.registry.remove(connection);
     if (connection.lingerTimer !== 0) this.reactor.timers.cancel(connection.lingerTimer);
     connection.lingerTimer = 0;
-    if (this.reactor.state === 'open') this.reactor.close(connection.fd);
+    if (this.reactor.state === 'open') {
+      // Ended cleanly, or failed already: close(2). Cut short (destroyed, idle, forced, the peer
+      // never closing, a failing callback): a reset, so nothing lingers toward a peer that may never read.
+      if (reason === 'closed' || reason === 'error') this.reactor.close(connection.fd);
+      else this.reactor.abort(connection.fd);
+    }
     this.metrics.connectionsClosed++;
     publish(Channels.connectionClose, () => ({
       id: connection.id,

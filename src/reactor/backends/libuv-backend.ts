@@ -223,6 +223,7 @@ export class LibuvBackend implements Backend {
   readonly #handles: (Handle | undefined)[] = [];
   /** Sockets and servers closed by the reactor but not yet released by Node. */
   readonly #closing = new Set<net.Socket | net.Server>();
+  #whenAllClosed: (() => void) | undefined;
   /** Sockets closed gracefully that still send what they held; reset at their deadline. */
   readonly #lingering = new LingerList<net.Socket>(resetSoon);
   #sink: BackendSink | undefined;
@@ -410,8 +411,8 @@ export class LibuvBackend implements Backend {
       return;
     }
     // As close(2): what was written is still sent, then FIN, then the socket is
-    // released; at most lingerMs. Data arriving meanwhile resets it.
-    socket[kLinger] = this.#lingering.add(socket, fd);
+    // released; at most lingerMs while something is queued. Data arriving meanwhile resets it.
+    if (socket.writableLength > 0) socket[kLinger] = this.#lingering.add(socket, fd);
     socket.off('data', onData);
     socket.on('data', onLingerData);
     socket.resume();
@@ -509,20 +510,12 @@ export class LibuvBackend implements Backend {
       if (this.#handles[fd] !== undefined) this.close(fd);
     }
     for (const socket of this.#lingering.drain()) resetSoon(socket); // whatever still lingers is cut now
-    const closing = [...this.#closing].map(
-      (emitter) =>
-        new Promise<void>((resolve) => {
-          // A server in the set has not emitted 'close' yet (its close callback removes it).
-          if (emitter instanceof net.Socket && emitter.closed) {
-            resolve();
-            return;
-          }
-          emitter.once('close', () => resolve());
-          if (emitter instanceof net.Socket) emitter.destroy();
-        }),
-    );
-    await Promise.all(closing);
-    this.#closing.clear();
+    // Each socket and server in the set leaves it from its own 'close' callback (Node's
+    // `socket.closed` turns true before libuv has released the handle: not to be trusted here).
+    if (this.#closing.size === 0) return;
+    await new Promise<void>((resolve) => {
+      this.#whenAllClosed = resolve;
+    });
   }
 
   /* ---- Internals ------------------------------------------------------- */
@@ -561,7 +554,7 @@ export class LibuvBackend implements Backend {
       handle.pending.length = 0;
       if (server.listening) {
         this.#closing.add(server);
-        server.close(() => this.#closing.delete(server));
+        server.close(() => this.#released(server));
       }
       return undefined;
     }
@@ -570,11 +563,16 @@ export class LibuvBackend implements Backend {
     if (socket.destroyed) return undefined;
     this.#closing.add(socket);
     socket.once('close', () => {
-      this.#closing.delete(socket);
       const linger = socket[kLinger];
       if (linger !== undefined) this.#lingering.remove(linger);
+      this.#released(socket);
     });
     return socket;
+  }
+
+  #released(emitter: net.Socket | net.Server): void {
+    this.#closing.delete(emitter);
+    if (this.#closing.size === 0) this.#whenAllClosed?.();
   }
 }
 

@@ -517,9 +517,9 @@ export class RawHandleBackend implements Backend {
       return;
     }
     // As close(2): what was written still goes out, then FIN, then the handle
-    // is released; at most lingerMs. Data arriving meanwhile resets it.
+    // is released; at most lingerMs while writes are queued. Data arriving meanwhile resets it.
     this.#closing.add(handle.tcp);
-    handle.linger = this.#lingering.add(handle, fd);
+    if (handle.pendingWrites > 0) handle.linger = this.#lingering.add(handle, fd);
     if (!handle.reading && !handle.ended) {
       handle.tcp.readStart();
       handle.reading = true;

@@ -1,4 +1,4 @@
-import { Events, Interest, ManualClock, Reactor, ReactorError, SimulatedBackend } from '../../../src';
+import { descriptorReport, Events, Interest, ManualClock, Reactor, ReactorError, Readiness, SimulatedBackend } from '../../../src';
 import { simulatedServer } from '../../helpers/sim-harness';
 
 describe('SimulatedBackend: time', () => {
@@ -162,6 +162,92 @@ describe('SimulatedBackend: flow control and closing', () => {
     await peer.connected;
     reactor.abort(fd);
     expect((await peer.waitError()).code).toBe('ECONNRESET');
+    await reactor.close();
+  });
+});
+
+describe('SimulatedBackend: resets where real sockets see them', () => {
+  test('a reset that reaches a full receive buffer is held behind the data until the owner reads', async () => {
+    const { sim, reactor, acceptNext, events } = await simulatedServer({ receiveBufferSize: 4096 });
+    const peer = sim.connect(7000);
+    const fd = await acceptNext('conn');
+    peer.write(Buffer.alloc(10_000, 1)); // more than the receive buffer holds
+    sim.run();
+    expect(reactor.info(fd).readBuffered).toBe(4096);
+    peer.reset();
+    sim.run();
+    await reactor.poll(events, 0);
+    expect([...events].map((e) => e.flags)).toEqual([Readiness.READABLE]); // data, no error yet: as a real backend that stopped reading
+    expect(reactor.read(fd)?.length).toBe(4096); // the data first
+    sim.run();
+    await reactor.poll(events, 0);
+    expect([...events].map((e) => e.flags)).toEqual([Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED]);
+    expect(() => reactor.read(fd)).toThrow(expect.objectContaining({ code: 'ECONNRESET' }) as Error);
+    await reactor.close();
+  });
+
+  test("a reset after the peer's FIN is held until the next write, which fails with EPIPE", async () => {
+    const { sim, reactor, acceptNext, events } = await simulatedServer();
+    const peer = sim.connect(7000);
+    const fd = await acceptNext('conn');
+    peer.end();
+    sim.run();
+    peer.reset();
+    sim.run();
+    await reactor.poll(events, 0);
+    expect([...events].map((e) => e.flags)).toEqual([Readiness.READABLE | Readiness.READ_CLOSED]);
+    expect(() => reactor.write(fd, Buffer.from('x'))).toThrow(expect.objectContaining({ code: 'EPIPE' }) as Error);
+    await reactor.poll(events, 0);
+    expect([...events][0].error).toBe(true);
+    await reactor.close();
+  });
+});
+
+describe('SimulatedBackend: lingering and stepping by hand', () => {
+  test('a graceful close toward a peer that never reads lingers for lingerMs of simulated time, listed in the report, then resets', async () => {
+    const sim = new SimulatedBackend({ seed: 1 });
+    const reactor = new Reactor({ backend: sim, lingerMs: 10_000 });
+    const listener = await reactor.listen({ host: '127.0.0.1', port: 7000 });
+    const peer = sim.connect(7000);
+    sim.run();
+    const fd = reactor.accept(listener) as number;
+    peer.pause();
+    // The peer's receive buffer fills, then our send buffer: 64 KiB each.
+    let written = 0;
+    for (let n = -1; n !== 0; sim.run(sim.clock.now() + 1)) written += n = reactor.write(fd, Buffer.alloc(200_000, 2));
+    expect(written).toBe(2 * 64 * 1024);
+    reactor.close(fd);
+    expect(descriptorReport(reactor).filter((d) => d.state === 'lingering')).toEqual([
+      expect.objectContaining({ fd, kind: 'stream', writeBuffered: expect.any(Number) as number }),
+    ]);
+    expect(reactor.lingering()[0].queuedBytes).toBeGreaterThan(0);
+    sim.run(sim.clock.now() + 9_000);
+    expect(reactor.lingering()).toHaveLength(1);
+    sim.run(sim.clock.now() + 2_000);
+    expect(reactor.lingering()).toEqual([]);
+    peer.resume();
+    expect((await peer.waitError()).code).toBe('ECONNRESET');
+    await reactor.close();
+  });
+
+  test('autoAdvance: false holds time still without a poll; settle() lets the network land but not a far timer', async () => {
+    const sim = new SimulatedBackend({ seed: 1, autoAdvance: false, latencyMs: 5 });
+    const reactor = new Reactor({ backend: sim, lingerMs: 60_000 });
+    const listener = await reactor.listen({ host: '127.0.0.1', port: 7000 });
+    const peer = sim.connect(7000);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(sim.clock.now()).toBe(0); // nobody stepped it
+    expect(sim.settle()).toBeGreaterThan(0);
+    expect(sim.clock.now()).toBe(10); // SYN, then SYN-ACK: the handshake, and no further
+    const fd = reactor.accept(listener) as number;
+    peer.pause();
+    for (let n = -1; n !== 0; sim.settle()) n = reactor.write(fd, Buffer.alloc(200_000, 3));
+    reactor.close(fd); // lingers: its deadline is a minute away
+    sim.settle();
+    expect(sim.clock.now()).toBeLessThan(1_000);
+    expect(reactor.lingering()).toHaveLength(1);
+    sim.run(); // by hand, to the end: the deadline passes
+    expect(reactor.lingering()).toEqual([]);
     await reactor.close();
   });
 });

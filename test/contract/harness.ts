@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import type { Backend, SimulatedPeer } from '../../src';
+import type { Backend, SimulatedBackendOptions, SimulatedPeer } from '../../src';
 import { LibuvBackend, RawHandleBackend, SimulatedBackend } from '../../src';
 
 /** How a peer's connection has ended, as far as it has seen: not yet, by our FIN, or by a reset. */
@@ -21,6 +21,8 @@ export interface Peer {
   resume(): void;
   /** Everything received so far. */
   received(): Buffer;
+  /** How many bytes have been received so far. */
+  readonly receivedBytes: number;
   /** Resolves once at least `bytes` have been received in total. */
   waitFor(bytes: number): Promise<Buffer>;
   /** Resolves when the reactor's FIN has arrived. */
@@ -54,6 +56,12 @@ export interface ContractHarness {
   listenPeer(): Promise<PeerServer>;
   /** A port on `host` where nothing listens (connecting is refused). */
   closedPort(): Promise<number>;
+  /**
+   * Lets the world move on a little, for a test that steps it and watches
+   * for quiescence: a couple of milliseconds of real time on loopback; the
+   * network's due events (not its far timers) in the simulator.
+   */
+  settle(): Promise<void>;
   /** Releases whatever the harness still holds. */
   dispose(): Promise<void>;
 }
@@ -228,6 +236,7 @@ export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 
         });
       });
     },
+    settle: () => new Promise((resolve) => setTimeout(resolve, 2)),
     async dispose() {
       await Promise.all([...peers].map((p) => p.close()));
       peers.clear();
@@ -236,6 +245,12 @@ export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 
     },
   };
 }
+
+/** Two turns of the host's event loop: promises resolved by the simulation settle. */
+const turns = async () => {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+};
 
 function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => {
@@ -270,6 +285,9 @@ function simPeer(peer: SimulatedPeer): Peer {
     pause: () => peer.pause(),
     resume: () => peer.resume(),
     received: () => peer.received(),
+    get receivedBytes() {
+      return peer.receivedBytes;
+    },
     waitFor: (bytes) => peer.waitFor(bytes),
     waitEnd: () => peer.waitEnd(),
     close: () => {
@@ -280,7 +298,7 @@ function simPeer(peer: SimulatedPeer): Peer {
 }
 
 /** The simulated network: the same rules must hold, in simulated time. */
-export function simulatedHarness(seed = 1): ContractHarness {
+export function simulatedHarness(seed = 1, options: SimulatedBackendOptions = {}): ContractHarness {
   let sim: SimulatedBackend | undefined;
   const current = () => {
     if (sim === undefined) throw new Error('makeBackend() first');
@@ -289,9 +307,11 @@ export function simulatedHarness(seed = 1): ContractHarness {
   return {
     name: `simulated (seed ${seed})`,
     host: '127.0.0.1',
-    makeBackend: () => (sim = new SimulatedBackend({ seed })),
+    makeBackend: () => (sim = new SimulatedBackend({ ...options, seed })),
     connectPeer: async (port) => {
-      const peer = current().connect(port);
+      const network = current();
+      const peer = network.connect(port);
+      if (options.autoAdvance === false) network.settle(); // nothing moves the clock otherwise
       await peer.connected;
       return simPeer(peer);
     },
@@ -307,6 +327,10 @@ export function simulatedHarness(seed = 1): ContractHarness {
       });
     },
     closedPort: () => Promise.resolve(current().freePort()),
+    settle: async () => {
+      current().settle();
+      await turns();
+    },
     dispose: () => Promise.resolve(),
   };
 }

@@ -193,10 +193,14 @@ export class SimSocket {
   }
 
   write(data: Uint8Array): number {
-    if (this.#latent !== undefined) this.#surfaceLatent();
     if (this.error !== undefined) throw this.error;
     if (this.shutdownRequested) {
-      throw new ReactorError('EPIPE', 'write after shutdown', { syscall: 'write' });
+      throw new ReactorError('EPIPE', 'write after shutdown', { syscall: 'write' }); // never reaches the wire
+    }
+    const latent = this.#latent;
+    if (latent !== undefined) {
+      this.#surfaceLatent();
+      throw latent.error;
     }
     let n = Math.min(data.length, this.room, this.nextWriteLimit);
     if (n <= 0) return 0; // connecting, or the send buffer is full: would block

@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { RawHandleBackend } from '../../src';
+import { type ContractHarness, hasIPv6Loopback, realSocketHarness, simulatedHarness } from '../contract/harness';
+import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
+import { ResetAsEndBackend } from './reset-as-end-backend';
+import { DEFAULT_RUN_OPTIONS, runScenario } from './run-scenario';
+import { type Scenario, scenarioArbitrary } from './scenario';
+
+/**
+ * Contract rule 29: one scenario, one behaviour. Generated scenarios (see
+ * scenario.ts) run on the simulator and on every real backend over
+ * loopback, and each must give the same normal form (see run-scenario.ts
+ * for what is compared and what is normalised, and why). A failure prints
+ * fast-check's seed and the shrunk scenario, one step per line.
+ *
+ * `npm test` runs a bounded number; for a longer hunt:
+ *   DIFF_RUNS=500 npx jest test/differential
+ * and to replay a failure, its seed (and path):
+ *   DIFF_SEED=-123 DIFF_PATH="17:0:3" npx jest test/differential
+ */
+const runs = Number(process.env.DIFF_RUNS ?? 20);
+const seed = process.env.DIFF_SEED === undefined ? undefined : Number(process.env.DIFF_SEED);
+const path = process.env.DIFF_PATH;
+
+/** The reference: the simulator, stepped by the runner (its clock never runs ahead of the steps). */
+const reference = simulatedHarness(1, { autoAdvance: false });
+
+/** Every scenario agrees with the reference on every world, or the property fails naming the world. */
+function sameEverywhere(worlds: readonly ContractHarness[]) {
+  return fc.asyncProperty(scenarioArbitrary(), async (scenario: Scenario) => {
+    const expected = await runScenario(reference, scenario, DEFAULT_RUN_OPTIONS);
+    for (const world of worlds) {
+      const got = await runScenario(world, scenario, DEFAULT_RUN_OPTIONS);
+      expect({ world: world.name, form: got }).toEqual({ world: world.name, form: expected });
+    }
+  });
+}
+
+describe('differential: every backend alike', () => {
+  let before: Record<string, number>;
+
+  beforeEach(() => {
+    before = resourceCounts();
+  });
+
+  afterEach(async () => {
+    await settleHandles();
+    expect(leakedSince(before)).toEqual({});
+  });
+
+  test('one scenario, one behaviour: the simulator, LibuvBackend and RawHandleBackend on 127.0.0.1 and ::1 give the same normal form', async () => {
+    const worlds: ContractHarness[] = [realSocketHarness('127.0.0.1', 'libuv')];
+    const raw = RawHandleBackend.available();
+    if (raw) worlds.push(realSocketHarness('127.0.0.1', 'raw'));
+    if (await hasIPv6Loopback()) {
+      worlds.push(realSocketHarness('::1', 'libuv'));
+      if (raw) worlds.push(realSocketHarness('::1', 'raw'));
+    }
+    await fc.assert(sameEverywhere(worlds), { numRuns: runs, seed, path });
+  }, 600_000);
+
+  test('a backend that takes a reset for an end of stream is caught, and the scenario shrinks to a few steps', async () => {
+    const inner = simulatedHarness(1, { autoAdvance: false });
+    const broken: ContractHarness = { ...inner, name: 'reset taken for an end of stream', makeBackend: () => new ResetAsEndBackend(inner.makeBackend()) };
+    const result = await fc.check(sameEverywhere([broken]), { numRuns: 200, seed: 29 });
+    expect(result.failed).toBe(true);
+    const [scenario] = result.counterexample as [Scenario];
+    const resets = scenario.steps.filter(
+      (step) =>
+        (step.side === 'peer' && (step.op === 'reset' || step.op === 'close' || (step.op === 'write' && step.then === 'reset'))) ||
+        (step.side === 'reactor' && step.op === 'abort'),
+    );
+    expect(resets.length).toBeGreaterThan(0); // the divergence needs a reset...
+    expect(scenario.steps.length).toBeLessThanOrEqual(6); // ...and little else: shrunk
+    expect(String(result.errorInstance)).toContain('reset taken for an end of stream');
+  }, 120_000);
+});

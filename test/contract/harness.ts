@@ -31,7 +31,7 @@ export interface Peer {
   outcome(): PeerOutcome;
   /** Resolves once the peer has seen a FIN or a reset. */
   waitOutcome(): Promise<'fin' | 'reset'>;
-  /** Releases the peer; resolves when it is gone. */
+  /** close(2) now (what the peer has not handed to its kernel is dropped); resolves when it is gone. */
   close(): Promise<void>;
 }
 
@@ -291,7 +291,7 @@ function simPeer(peer: SimulatedPeer): Peer {
     waitFor: (bytes) => peer.waitFor(bytes),
     waitEnd: () => peer.waitEnd(),
     close: () => {
-      peer.close();
+      peer.destroy(); // as the real peers' socket.destroy(): close(2) now
       return Promise.resolve();
     },
   };

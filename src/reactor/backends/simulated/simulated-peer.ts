@@ -121,13 +121,28 @@ export class SimulatedPeer implements SimSocketOwner {
   }
 
   /**
-   * Closes like close(2), once everything written is on its way: FIN after
-   * the data (a reset instead if received data was left unread).
+   * Closes gracefully, once everything written is on its way: FIN after the
+   * data (a reset instead if received data was left unread), as
+   * `net.Socket.end()` followed by close. For close(2) now, `destroy()`.
    */
   close(): void {
     this.#closing = true;
     this.#ending = true;
     this.#flush();
+  }
+
+  /**
+   * Closes now, as close(2) (or `net.Socket.destroy()`): what this peer has
+   * not handed to the network yet is dropped, what its socket holds still
+   * goes, then FIN (a reset instead if received data was left unread).
+   */
+  destroy(): void {
+    this.#outbox.length = 0;
+    this.#outboxBytes = 0;
+    this.#closing = true;
+    this.#ending = true;
+    this.#socket.close();
+    this.#wake();
   }
 
   /** Stops reading: the receive buffer fills and the sender's writes block. */

@@ -213,6 +213,13 @@ const DEFAULT_LINGER_MS = 30_000;
  * after the peer's FIN has been read surfaces at the next write (`EPIPE`).
  * A reset is never reported as an end of stream.
  *
+ * ## The same on every backend
+ * Every rule here holds on every backend alike: the simulator, real sockets
+ * through `node:net`, and libuv's handles. Each rule has its test in the
+ * contract suite, run on each backend; and generated scenarios (the
+ * differential suite) run on all of them must give the same events, bytes
+ * and codes, so what passes on the simulated network holds on real sockets.
+ *
  * ## Closing
  * `close(fd)` releases a descriptor at once: its registration ends, events
  * already gathered for it are dropped, and the number may be handed out again
@@ -220,7 +227,8 @@ const DEFAULT_LINGER_MS = 30_000;
  * the wire is close(2)'s: with received data still unread, the connection is
  * reset (the peer sees RST); otherwise what was written is still sent, then
  * FIN, for at most `lingerMs` (a reactor option), after which it is reset.
- * While it lingers, `lingering()` lists it with the bytes it still holds;
+ * While it lingers (only while it still holds bytes to send), `lingering()`
+ * lists it with those bytes;
  * data that arrives for it meanwhile resets it at once. `abort(fd)` is
  * close(2) after `SO_LINGER` {on, 0}: a reset now, queued data dropped,
  * nothing left behind. `await reactor.close()` closes everything (and cuts

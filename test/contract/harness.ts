@@ -155,7 +155,10 @@ export class SocketPeer implements Peer {
   }
 
   async close(): Promise<void> {
-    this.#socket.destroy();
+    // As close(2): a reset if it holds received data unread. (A paused net.Socket reads ahead into its own
+    // buffer, so the kernel would not know of it and destroy() would send FIN.)
+    if (this.#socket.readableLength > 0 && !this.#socket.destroyed) this.#socket.resetAndDestroy();
+    else this.#socket.destroy();
     await this.#closed;
   }
 

@@ -51,7 +51,8 @@ export interface BackendSettings {
 /**
  * A stream closed gracefully that is still sending what it held (contract
  * rule 28): it no longer has a descriptor, but it holds memory and a socket
- * until its writes are done or `lingerMs` has passed.
+ * until its writes are done or `lingerMs` has passed. A close with nothing
+ * left to send does not linger.
  */
 export interface LingeringHandle {
   /** The descriptor it had (the number may already serve another socket). */

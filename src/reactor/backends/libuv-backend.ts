@@ -275,6 +275,7 @@ export class LibuvBackend implements Backend {
   }
 
   /* ---- Backend --------------------------------------------------------- */
+
   openListener(fd: number, options: ListenOptions): Promise<void> {
     if (options.reusePort && !nodeSupportsReusePort()) {
       return Promise.reject(

@@ -69,7 +69,9 @@ export interface PeerNameSource {
  *
  * Only while our side is open: once our FIN is out, the peer's FIN closes
  * the connection for good (TIME_WAIT), and a closed socket has no peer
- * either, so after `shutdown` an end of stream is taken for a FIN. A FIN
+ * either, so after `shutdown` an end of stream is taken for a FIN: a reset
+ * that arrives together with data after our FIN reads as an end of stream
+ * (one that arrives alone is still read as the error it is). A FIN
  * followed by a reset that arrives after the end was reported is not seen
  * this way either: it surfaces at the next write (EPIPE), as with any
  * socket whose reading has ended.

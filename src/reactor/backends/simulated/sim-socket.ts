@@ -78,6 +78,8 @@ const EMPTY = Buffer.alloc(0);
  * kernel holds the reset behind what it buffered) or writes; one that
  * arrives after the peer's FIN waits for the next write, which fails with
  * EPIPE (once end of stream is read, nothing reads the socket any more).
+ * Neither waits while the socket has bytes queued to send: a writer still
+ * writing meets the reset at once.
  */
 export class SimSocket {
   readonly connection: number;
@@ -385,8 +387,9 @@ export class SimSocket {
     if (this.error !== undefined || this.#latent !== undefined) return;
     const closedByOwner = this.state === 'closed';
     this.#net.trace(() => `${code === 'ECONNREFUSED' ? 'refused' : 'rst-received'} ${this.#name}`);
-    if (!closedByOwner && code === 'ECONNRESET') {
-      // Held where a real backend would not see it yet (see the class comment).
+    // Held where a real backend would not see it yet (see the class comment); never while writes are
+    // queued: a writer still writing meets the reset at once (the kernel wakes it with EPOLLOUT|EPOLLERR).
+    if (!closedByOwner && code === 'ECONNRESET' && this.sendBytes === 0) {
       let latent: 'read' | 'write' | undefined;
       if (this.recvBytes >= this.#link.receiveBufferSize) latent = 'read';
       else if (this.finReceived) latent = 'write';

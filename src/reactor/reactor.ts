@@ -5,6 +5,7 @@ import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
 import { addEvent, Events, resetEvents, setWoken } from './events';
 import { isInterest, type InterestMask } from './interest';
+import { describe, optionsObject } from './options-object';
 import { ReactorError } from './reactor-error';
 import { ReadyList } from './ready-list';
 import { Registration } from './registration';
@@ -266,16 +267,17 @@ export class Reactor<T = unknown> {
   #woken = false;
   #rearmQueued = false;
 
-  constructor(options: ReactorOptions = {}) {
+  constructor(options?: ReactorOptions) {
+    options = optionsObject(options, 'options');
+    const { lingerMs = DEFAULT_LINGER_MS } = options;
+    if (typeof lingerMs !== 'number' || !(lingerMs >= 0)) {
+      throw new RangeError(`'lingerMs' must be a number of ms >= 0 (or Infinity), got ${describe(lingerMs)}`);
+    }
     const backend: Backend = options.backend ?? new LibuvBackend();
     this.#backend = backend;
     this.#clock = options.clock ?? options.timers?.clock ?? backend.clock ?? SystemClock.instance;
     this.timers = options.timers ?? new TimerWheel({ clock: this.#clock });
     this.#table = new DescriptorTable({ limit: options.maxDescriptors });
-    const { lingerMs = DEFAULT_LINGER_MS } = options;
-    if (typeof lingerMs !== 'number' || !(lingerMs >= 0)) {
-      throw new RangeError(`'lingerMs' must be a number of ms >= 0 (or Infinity), got ${String(lingerMs)}`);
-    }
     const sink: BackendSink = { ready: (fd, edges) => this.#onReady(fd, edges) };
     backend.attach(sink, this.#clock, { lingerMs });
   }
@@ -318,11 +320,11 @@ export class Reactor<T = unknown> {
    */
   async listen(options: ReactorListenOptions): Promise<number> {
     this.#checkOpen();
-    const { host = '::', port, backlog = DEFAULT_BACKLOG, ipv6Only = false, reusePort = false } = options;
+    const { host = '::', port, backlog = DEFAULT_BACKLOG, ipv6Only = false, reusePort = false } = requiredOptions(options);
     if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
     checkPort(port, 0);
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65_535) {
-      throw new RangeError(`'backlog' must be an integer from 1 to 65535, got ${String(backlog)}`);
+      throw new RangeError(`'backlog' must be an integer from 1 to 65535, got ${describe(backlog)}`);
     }
     const descriptor = this.#newDescriptor('listener', 'opening');
     const fd = this.#table.allocate(descriptor);
@@ -375,7 +377,7 @@ export class Reactor<T = unknown> {
    */
   connect(options: ReactorConnectOptions): number {
     this.#checkOpen();
-    const { host, port } = options;
+    const { host, port } = requiredOptions(options);
     if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
     checkPort(port, 1);
     const descriptor = this.#newDescriptor('stream', 'open');
@@ -400,7 +402,7 @@ export class Reactor<T = unknown> {
   read(fd: number, maxBytes: number = Infinity): Buffer | null {
     this.#open(fd, 'stream', 'read');
     if (typeof maxBytes !== 'number' || !(maxBytes >= 1) || (maxBytes !== Infinity && !Number.isInteger(maxBytes))) {
-      throw new RangeError(`'maxBytes' must be a whole number >= 1 (or Infinity), got ${String(maxBytes)}`);
+      throw new RangeError(`'maxBytes' must be a whole number >= 1 (or Infinity), got ${describe(maxBytes)}`);
     }
     return this.#backend.read(fd, maxBytes);
   }
@@ -434,10 +436,15 @@ export class Reactor<T = unknown> {
    * FIN, within `lingerMs`. @throws ReactorError `EBADF` if it is not open.
    */
   close(fd: number): void;
-  /** Closes every descriptor and the reactor; idempotent; resolves when all is released. */
+  /**
+   * Closes every descriptor and the reactor; idempotent; resolves when all
+   * is released. Only with no argument at all: `close(undefined)` is a bad
+   * descriptor (`EBADF`), not a request to close everything.
+   */
   close(): Promise<void>;
-  close(fd?: number): void | Promise<void> {
-    if (fd === undefined) return this.#closeReactor();
+  close(...args: [fd?: number]): void | Promise<void> {
+    if (args.length === 0) return this.#closeReactor();
+    const fd = args[0] as number;
     const descriptor = this.#open(fd, undefined, 'close');
     this.#release(fd, descriptor);
   }
@@ -482,9 +489,10 @@ export class Reactor<T = unknown> {
    */
   setSocketOptions(fd: number, options: SocketOptions): void {
     this.#open(fd, 'stream', 'setsockopt');
+    options = requiredOptions(options);
     const { keepAliveInitialDelayMs } = options;
     if (keepAliveInitialDelayMs !== undefined && !(Number.isInteger(keepAliveInitialDelayMs) && keepAliveInitialDelayMs >= 0)) {
-      throw new RangeError(`'keepAliveInitialDelayMs' must be a whole number >= 0, got ${String(keepAliveInitialDelayMs)}`);
+      throw new RangeError(`'keepAliveInitialDelayMs' must be a whole number >= 0, got ${describe(keepAliveInitialDelayMs)}`);
     }
     this.#backend.configure(fd, options);
   }
@@ -523,14 +531,14 @@ export class Reactor<T = unknown> {
    * the next poll reports it.
    * @throws ReactorError `EEXIST` (already registered), `EBADF`, `EINVAL` (bad interest or trigger).
    */
-  register(fd: number, interest: InterestMask, options: RegisterOptions<T> = {}): void {
+  register(fd: number, interest: InterestMask, options?: RegisterOptions<T>): void {
     const descriptor = this.#open(fd, undefined, 'register');
     const trigger = checkRegistration(interest, options);
     if (descriptor.registration !== undefined) {
       throw new ReactorError('EEXIST', `fd ${fd} is already registered`, { fd, syscall: 'register' });
     }
     this.#backend.setInterest(fd, interest);
-    const registration = new Registration<T>(fd, interest, trigger, options.token as T);
+    const registration = new Registration<T>(fd, interest, trigger, options?.token as T);
     descriptor.registration = registration;
     this.#arm(registration);
   }
@@ -540,11 +548,11 @@ export class Reactor<T = unknown> {
    * a one-shot registration. Options left out take their defaults.
    * @throws ReactorError `ENOENT` (not registered), `EBADF`, `EINVAL`.
    */
-  modify(fd: number, interest: InterestMask, options: RegisterOptions<T> = {}): void {
+  modify(fd: number, interest: InterestMask, options?: RegisterOptions<T>): void {
     const registration = this.#registered(fd, 'modify');
     const trigger = checkRegistration(interest, options);
     this.#backend.setInterest(fd, interest);
-    registration.set(interest, trigger, options.token as T);
+    registration.set(interest, trigger, options?.token as T);
     this.#arm(registration);
   }
 
@@ -579,7 +587,7 @@ export class Reactor<T = unknown> {
       }
       if (!(events instanceof Events)) throw new TypeError(`'events' must be an Events buffer`);
       if (timeoutMs !== undefined && timeoutMs !== null && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-        throw new RangeError(`'timeoutMs' must be a number >= 0, null or undefined, got ${String(timeoutMs)}`);
+        throw new RangeError(`'timeoutMs' must be a number >= 0, null or undefined, got ${describe(timeoutMs)}`);
       }
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
@@ -628,7 +636,7 @@ export class Reactor<T = unknown> {
     this.#checkOpen();
     const descriptor = typeof fd === 'number' ? this.#table.get(fd) : undefined;
     if (descriptor?.state !== 'open') {
-      throw new ReactorError('EBADF', `fd ${String(fd)} is not open`, { fd, syscall });
+      throw new ReactorError('EBADF', `fd ${describe(fd)} is not open`, { fd: typeof fd === 'number' ? fd : undefined, syscall });
     }
     if (kind !== undefined && descriptor.kind !== kind) {
       throw new ReactorError('EINVAL', `${syscall} needs a ${kind}; fd ${fd} is a ${descriptor.kind}`, { fd, syscall });
@@ -809,20 +817,26 @@ function closedError(): ReactorError {
 
 function checkPort(port: number, min: number): void {
   if (!Number.isInteger(port) || port < min || port > 65_535) {
-    throw new RangeError(`'port' must be an integer from ${min} to 65535, got ${String(port)}`);
+    throw new RangeError(`'port' must be an integer from ${min} to 65535, got ${describe(port)}`);
   }
 }
 
-/** Checks interest and trigger; returns the trigger's flags. @throws ReactorError EINVAL. */
-function checkRegistration<T>(interest: unknown, options: RegisterOptions<T>): number {
+/** The options of listen, connect and setSocketOptions: an object, or a TypeError naming it. */
+function requiredOptions<O extends object>(options: O | undefined): O {
+  if (options === undefined) throw new TypeError(`'options' must be an object, got undefined`);
+  return optionsObject(options, 'options');
+}
+
+/** Checks interest and trigger; returns the trigger's flags. @throws ReactorError EINVAL; TypeError for options that are not an object. */
+function checkRegistration<T>(interest: unknown, options: RegisterOptions<T> | undefined): number {
   if (!isInterest(interest)) {
-    throw new ReactorError('EINVAL', `'interest' must be Interest.READABLE, Interest.WRITABLE or both, got ${String(interest)}`);
+    throw new ReactorError('EINVAL', `'interest' must be Interest.READABLE, Interest.WRITABLE or both, got ${describe(interest)}`);
   }
-  const trigger = triggerFlags(options.trigger ?? 'level');
+  const trigger = triggerFlags(optionsObject(options, 'options').trigger ?? 'level');
   if (trigger < 0) {
     throw new ReactorError(
       'EINVAL',
-      `'trigger' must be 'level', 'edge', 'oneshot' or 'edge-oneshot', got ${String(options.trigger)}`,
+      `'trigger' must be 'level', 'edge', 'oneshot' or 'edge-oneshot', got ${describe(options?.trigger)}`,
     );
   }
   return trigger;

@@ -1,4 +1,5 @@
 import type { Reactor } from '../reactor';
+import { describe } from '../reactor/options-object';
 
 /** A connection's lifecycle: open, then ending (our FIN is on its way), then closed. */
 export type ConnectionState = 'open' | 'ending' | 'closed';
@@ -255,6 +256,7 @@ export class Connection<T = unknown> {
    * flight when a server began shutting down into a callback error.)
    */
   send(data: Uint8Array | string): boolean {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError(`'data' must be a string, Buffer or Uint8Array, got ${describe(data)}`);
     if (this.#state !== 'open') return false;
     const bytes = typeof data === 'string' ? Buffer.from(data) : asBuffer(data);
     if (bytes.length === 0) return this.#queued === 0;

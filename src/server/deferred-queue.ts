@@ -12,7 +12,62 @@ interface Task {
   done: boolean;
 }
 
-const PRIORITIES: readonly DeferPriority[] = ['high', 'normal', 'low'];
+/**
+ * One priority's FIFO: an array read from `head`. Taken slots are cleared at
+ * once (nothing taken stays reachable) and the array is compacted once the
+ * taken part is at least half of it, so both ends cost O(1) amortised
+ * however long the queue grows, and a queue that keeps a few tasks behind
+ * does not grow without end.
+ */
+class TaskList {
+  #items: (Task | undefined)[] = [];
+  #head = 0;
+  /** Tasks in the list not cancelled. */
+  live = 0;
+
+  /** Entries held, cancelled ones included. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(task: Task): void {
+    this.#items.push(task);
+    this.live++;
+  }
+
+  /** The oldest entry (the caller knows the list is not empty). */
+  shift(): Task {
+    const items = this.#items;
+    const task = items[this.#head] as Task;
+    items[this.#head++] = undefined;
+    if (this.#head === items.length) {
+      items.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
+      items.copyWithin(0, this.#head);
+      items.length -= this.#head;
+      this.#head = 0;
+    }
+    return task;
+  }
+
+  /** Drops the cancelled entries, keeping the order of the rest. */
+  sweep(): void {
+    const kept: Task[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const task = this.#items[i] as Task;
+      if (!task.cancelled) kept.push(task);
+    }
+    this.#items = kept;
+    this.#head = 0;
+  }
+}
+
+/** The lower priorities' shares of a short budget: low an eighth, normal a quarter. */
+const SHARES = [
+  [2, 8],
+  [1, 4],
+] as const;
 
 /**
  * Work deferred to after the current dispatch, by priority.
@@ -24,13 +79,25 @@ const PRIORITIES: readonly DeferPriority[] = ['high', 'normal', 'low'];
  * quarter, low an eighth, at least one task each), so a flood of high work
  * delays low work but never starves it.
  *
- * Cancelled tasks are dropped when the queue empties, or in a sweep once
- * they outnumber the live ones, so cancelling costs no memory over time.
+ * Every operation is O(1) amortised, however many tasks wait: a turn costs
+ * the tasks it runs (and the cancelled ones it steps over), never the
+ * length of the queue. Cancelled tasks are dropped as a turn reaches them,
+ * when the queue empties, or in a sweep once they outnumber the live ones,
+ * so cancelling costs no memory over time.
+ *
+ * @example
+ * const queue = new DeferredQueue();
+ * queue.add(() => console.log('second'), 'low');
+ * queue.add(() => console.log('first'), 'high');
+ * queue.runTurn(1024, (run) => run()); // first, second
  */
 export class DeferredQueue {
-  readonly #queues: Record<DeferPriority, Task[]> = { high: [], normal: [], low: [] };
+  /** By priority: high, normal, low. */
+  readonly #lists = [new TaskList(), new TaskList(), new TaskList()] as const;
   #pending = 0;
   #cancelled = 0;
+  /** A turn is running: a sweep waits for its end (the turn counts entries from each list's head). */
+  #inTurn = false;
 
   /** Tasks waiting (cancelled ones are not counted). */
   get size(): number {
@@ -39,21 +106,22 @@ export class DeferredQueue {
 
   /** Entries held, cancelled ones included: what the queue costs in memory. */
   get held(): number {
-    return this.#queues.high.length + this.#queues.normal.length + this.#queues.low.length;
+    return this.#lists[0].length + this.#lists[1].length + this.#lists[2].length;
   }
 
   add(run: () => void, priority: DeferPriority = 'normal'): DeferHandle {
     const task: Task = { run, cancelled: false, done: false };
-    this.#queues[priority].push(task);
+    const list = this.#lists[priority === 'high' ? 0 : priority === 'normal' ? 1 : 2];
+    list.push(task);
     this.#pending++;
     return {
       cancel: () => {
         if (task.cancelled || task.done) return false;
         task.cancelled = true;
+        list.live--;
         this.#pending--;
         this.#cancelled++;
-        if (this.#pending === 0) this.#clear();
-        else if (this.#cancelled > 64 && this.#cancelled > this.#pending) this.#sweep();
+        this.#tidy();
         return true;
       },
     };
@@ -61,18 +129,46 @@ export class DeferredQueue {
 
   /**
    * Runs up to `budget` tasks; `call` invokes each (so the caller can time
-   * and isolate it). Returns how many ran.
+   * and isolate it). Returns how many ran. If `call` throws, the task it was
+   * running counts as run and everything else stays queued, in order.
    */
   runTurn(budget: number, call: (run: () => void) => void): number {
-    const batches = PRIORITIES.map((p) => this.#take(p));
-    const live = batches.map((b) => b.filter((t) => !t.cancelled).length);
-    // Shares when the budget is short: lower priorities keep a slice of it.
+    const lists = this.#lists;
+    // What was queued before the turn began: entries (cancelled included) from each head.
+    const eligible = [lists[0].length, lists[1].length, lists[2].length];
+    const allowance = this.#allowance(budget, [lists[0].live, lists[1].live, lists[2].live]);
+    let ran = 0;
+    this.#inTurn = true;
+    try {
+      for (let i = 0; i < 3; i++) {
+        const list = lists[i];
+        let runs = 0;
+        for (let left = eligible[i]; runs < allowance[i] && left > 0; left--) {
+          const task = list.shift();
+          if (task.cancelled) {
+            this.#cancelled--;
+            continue;
+          }
+          task.done = true;
+          list.live--;
+          this.#pending--;
+          runs++;
+          ran++;
+          call(task.run);
+        }
+      }
+    } finally {
+      this.#inTurn = false;
+      this.#tidy();
+    }
+    return ran;
+  }
+
+  /** How many of each priority a turn of `budget` runs, given how many wait. */
+  #allowance(budget: number, live: number[]): number[] {
     const allowance = [0, 0, 0];
     let left = budget;
-    for (const [i, share] of [
-      [2, 8],
-      [1, 4],
-    ] as const) {
+    for (const [i, share] of SHARES) {
       allowance[i] = Math.min(live[i], Math.max(1, Math.floor(budget / share)), left);
       left -= allowance[i];
     }
@@ -83,41 +179,15 @@ export class DeferredQueue {
       allowance[i] += more;
       left -= more;
     }
-    let ran = 0;
-    batches.forEach((batch, i) => {
-      let runs = 0;
-      for (const task of batch) {
-        if (task.cancelled) continue;
-        if (runs === allowance[i]) {
-          this.#queues[PRIORITIES[i]].unshift(...batch.slice(batch.indexOf(task)).filter((t) => !t.cancelled));
-          break;
-        }
-        task.done = true;
-        this.#pending--;
-        runs++;
-        ran++;
-        call(task.run);
-      }
-    });
-    this.#cancelled = 0;
-    for (const priority of PRIORITIES) this.#cancelled += this.#queues[priority].filter((t) => t.cancelled).length;
-    return ran;
+    return allowance;
   }
 
-  /** Takes the tasks queued so far for `priority`, leaving new ones for the next turn. */
-  #take(priority: DeferPriority): Task[] {
-    const queue = this.#queues[priority];
-    this.#queues[priority] = [];
-    return queue;
-  }
-
-  #clear(): void {
-    for (const priority of PRIORITIES) this.#queues[priority] = [];
-    this.#cancelled = 0;
-  }
-
-  #sweep(): void {
-    for (const priority of PRIORITIES) this.#queues[priority] = this.#queues[priority].filter((t) => !t.cancelled);
-    this.#cancelled = 0;
+  /** Drops cancelled entries once nothing live is left, or once they outnumber the live ones. */
+  #tidy(): void {
+    if (this.#inTurn || this.#cancelled === 0) return;
+    if (this.#pending === 0 || (this.#cancelled > 64 && this.#cancelled > this.#pending)) {
+      for (const list of this.#lists) list.sweep();
+      this.#cancelled = 0;
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { Channels, publish } from '../diagnostics';
 import { type Event, Events, Interest, Reactor, ReactorError } from '../reactor';
+import { describe, optionsObject } from '../reactor/options-object';
 import type { TimerWheel } from '../timers';
 import { type CloseReason, Connection, type ConnectionHandlers, type ConnectionHost } from './connection';
 import { ConnectionRegistry, type MaxConnectionsPolicy } from './connection-registry';
@@ -142,7 +143,9 @@ export class EventLoop {
   #dispatching = false;
   #acceptRetry = 0;
 
-  constructor(options: EventLoopOptions = {}) {
+  constructor(options?: EventLoopOptions) {
+    options = optionsObject(options, 'options');
+    if (options.reactor !== undefined && !(options.reactor instanceof Reactor)) throw new TypeError(`'reactor' must be a Reactor, got ${describe(options.reactor)}`);
     this.reactor = (options.reactor ?? new Reactor()) as Reactor<Token>;
     this.socketManager = new SocketManager(this.reactor);
     this.#options = {
@@ -158,9 +161,9 @@ export class EventLoop {
     };
     for (const name of ['slowCallbackMs', 'connectionHighWaterMark', 'maxBufferedBytes', 'lingerMs', 'deferBudget', 'acceptRetryMs'] as const) {
       const value = this.#options[name];
-      if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`'${name}' must be a number > 0, got ${String(value)}`);
+      if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`'${name}' must be a number > 0, got ${describe(value)}`);
     }
-    this.#handlers = options.handlers ?? {};
+    this.#handlers = checkHandlers(options.handlers) ?? {};
     this.#onError = options.onError;
     this.#logger = this.#options.logger;
     this.#events = new Events<Token>(this.#options.eventsCapacity);
@@ -210,11 +213,12 @@ export class EventLoop {
 
   /** Sets the handlers used by server sockets added without their own, from their next connection on. */
   setHandlers(handlers: ConnectionHandlers): void {
-    this.#handlers = handlers;
+    this.#handlers = checkHandlers(handlers) ?? {};
   }
 
   /** Binds the server sockets (all or nothing, see SocketManager) and serves them. */
   async listen(configs: readonly ServerSocketConfig[], handlers?: ConnectionHandlers): Promise<ServerSocket[]> {
+    checkHandlers(handlers);
     const servers = await this.socketManager.setupServerSockets(configs);
     for (const server of servers) this.addServerSocket(server, handlers);
     return servers;
@@ -225,7 +229,8 @@ export class EventLoop {
    * options apply to each accepted connection) or a listener fd of the reactor.
    */
   addServerSocket(server: ServerSocket | number, handlers?: ConnectionHandlers): void {
-    const fd = typeof server === 'number' ? server : server.fd;
+    const fd = serverFd(server);
+    checkHandlers(handlers);
     if (this.#servers.has(fd)) throw new ReactorError('EEXIST', `fd ${fd} is already served`, { fd });
     const entry: ServerEntry = {
       fd,
@@ -251,7 +256,7 @@ export class EventLoop {
    * ```
    */
   removeServerSocket(server: ServerSocket | number): boolean {
-    const fd = typeof server === 'number' ? server : server.fd;
+    const fd = serverFd(server);
     const entry = this.#servers.get(fd);
     if (entry === undefined) return false;
     this.#servers.delete(fd);
@@ -262,6 +267,7 @@ export class EventLoop {
 
   /** Serves a connected fd (from `reactor.connect`, or accepted elsewhere) as a Connection. */
   addClient<T = unknown>(fd: number, handlers: ConnectionHandlers<T> = this.#handlers): Connection<T> {
+    checkHandlers(handlers);
     if (this.reactor.kind(fd) !== 'stream') {
       throw new ReactorError('EINVAL', `fd ${fd} is a listener: serve it with addServerSocket`, { fd });
     }
@@ -273,6 +279,7 @@ export class EventLoop {
 
   /** Stops serving a connection and closes it (as `connection.destroy()`). */
   removeClient(connection: Connection): void {
+    if (!(connection instanceof Connection)) throw new TypeError(`'connection' must be a Connection, got ${describe(connection)}`);
     connection.destroy();
   }
 
@@ -286,10 +293,10 @@ export class EventLoop {
    * handle.cancel();
    * ```
    */
-  defer(callback: () => void, options: { priority?: DeferPriority } = {}): DeferHandle {
-    const priority: string = options.priority ?? 'normal';
+  defer(callback: () => void, options?: { priority?: DeferPriority }): DeferHandle {
+    const priority: unknown = optionsObject(options, 'options').priority ?? 'normal';
     if (priority !== 'high' && priority !== 'normal' && priority !== 'low') {
-      throw new RangeError(`'priority' must be 'high', 'normal' or 'low', got ${String(priority)}`);
+      throw new RangeError(`'priority' must be 'high', 'normal' or 'low', got ${describe(priority)}`);
     }
     if (typeof callback !== 'function') throw new TypeError(`'callback' must be a function`);
     if (this.#state === 'closed') throw new ReactorError('ERR_REACTOR_CLOSED', 'the event loop is closed: nothing deferred would run');
@@ -333,9 +340,9 @@ export class EventLoop {
    * then destroy what is left. Closes the reactor. Idempotent (a second call
    * returns the same report).
    */
-  close(options: { timeoutMs?: number } = {}): Promise<ShutdownReport> {
-    const { timeoutMs = 5_000 } = options;
-    if (!(timeoutMs >= 0)) throw new RangeError(`'timeoutMs' must be a number >= 0, got ${String(timeoutMs)}`);
+  close(options?: { timeoutMs?: number }): Promise<ShutdownReport> {
+    const { timeoutMs = 5_000 } = optionsObject(options, 'options');
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new RangeError(`'timeoutMs' must be a number >= 0, got ${describe(timeoutMs)}`);
     this.#closing ??= this.#gracefulClose(timeoutMs);
     return this.#closing;
   }
@@ -752,4 +759,22 @@ export interface ConnectionReportEntry {
   buffered: number;
   bytesRead: number;
   bytesWritten: number;
+}
+
+/** The fd of a `ServerSocket` or a listener fd; a TypeError for anything else. */
+function serverFd(server: ServerSocket | number): number {
+  const value: unknown = server;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as ServerSocket).fd === 'number') return (value as ServerSocket).fd;
+  throw new TypeError(`'server' must be a ServerSocket or a listener fd, got ${describe(server)}`);
+}
+
+/** Handlers are an object of callbacks (or undefined); a TypeError for anything else, or for a handler that is not a function. */
+function checkHandlers<H extends object>(handlers: H | undefined): H | undefined {
+  if (handlers === undefined) return undefined;
+  const checked = optionsObject(handlers, 'handlers');
+  for (const [name, handler] of Object.entries(checked)) {
+    if (handler !== undefined && typeof handler !== 'function') throw new TypeError(`'handlers.${name}' must be a function, got ${describe(handler)}`);
+  }
+  return checked;
 }

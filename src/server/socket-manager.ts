@@ -1,5 +1,6 @@
 import { Channels, publish } from '../diagnostics';
-import { type Reactor, ReactorError } from '../reactor';
+import { Reactor, ReactorError } from '../reactor';
+import { describe } from '../reactor/options-object';
 
 /** One address to serve on. */
 export interface ServerSocketConfig {
@@ -80,6 +81,7 @@ export class SocketManager {
   readonly #servers = new Map<number, ServerSocket>();
 
   constructor(reactor: Reactor<never> | Reactor) {
+    if (!(reactor instanceof Reactor)) throw new TypeError(`'reactor' must be a Reactor, got ${describe(reactor)}`);
     this.#reactor = reactor as Reactor<never>;
   }
 
@@ -117,7 +119,7 @@ export class SocketManager {
   acceptConnection(serverFd: number): number | null {
     const server = this.#servers.get(serverFd);
     if (server === undefined) {
-      throw new ReactorError('EBADF', `fd ${serverFd} is not a server socket of this manager`, { fd: serverFd, syscall: 'accept' });
+      throw new ReactorError('EBADF', `fd ${describe(serverFd)} is not a server socket of this manager`, { fd: typeof serverFd === 'number' ? serverFd : undefined, syscall: 'accept' });
     }
     const fd = this.#reactor.accept(serverFd);
     if (fd === null) return null;
@@ -193,9 +195,10 @@ function explain(err: unknown, host: string, port: number): ReactorError {
 
 function checkConfig(config: ServerSocketConfig, index: number): void {
   const where = `configs[${index}]`;
-  if (typeof config !== 'object') throw new RangeError(`'${where}' must be an object with a port`);
+  const value: unknown = config;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`'${where}' must be an object with a port, got ${describe(config)}`);
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {
-    throw new RangeError(`'${where}.port' must be an integer from 0 to 65535, got ${String(config.port)}`);
+    throw new RangeError(`'${where}.port' must be an integer from 0 to 65535, got ${describe(config.port)}`);
   }
   if (config.host !== undefined && (typeof config.host !== 'string' || config.host === '')) {
     throw new RangeError(`'${where}.host' must be a non-empty string`);

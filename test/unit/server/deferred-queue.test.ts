@@ -98,4 +98,82 @@ describe('DeferredQueue', () => {
     expect(ran).toBe(1);
     expect(b.cancel()).toBe(false);
   });
+
+  test('a million deferred callbacks across priorities: every one runs once, in order, and no turn throws', () => {
+    const queue = new DeferredQueue();
+    const priorities = ['high', 'normal', 'low'] as const;
+    const next = [0, 0, 0];
+    let outOfOrder = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      const p = i % 3;
+      const seq = Math.floor(i / 3);
+      queue.add(() => {
+        if (next[p] !== seq) outOfOrder++;
+        next[p]++;
+      }, priorities[p]);
+    }
+    let turns = 0;
+    let shortTurns = 0;
+    while (queue.size > 0) {
+      const waiting = queue.size;
+      if (runAll(queue, 1024) !== Math.min(1024, waiting)) shortTurns++;
+      turns++;
+    }
+    expect(shortTurns).toBe(0);
+    expect(outOfOrder).toBe(0);
+    expect(next).toEqual([333_334, 333_333, 333_333]);
+    expect(turns).toBe(Math.ceil(1_000_000 / 1024));
+    expect(queue.held).toBe(0);
+  });
+
+  test('a short turn over a long queue leaves the rest queued, in order (no spreading of the leftovers)', () => {
+    const queue = new DeferredQueue();
+    const order: number[] = [];
+    for (let i = 0; i < 300_000; i++) queue.add(() => order.push(i));
+    expect(runAll(queue, 1024)).toBe(1024);
+    expect(queue.size).toBe(300_000 - 1024);
+    expect(runAll(queue, 10)).toBe(10);
+    expect(order.slice(1020)).toEqual([1020, 1021, 1022, 1023, 1024, 1025, 1026, 1027, 1028, 1029, 1030, 1031, 1032, 1033]);
+  });
+
+  test('a task that throws counts as run; the rest stay queued, in order, and run next turn', () => {
+    const queue = new DeferredQueue();
+    const order: string[] = [];
+    queue.add(() => order.push('a'));
+    queue.add(() => {
+      throw new Error('boom');
+    });
+    queue.add(() => order.push('c'), 'low');
+    queue.add(() => order.push('d'));
+    expect(() => runAll(queue)).toThrow('boom');
+    expect(queue.size).toBe(2);
+    expect(runAll(queue)).toBe(2);
+    expect(order).toEqual(['a', 'd', 'c']);
+  });
+
+  test('a task cancelled by another during the same turn does not run', () => {
+    const queue = new DeferredQueue();
+    let ran = 0;
+    const handles: { cancel(): boolean }[] = [];
+    queue.add(() => {
+      for (const handle of handles) handle.cancel(); // hundreds cancelled mid-turn: the sweep waits for the turn's end
+    });
+    for (let i = 0; i < 500; i++) handles.push(queue.add(() => ran++, i % 2 === 0 ? 'normal' : 'low'));
+    queue.add(() => ran += 1000, 'low');
+    expect(runAll(queue)).toBe(2);
+    expect(ran).toBe(1000);
+    expect(queue.size).toBe(0);
+    expect(queue.held).toBe(0);
+  });
+
+  test('a queue that always keeps a backlog holds only that backlog', () => {
+    const queue = new DeferredQueue();
+    for (let i = 0; i < 5000; i++) queue.add(() => {});
+    for (let turn = 0; turn < 2000; turn++) {
+      for (let i = 0; i < 100; i++) queue.add(() => {});
+      runAll(queue, 100);
+    }
+    expect(queue.size).toBe(5000);
+    expect(queue.held).toBe(5000);
+  });
 });

@@ -152,6 +152,19 @@ describe('EventLoop on a simulated network', () => {
     await running;
   });
 
+  test('300,000 deferred callbacks: every one runs, and run() keeps running', async () => {
+    const { loop, running } = await simulatedLoop(echo);
+    let ran = 0;
+    for (let i = 0; i < 300_000; i++) loop.defer(() => ran++, { priority: i % 2 === 0 ? 'normal' : 'low' });
+    let failed: unknown;
+    running.catch((err: unknown) => (failed = err));
+    await waitUntil(() => ran === 300_000 || failed !== undefined);
+    expect(failed).toBeUndefined();
+    expect(ran).toBe(300_000);
+    await loop.close();
+    await running;
+  });
+
   test("maxConnections with 'pause-accepting': extra clients wait, then are served as slots free", async () => {
     const { sim, loop, running } = await simulatedLoop(echo, { maxConnections: 2 });
     const clients = [sim.connect(7000), sim.connect(7000), sim.connect(7000)];

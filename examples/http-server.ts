@@ -10,7 +10,9 @@
  * and `Connection: close`. It answers as HTTP/1.1 (RFC 9110 section 6.2).
  *
  * What it refuses, with the status and then closing the connection:
- * - a request line and headers larger than `maxHeaderBytes`: 431;
+ * - a request line longer than `maxHeaderBytes`: 414 (URI Too Long, as RFC
+ *   9112 section 3 asks of a target longer than the server parses); a
+ *   request line and headers larger than it: 431;
  * - a body larger than `maxBodyBytes`: 413 (chunk framing and trailers are
  *   bounded too, by `maxHeaderBytes` each);
  * - headers not complete `headersTimeoutMs` after the request began, or the
@@ -19,7 +21,15 @@
  *   the connection; it does not count time the server itself stopped reading);
  * - anything malformed: 400 (see `parseHead` and `BodyDecoder` for the list,
  *   which covers what request smuggling relies on).
- * Empty lines before a request line are skipped, as RFC 9112 section 2.2 asks.
+ * Empty lines before a request line are skipped, as RFC 9112 section 2.2
+ * asks, but at most `MAX_EMPTY_LINES` of them (then 400): the section lets a
+ * server skip a few, not an unbounded stream. The head deadline starts at a
+ * request's first byte, an empty line included, so a client that sends one
+ * CRLF a second cannot hold a connection either.
+ *
+ * `OPTIONS *` (a question about the server, not a resource) is answered
+ * with 200 and the methods the server knows, in `Allow`. A response to
+ * `HEAD` never has a body, errors included.
  *
  * Routes: `GET /` says hello; `GET /stats` gives the loop's metrics as JSON;
  * `POST /echo` sends the request body back. Anything else: 404 (405 for a
@@ -85,7 +95,15 @@ interface HttpState {
   startedMs: number;
   /** An error was answered or `Connection: close` seen: the rest is ignored. */
   done: boolean;
+  /** Empty lines skipped before the request line of the request being received. */
+  emptyLines: number;
 }
+
+/** Empty lines skipped before a request line, at most (RFC 9112 section 2.2 asks a server to skip at least one). */
+export const MAX_EMPTY_LINES = 4;
+
+/** The methods the server answers anywhere, for `OPTIONS *`. */
+const ALLOW_ANY = 'GET, HEAD, POST, OPTIONS';
 
 type HttpConnection = Connection<HttpState>;
 
@@ -97,6 +115,7 @@ const STATUS_TEXT: Record<number, string> = {
   405: 'Method Not Allowed',
   408: 'Request Timeout',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   417: 'Expectation Failed',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
@@ -121,6 +140,7 @@ function httpDate(): string {
 /* ---- Responses ----------------------------------------------------------- */
 
 const HELLO_BODY = Buffer.from('Hello, world!\n');
+const CRLF = Buffer.from('\r\n');
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 let helloDate = '';
 let helloKeepAlive: Buffer = Buffer.alloc(0);
@@ -156,10 +176,18 @@ function respond(
   if (!request.keepAlive) finish(conn);
 }
 
-/** Answers an error and closes: after a refused request, what follows cannot be trusted. */
-function refuse(conn: HttpConnection, error: HttpError): void {
+const HEAD_METHOD = Buffer.from('HEAD ');
+
+/**
+ * Answers an error and closes: after a refused request, what follows cannot
+ * be trusted. `unparsed` is the request's head as received, when it could
+ * not be parsed: a request line that begins with `HEAD ` still gets its
+ * answer without a body (its client would read a body as the next response).
+ */
+function refuse(conn: HttpConnection, error: HttpError, unparsed?: Buffer): void {
   const request = (conn.data as HttpState).request;
-  respond(conn, { minor: 1, keepAlive: false, method: request?.method ?? 'GET' }, error.status, 'text/plain', Buffer.from(`${error.reason}\n`));
+  const method = request?.method ?? (unparsed?.subarray(0, HEAD_METHOD.length).equals(HEAD_METHOD) === true ? 'HEAD' : 'GET');
+  respond(conn, { minor: 1, keepAlive: false, method }, error.status, 'text/plain', Buffer.from(`${error.reason}\n`));
 }
 
 function finish(conn: HttpConnection): void {
@@ -239,6 +267,10 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
 
   const answer = (conn: HttpConnection, request: Request) => {
     requests++;
+    if (request.path === '*') {
+      respond(conn, request, 200, 'text/plain', Buffer.alloc(0), `Allow: ${ALLOW_ANY}\r\n`); // OPTIONS * (the only method pathOf lets through with it)
+      return;
+    }
     const route = routeOf(request);
     if ('handle' in route) route.handle(conn, request);
     else if (route.status === 404) respond(conn, request, 404, 'text/plain', Buffer.from('not found\n'));
@@ -257,6 +289,20 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     refuse(conn, new HttpError(408, state.request === undefined ? 'headers not complete in time' : 'request not complete in time'));
   };
 
+  /** The head deadline, from the request's first byte: started once per request. */
+  const startHeadClock = (conn: HttpConnection, state: HttpState) => {
+    if (state.timer !== 0) return;
+    state.startedMs = clock.now();
+    state.timer = loop.timers.schedule(limits.headersTimeoutMs, onRequestTimeout, conn);
+  };
+
+  /** 414 if the request line alone is past the limit (the target is too long to parse), else 431. */
+  const tooLarge = (pending: Buffer, headLength: number): HttpError => {
+    const lineEnd = pending.indexOf(CRLF);
+    const lineLength = lineEnd < 0 ? headLength : lineEnd;
+    return lineLength > limits.maxHeaderBytes ? new HttpError(414, 'request target too long') : new HttpError(431, 'request head too large');
+  };
+
   const stopTimer = (state: HttpState) => {
     if (state.timer !== 0) loop.timers.cancel(state.timer);
     state.timer = 0;
@@ -265,41 +311,49 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   /** Reads a request head from `pending`, if it is all there: true once `state.request` is set or a request was answered. */
   const readHead = (conn: HttpConnection, state: HttpState): boolean => {
     let pending = state.pending as Buffer;
-    // Empty lines before a request line are skipped (RFC 9112 section 2.2).
+    // Empty lines before a request line are skipped (RFC 9112 section 2.2), a few of them.
     let skip = 0;
     while (skip + 1 < pending.length && pending[skip] === 0x0d && pending[skip + 1] === 0x0a) skip += 2;
     if (skip > 0) {
+      state.emptyLines += skip / 2;
+      if (state.emptyLines > MAX_EMPTY_LINES) {
+        refuse(conn, new HttpError(400, 'too many empty lines before the request line'));
+        return false;
+      }
       pending = pending.subarray(skip);
       state.pending = pending.length > 0 ? pending : undefined;
       state.scanned = 0;
-      if (state.pending === undefined) return false;
+      if (state.pending === undefined) {
+        startHeadClock(conn, state); // an empty line is the request's first byte
+        return false;
+      }
     }
     const end = findHeadEnd(pending, Math.max(0, state.scanned - 3));
     if (end instanceof HttpError) {
-      refuse(conn, end);
+      refuse(conn, end, pending);
       return false;
     }
     if (end < 0) {
-      if (pending.length > limits.maxHeaderBytes) refuse(conn, new HttpError(431, 'request head too large'));
-      state.scanned = pending.length;
-      // The head is incomplete: its clock starts (a head that came whole, the common case, needs no timer).
-      if (state.timer === 0) {
-        state.startedMs = clock.now();
-        state.timer = loop.timers.schedule(limits.headersTimeoutMs, onRequestTimeout, conn);
+      if (pending.length > limits.maxHeaderBytes) {
+        refuse(conn, tooLarge(pending, pending.length), pending);
+        return false;
       }
+      state.scanned = pending.length;
+      startHeadClock(conn, state); // the head is incomplete (a head that came whole, the common case, needs no timer)
       return false;
     }
     if (end > limits.maxHeaderBytes) {
-      refuse(conn, new HttpError(431, 'request head too large'));
+      refuse(conn, tooLarge(pending, end), pending);
       return false;
     }
     const head = parseHead(pending.toString('latin1', 0, end - 4));
-    state.pending = end < pending.length ? pending.subarray(end) : undefined;
-    state.scanned = 0;
     if (head instanceof HttpError) {
-      refuse(conn, head);
+      refuse(conn, head, pending);
       return false;
     }
+    state.pending = end < pending.length ? pending.subarray(end) : undefined;
+    state.scanned = 0;
+    state.emptyLines = 0;
     const request = head as Request; // it becomes a Request: the body comes next
     request.body = undefined;
     state.request = request;
@@ -372,7 +426,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
 
   const servers = await loop.listen([{ host: options.host ?? '::', port: options.port ?? 8080, backlog: 4096 }], {
     onConnect(conn) {
-      (conn as HttpConnection).data = { pending: undefined, scanned: 0, request: undefined, timer: 0, startedMs: 0, done: false };
+      (conn as HttpConnection).data = { pending: undefined, scanned: 0, request: undefined, timer: 0, startedMs: 0, done: false, emptyLines: 0 };
     },
     onData(conn, chunk) {
       const http = conn as HttpConnection;

@@ -8,7 +8,7 @@
 /** A reason to refuse a request: the status to answer with, then close. */
 export class HttpError {
   constructor(
-    readonly status: 400 | 408 | 413 | 417 | 431 | 501 | 505,
+    readonly status: 400 | 408 | 413 | 414 | 417 | 431 | 501 | 505,
     readonly reason: string,
   ) {}
 }

@@ -164,6 +164,17 @@ describe('examples/http-server.ts', () => {
       const response = await raw(server.port, ['HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n']);
       expect(statusOf(response)).toBe(413);
       expect(bodiesOf(response)).toEqual(['']);
+      const unparsed = await raw(server.port, ['HEAD / HTTP/1.1\r\n\r\n']); // no Host: refused before it is parsed
+      expect(statusOf(unparsed)).toBe(400);
+      expect(unparsed).toMatch(/Content-Length: \d+\r\n/);
+      expect(unparsed.endsWith('\r\n\r\n')).toBe(true); // the head only: its client would read a body as the next response
+    });
+
+    test('OPTIONS * is answered: 200, no body, the methods the server knows in Allow', async () => {
+      const response = await raw(server.port, ['OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+      expect(statusOf(response)).toBe(200);
+      expect(response).toContain('Allow: GET, HEAD, POST, OPTIONS\r\n');
+      expect(response).toContain('Content-Length: 0\r\n');
     });
 
     test('Expect: 100-continue gets a 100, then the final answer after the body', async () => {
@@ -239,6 +250,9 @@ describe('examples/http-server.ts', () => {
       ['a malformed chunk size', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
       ['HTTP/2.0 over HTTP/1 framing', 505, 'GET / HTTP/2.0\r\nHost: x\r\n\r\n'],
       ['a head larger than the limit', 431, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(2000)}\r\n\r\n`],
+      ['a request target longer than the limit (RFC 9112 section 3)', 414, `GET /${'a'.repeat(2000)} HTTP/1.1\r\nHost: x\r\n\r\n`],
+      ['a request line still coming past the limit', 414, `GET /${'a'.repeat(2000)}`],
+      ['more empty lines before a request line than a server skips', 400, `${'\r\n'.repeat(5)}GET / HTTP/1.1\r\nHost: x\r\n\r\n`],
       ['a declared body larger than the limit', 413, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n'],
       ['a chunked body larger than the limit', 413, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1001\r\n'],
     ])('%s: %p', async (_name, status, request) => {

@@ -1,5 +1,5 @@
 import { EventLoop, Reactor, SimulatedBackend } from '../../../src';
-import { type HttpServerOptions, startHttpServer } from '../../../examples/http-server';
+import { type HttpServerOptions, MAX_EMPTY_LINES, startHttpServer } from '../../../examples/http-server';
 import { waitUntil } from '../../helpers/simulated-loop';
 
 /** The HTTP example on a simulated network: timing and flow control, on simulated time. */
@@ -41,6 +41,33 @@ describe('examples/http-server.ts on simulated time', () => {
     open.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     await open.waitEnd();
     expect(statuses(open.received().toString())).toEqual([200, 200]);
+    await stop();
+  });
+
+  test('empty lines dripping one a second: the head deadline runs from the first (408), and a few more than a server skips is 400', async () => {
+    const { sim, loop, stop } = await simulatedHttp({ headersTimeoutMs: 2_500 });
+    const dripping = sim.connect(80);
+    const startedMs = sim.clock.now();
+    let drips = 0;
+    const drip = () => {
+      if (drips++ === 20) return;
+      dripping.write('\r\n');
+      loop.timers.schedule(1_000, drip); // one a second, on simulated time
+    };
+    drip();
+    const outcome = await Promise.race([
+      dripping.waitEnd().then(() => 'closed'),
+      new Promise((resolve) => loop.timers.schedule(30_000, () => resolve('still open after 30 s'))),
+    ]);
+    expect(outcome).toBe('closed');
+    drips = 20;
+    expect(statuses(dripping.received().toString())).toEqual([408]);
+    expect(sim.clock.now() - startedMs).toBeLessThan(3_100); // not re-armed by each line
+    const burst = sim.connect(80);
+    burst.write(`${'\r\n'.repeat(MAX_EMPTY_LINES)}GET / HTTP/1.1\r\nHost: x\r\n\r\n`); // as many as are skipped: served
+    burst.write(`${'\r\n'.repeat(MAX_EMPTY_LINES + 1)}GET / HTTP/1.1\r\nHost: x\r\n\r\n`); // one more: refused
+    await burst.waitEnd();
+    expect(statuses(burst.received().toString())).toEqual([200, 400]);
     await stop();
   });
 

@@ -35,6 +35,14 @@
  * `POST /echo` sends the request body back. Anything else: 404 (405 for a
  * known path with another method).
  *
+ * Graceful shutdown (`loop.close()`, SIGTERM): a connection in the middle of
+ * a request (its head or body still arriving, say an upload) is let finish
+ * it, until the close's deadline: that request is answered with
+ * `Connection: close`, then the connection ends; requests pipelined behind
+ * it are not read. An idle keep-alive connection ends at once (a client
+ * whose request crosses our FIN retries it, as with any HTTP/1.1 server).
+ * `requests` counts the answers written, not the requests parsed.
+ *
  * Flow control: a client that pipelines requests and does not read the
  * responses is not served past the connection's high-water mark: while
  * `needsDrain` holds, parsing stops and the connection is paused (so TCP
@@ -97,6 +105,8 @@ interface HttpState {
   done: boolean;
   /** Empty lines skipped before the request line of the request being received. */
   emptyLines: number;
+  /** The loop is closing: the request in progress is answered with `Connection: close`, and no other is read. */
+  closing: boolean;
 }
 
 /** Empty lines skipped before a request line, at most (RFC 9112 section 2.2 asks a server to skip at least one). */
@@ -210,7 +220,7 @@ export interface HttpServer {
   loop: EventLoop;
   servers: ServerSocket[];
   port: number;
-  /** Requests answered so far. */
+  /** Requests answered so far (their responses written to the connection). */
   readonly requests: number;
   /**
    * Closes the loop gracefully if it was made here. On a loop passed in
@@ -246,7 +256,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     '/stats': {
       methods: ['GET', 'HEAD'],
       handle(conn, request) {
-        respond(conn, request, 200, 'application/json', Buffer.from(JSON.stringify({ ...loop.metrics.snapshot(), requests })));
+        respond(conn, request, 200, 'application/json', Buffer.from(JSON.stringify({ ...loop.metrics.snapshot(), requests: requests + 1 /* this answer included */ })));
       },
     },
     '/echo': {
@@ -266,15 +276,16 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   };
 
   const answer = (conn: HttpConnection, request: Request) => {
-    requests++;
+    if ((conn.data as HttpState).closing) request.keepAlive = false; // the last one: Connection: close, then the end
     if (request.path === '*') {
       respond(conn, request, 200, 'text/plain', Buffer.alloc(0), `Allow: ${ALLOW_ANY}\r\n`); // OPTIONS * (the only method pathOf lets through with it)
-      return;
+    } else {
+      const route = routeOf(request);
+      if ('handle' in route) route.handle(conn, request);
+      else if (route.status === 404) respond(conn, request, 404, 'text/plain', Buffer.from('not found\n'));
+      else respond(conn, request, 405, 'text/plain', Buffer.from(`use ${route.allow ?? ''}\n`), `Allow: ${route.allow ?? ''}\r\n`);
     }
-    const route = routeOf(request);
-    if ('handle' in route) route.handle(conn, request);
-    else if (route.status === 404) respond(conn, request, 404, 'text/plain', Buffer.from('not found\n'));
-    else respond(conn, request, 405, 'text/plain', Buffer.from(`use ${route.allow ?? ''}\n`), `Allow: ${route.allow ?? ''}\r\n`);
+    requests++; // written (a send after the connection ended would have thrown)
   };
 
   /** The request timer: 408 unless the server itself is not reading (then the client is not late: wait again). */
@@ -426,7 +437,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
 
   const servers = await loop.listen([{ host: options.host ?? '::', port: options.port ?? 8080, backlog: 4096 }], {
     onConnect(conn) {
-      (conn as HttpConnection).data = { pending: undefined, scanned: 0, request: undefined, timer: 0, startedMs: 0, done: false, emptyLines: 0 };
+      (conn as HttpConnection).data = { pending: undefined, scanned: 0, request: undefined, timer: 0, startedMs: 0, done: false, emptyLines: 0, closing: false };
     },
     onData(conn, chunk) {
       const http = conn as HttpConnection;
@@ -448,6 +459,13 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     onClose(conn) {
       const state = (conn as HttpConnection).data;
       if (state !== undefined) stopTimer(state);
+    },
+    onShutdown(conn) {
+      // Mid-request (a head or a body still arriving): finish it, answered with Connection: close. Idle: end now.
+      const http = conn as HttpConnection;
+      const state = http.data as HttpState;
+      state.closing = true;
+      if (state.request === undefined && state.pending === undefined) finish(http);
     },
   });
 

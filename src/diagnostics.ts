@@ -3,7 +3,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 /**
  * Every diagnostics channel tsreactor publishes, in one table, named
  * `tsreactor:<area>:<event>`. Messages are built and published only while a
- * channel has subscribers, so an unobserved server pays one property read.
+ * channel has subscribers: every call site reads `hasSubscribers` before it
+ * builds anything (no message, no closure), so an unobserved server pays
+ * one property read per event.
  *
  * | channel | when | message |
  * |---|---|---|
@@ -44,8 +46,3 @@ export const Channels = {
 
 /** The names of all channels, for tools that list them. */
 export const CHANNEL_NAMES: readonly string[] = Object.values(Channels).map((c) => String(c.name));
-
-/** Publishes `build()` on `channel` if anyone listens; builds nothing otherwise. */
-export function publish(channel: diagnosticsChannel.Channel, build: () => object): void {
-  if (channel.hasSubscribers) channel.publish(build());
-}

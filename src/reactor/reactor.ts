@@ -1,5 +1,5 @@
-import { Channels, publish } from '../diagnostics';
-import { type Clock, SystemClock, TimerWheel } from '../timers';
+import { Channels } from '../diagnostics';
+import { type Clock, SystemClock, type TimerHandle, TimerWheel } from '../timers';
 import type { Backend, BackendSink, HandleInfo, LingeringHandle } from './backends/backend';
 import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
@@ -29,6 +29,14 @@ export interface ReactorOptions {
    * Default 30,000 ms (as nginx's `lingering_time`).
    */
   lingerMs?: number;
+  /**
+   * How long `connect` waits for the handshake before it gives up with
+   * `ETIMEDOUT` (an `error` event, as a connect(2) whose SYNs went
+   * unanswered), unless a `connect` call says otherwise (`timeoutMs`).
+   * Default `Infinity`: as long as the kernel retries (minutes on Linux),
+   * as a plain non-blocking connect(2) and mio do.
+   */
+  connectTimeoutMs?: number;
 }
 
 /** Options of {@link Reactor.listen}. */
@@ -51,6 +59,8 @@ export interface ReactorConnectOptions {
   host: string;
   /** The peer's port, 1 to 65535. */
   port: number;
+  /** This connect's timeout in ms (see {@link ReactorOptions.connectTimeoutMs}, its default). */
+  timeoutMs?: number;
 }
 
 /** Options of {@link Reactor.register} and {@link Reactor.modify}. */
@@ -102,6 +112,14 @@ interface Descriptor<T> {
   generation: number;
   createdAtMs: number;
   registration: Registration<T> | undefined;
+  /** A connect's timeout timer (0: none). */
+  connectTimer: TimerHandle;
+}
+
+/** What a connect timeout needs to find its descriptor (and not its successor). */
+interface ConnectDeadline {
+  fd: number;
+  generation: number;
 }
 
 interface PendingPoll<T> {
@@ -262,6 +280,7 @@ export class Reactor<T = unknown> {
   /** Listens in flight (the backend is binding), by fd: `close()` waits for them. */
   readonly #binding = new Map<number, Promise<void>>();
 
+  readonly #connectTimeoutMs: number;
   #pending: PendingPoll<T> | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #woken = false;
@@ -269,10 +288,11 @@ export class Reactor<T = unknown> {
 
   constructor(options?: ReactorOptions) {
     options = optionsObject(options, 'options');
-    const { lingerMs = DEFAULT_LINGER_MS } = options;
+    const { lingerMs = DEFAULT_LINGER_MS, connectTimeoutMs = Infinity } = options;
     if (typeof lingerMs !== 'number' || !(lingerMs >= 0)) {
       throw new RangeError(`'lingerMs' must be a number of ms >= 0 (or Infinity), got ${describe(lingerMs)}`);
     }
+    this.#connectTimeoutMs = checkConnectTimeout(connectTimeoutMs, 'connectTimeoutMs');
     const backend: Backend = options.backend ?? new LibuvBackend();
     this.#backend = backend;
     this.#clock = options.clock ?? options.timers?.clock ?? backend.clock ?? SystemClock.instance;
@@ -373,13 +393,23 @@ export class Reactor<T = unknown> {
    * Starts a connection and returns its fd at once, as a non-blocking
    * connect(2) does: it reports `writable` once connected, or `error` if the
    * connection fails (then `read` and `write` throw the code, such as
-   * `ECONNREFUSED`).
+   * `ECONNREFUSED`). With a timeout (`timeoutMs`, or the reactor's
+   * `connectTimeoutMs`), a handshake not done by then fails with
+   * `ETIMEDOUT`; the timer runs on `reactor.timers`, so it fires inside a
+   * poll, and on a simulated clock in simulated time.
+   * @example
+   * ```ts
+   * import { Reactor } from 'tsreactor';
+   * const reactor = new Reactor({ connectTimeoutMs: 3_000 });
+   * const fd = reactor.connect({ host: '127.0.0.1', port: 8080, timeoutMs: 500 }); // this one: 500 ms
+   * ```
    */
   connect(options: ReactorConnectOptions): number {
     this.#checkOpen();
-    const { host, port } = requiredOptions(options);
+    const { host, port, timeoutMs = this.#connectTimeoutMs } = requiredOptions(options);
     if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
     checkPort(port, 1);
+    checkConnectTimeout(timeoutMs, 'timeoutMs');
     const descriptor = this.#newDescriptor('stream', 'open');
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
@@ -388,6 +418,10 @@ export class Reactor<T = unknown> {
     } catch (err) {
       this.#table.release(fd);
       throw ReactorError.from(err, { syscall: 'connect', address: host, port });
+    }
+    if (timeoutMs !== Infinity) {
+      const deadline: ConnectDeadline = { fd, generation: descriptor.generation };
+      descriptor.connectTimer = this.timers.schedule(timeoutMs, this.#onConnectTimeout, deadline);
     }
     return fd;
   }
@@ -438,7 +472,8 @@ export class Reactor<T = unknown> {
   close(fd: number): void;
   /**
    * Closes every descriptor and the reactor; idempotent; resolves when all
-   * is released. Only with no argument at all: `close(undefined)` is a bad
+   * is released. If the backend could not be disposed of (it rejects), a
+   * second call tries again. Only with no argument at all: `close(undefined)` is a bad
    * descriptor (`EBADF`), not a request to close everything.
    */
   close(): Promise<void>;
@@ -624,8 +659,16 @@ export class Reactor<T = unknown> {
   /* ---- Internals ------------------------------------------------------- */
 
   #newDescriptor(kind: 'listener' | 'stream', state: 'opening' | 'open'): Descriptor<T> {
-    return { kind, state, generation: 0, createdAtMs: this.#clock.now(), registration: undefined };
+    return { kind, state, generation: 0, createdAtMs: this.#clock.now(), registration: undefined, connectTimer: 0 };
   }
+
+  /** A connect's deadline passed: the backend gives it up if it is still connecting (and reports the error). */
+  readonly #onConnectTimeout = (deadline: ConnectDeadline): void => {
+    const descriptor = this.#table.get(deadline.fd);
+    if (descriptor?.state !== 'open' || descriptor.generation !== deadline.generation) return;
+    descriptor.connectTimer = 0;
+    this.#backend.timeOutConnect(deadline.fd);
+  };
 
   #checkOpen(): void {
     if (this.#state !== 'open') throw closedError();
@@ -653,6 +696,7 @@ export class Reactor<T = unknown> {
   }
 
   #release(fd: number, descriptor: Descriptor<T>, abort = false): void {
+    if (descriptor.connectTimer !== 0) this.timers.cancel(descriptor.connectTimer);
     if (descriptor.registration !== undefined) {
       descriptor.registration.live = false;
       descriptor.registration = undefined;
@@ -736,7 +780,7 @@ export class Reactor<T = unknown> {
       this.#finish(pending);
       this.stats.polls++;
       this.stats.events += count;
-      publish(Channels.reactorPoll, () => ({ events: count, timersFired: fired, woken }));
+      if (Channels.reactorPoll.hasSubscribers) Channels.reactorPoll.publish({ events: count, timersFired: fired, woken });
       pending.resolve(count);
     } else {
       this.#sleep();
@@ -780,8 +824,12 @@ export class Reactor<T = unknown> {
     return count;
   }
 
+  /** One close at a time; one that failed (the backend's dispose rejected) may be tried again. */
   #closeReactor(): Promise<void> {
-    this.#closing ??= this.#shutdownAll();
+    this.#closing ??= this.#shutdownAll().catch((err: unknown) => {
+      this.#closing = undefined;
+      throw err;
+    });
     return this.#closing;
   }
 
@@ -819,6 +867,11 @@ function checkPort(port: number, min: number): void {
   if (!Number.isInteger(port) || port < min || port > 65_535) {
     throw new RangeError(`'port' must be an integer from ${min} to 65535, got ${describe(port)}`);
   }
+}
+
+function checkConnectTimeout(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`'${name}' must be a number of ms > 0 (or Infinity), got ${describe(value)}`);
+  return value;
 }
 
 /** The options of listen, connect and setSocketOptions: an object, or a TypeError naming it. */

@@ -1,4 +1,4 @@
-import type { Reactor } from '../reactor';
+import { type Reactor, ReactorError } from '../reactor';
 import { describe } from '../reactor/options-object';
 
 /** A connection's lifecycle: open, then ending (our FIN is on its way), then closed. */
@@ -42,6 +42,16 @@ export interface ConnectionHandlers<T = unknown> {
   onDrain?(connection: Connection<T>): void;
   /** The connection is gone; `error` is set for `'error'` closes. */
   onClose?(connection: Connection<T>, reason: CloseReason, error?: Error): void;
+  /**
+   * The loop began a graceful close (`loop.close()`, a signal). The
+   * connection is still open and still read: finish what it is in (answer
+   * the request being received, say), then `end()` it. Without this handler
+   * the loop ends the connection at once. What is still open at the
+   * close's deadline is reset. Input that had already arrived is handed to
+   * `onData` first, so a request the server had received is not mistaken
+   * for an idle connection.
+   */
+  onShutdown?(connection: Connection<T>): void;
 }
 
 /** What a Connection needs from its event loop (one object, shared by all its connections). Internal. */
@@ -67,7 +77,7 @@ export interface ConnectionHost {
 }
 
 /** The handlers a connection calls by itself. */
-export type HandlerName = 'onData' | 'onEnd' | 'onDrain';
+export type HandlerName = 'onData' | 'onEnd' | 'onDrain' | 'onShutdown';
 
 /** A connection's addresses, looked up when first asked for. */
 interface Addresses {
@@ -250,14 +260,24 @@ export class Connection<T = unknown> {
    * writes at once instead, with the meaning above. `end()` and `destroy()`
    * write what was gathered first, so nothing overtakes it.
    *
-   * After `end()` (or a graceful shutdown of the loop, which ends every
-   * connection) or once closed, nothing more can be sent: `send` drops the
-   * data and returns `false`. (Throwing would turn every request that was in
-   * flight when a server began shutting down into a callback error.)
+   * After `end()` nothing more can be sent, and `send` says so: it throws
+   * a `ReactorError` `EPIPE`, as a write after shutdown(2) fails (the data
+   * would otherwise be lost without a word). A graceful close of the loop
+   * ends the connections that have no `onShutdown` handler; one with it
+   * ends when its handler says. Once the connection is closed (the peer
+   * reset it, a timeout or `destroy()`; `onClose` has told you), `send`
+   * returns `false` and drops the data: that can race with any send, and
+   * is no mistake of the caller's.
+   * @throws ReactorError `EPIPE` after `end()`; TypeError for data that is not bytes or a string.
    */
   send(data: Uint8Array | string): boolean {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError(`'data' must be a string, Buffer or Uint8Array, got ${describe(data)}`);
-    if (this.#state !== 'open') return false;
+    if (this.#state !== 'open') {
+      if (this.#state === 'ending') {
+        throw new ReactorError('EPIPE', `send after end(): connection ${this.id} is ending, nothing more can be sent`, { fd: this.fd, syscall: 'send' });
+      }
+      return false;
+    }
     const bytes = typeof data === 'string' ? Buffer.from(data) : asBuffer(data);
     if (bytes.length === 0) return this.#queued === 0;
     if (this.#queued > 0) {

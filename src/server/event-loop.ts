@@ -1,4 +1,4 @@
-import { Channels, publish } from '../diagnostics';
+import { Channels } from '../diagnostics';
 import { type Event, Events, Interest, Reactor, ReactorError } from '../reactor';
 import { describe, optionsObject } from '../reactor/options-object';
 import type { TimerWheel } from '../timers';
@@ -6,6 +6,7 @@ import { type CloseReason, Connection, type ConnectionHandlers, type ConnectionH
 import { ConnectionRegistry, type MaxConnectionsPolicy } from './connection-registry';
 import { type DeferHandle, DeferredQueue, type DeferPriority } from './deferred-queue';
 import { type DescriptorReportEntry, descriptorReport } from './descriptor-report';
+import { heaviestFirst } from './heaviest-first';
 import { type Logger, silentLogger } from './logger';
 import { Metrics } from './metrics';
 import { type ServerSocket, type ServerSocketConfig, SocketManager } from './socket-manager';
@@ -335,15 +336,24 @@ export class EventLoop {
   }
 
   /**
-   * Graceful shutdown: stop accepting, let queued writes drain, half-close
-   * every connection, and wait for the peers to close, up to `timeoutMs`;
-   * then destroy what is left. Closes the reactor. Idempotent (a second call
-   * returns the same report).
+   * Graceful shutdown: stop accepting; hand the input that has already
+   * arrived to `onData`; then end every connection (queued writes drain,
+   * then FIN), except those whose handlers have `onShutdown`: those are
+   * told, go on being read and served, and end when their handler says
+   * (having finished the request they were in). Then wait for the peers to
+   * close, up to `timeoutMs`, and reset what is left. Closes the reactor. Idempotent (a second call
+   * returns the same report); if it failed (it rejected: the reactor could
+   * not be disposed of), a second call tries again, and its report counts
+   * the connections of both attempts.
    */
   close(options?: { timeoutMs?: number }): Promise<ShutdownReport> {
     const { timeoutMs = 5_000 } = optionsObject(options, 'options');
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new RangeError(`'timeoutMs' must be a number >= 0, got ${describe(timeoutMs)}`);
-    this.#closing ??= this.#gracefulClose(timeoutMs);
+    // One close at a time; one that failed may be tried again (a cached rejection would refuse every retry).
+    this.#closing ??= this.#gracefulClose(timeoutMs).catch((err: unknown) => {
+      this.#closing = undefined;
+      throw err;
+    });
     return this.#closing;
   }
 
@@ -477,7 +487,7 @@ export class EventLoop {
       } catch (err) {
         const code = (err as ReactorError).code;
         this.metrics.drops++;
-        publish(Channels.serverDrop, () => ({ fd: entry.fd, reason: 'accept-failed', code }));
+        if (Channels.serverDrop.hasSubscribers) Channels.serverDrop.publish({ fd: entry.fd, reason: 'accept-failed', code });
         this.#logger.warn(`accept failed (${code}); trying again in ${this.#options.acceptRetryMs} ms, or when a connection closes`, {
           fd: entry.fd,
         });
@@ -490,18 +500,18 @@ export class EventLoop {
         // Policy 'reject': accepted only to be closed.
         this.reactor.close(fd);
         this.metrics.drops++;
-        publish(Channels.serverDrop, () => ({ fd: entry.fd, reason: 'max-connections' }));
+        if (Channels.serverDrop.hasSubscribers) Channels.serverDrop.publish({ fd: entry.fd, reason: 'max-connections' });
         continue;
       }
       const handlers = entry.handlers ?? this.#handlers;
       const connection = this.addClient(fd, handlers);
       this.metrics.accepts++;
-      publish(Channels.serverAccept, () => ({
+      if (Channels.serverAccept.hasSubscribers) Channels.serverAccept.publish({
         fd,
         id: connection.id,
         remoteAddress: connection.remoteAddress,
         remotePort: connection.remotePort,
-      }));
+      });
       // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(handlers, ...)
       const onConnect = handlers.onConnect as Callable | undefined;
       if (onConnect !== undefined) this.#call(connection, 'onConnect', onConnect, handlers, connection);
@@ -563,11 +573,11 @@ export class EventLoop {
   readonly #onIdle = (connection: Connection): void => {
     connection.idleTimer = 0;
     this.metrics.idleTimeouts++;
-    publish(Channels.connectionIdle, () => ({
+    if (Channels.connectionIdle.hasSubscribers) Channels.connectionIdle.publish({
       id: connection.id,
       fd: connection.fd,
       idleMs: this.reactor.clock.now() - connection.lastActivityMs,
-    }));
+    });
     this.#finish(connection, 'idle-timeout');
   };
 
@@ -589,14 +599,14 @@ export class EventLoop {
       else this.reactor.abort(connection.fd);
     }
     this.metrics.connectionsClosed++;
-    publish(Channels.connectionClose, () => ({
+    if (Channels.connectionClose.hasSubscribers) Channels.connectionClose.publish({
       id: connection.id,
       fd: connection.fd,
       reason,
       bytesRead: connection.bytesRead,
       bytesWritten: connection.bytesWritten,
       durationMs: this.reactor.clock.now() - connection.connectedAtMs,
-    }));
+    });
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(connection.handlers, ...)
     const onClose = connection.handlers.onClose as Callable | undefined;
     if (onClose !== undefined) this.#call(connection, 'onClose', onClose, connection.handlers, connection, reason, error);
@@ -628,7 +638,7 @@ export class EventLoop {
       this.metrics.callbackDuration.record(Math.max(1, Math.round(durationMs * 1e6)));
       if (durationMs > this.#options.slowCallbackMs) {
         this.metrics.slowCallbacks++;
-        publish(Channels.loopSlow, () => ({ callback: name, durationMs, id: connection?.id }));
+        if (Channels.loopSlow.hasSubscribers) Channels.loopSlow.publish({ callback: name, durationMs, id: connection?.id });
         this.#logger.warn(`slow callback: ${name} took ${durationMs.toFixed(1)} ms`, { id: connection?.id });
       }
     }
@@ -637,7 +647,7 @@ export class EventLoop {
   /** A callback threw: report it, and close the connection it belongs to. */
   #callbackFailed(err: unknown, connection: Connection | undefined, name: string): void {
     this.metrics.callbackErrors++;
-    publish(Channels.loopError, () => ({ error: err, id: connection?.id }));
+    if (Channels.loopError.hasSubscribers) Channels.loopError.publish({ error: err, id: connection?.id });
     try {
       if (this.#onError !== undefined) this.#onError(err, connection);
       else this.#logger.error(`${name} threw`, { error: err, id: connection?.id });
@@ -652,6 +662,11 @@ export class EventLoop {
    * the connections holding the most (more of them as needed, for as long as
    * the total stays over); a paused connection resumes once its own queue has
    * drained, and all resume once the total is back under half the budget.
+   *
+   * Its cost does not grow with the connections while enough are paused: a
+   * batch then looks only at the paused ones. The others are walked (and
+   * the heaviest taken from a heap, not a full sort) only when more must
+   * pause, and each such walk pauses at least one.
    */
   #checkPressure(): void {
     const limit = this.#options.maxBufferedBytes;
@@ -665,21 +680,26 @@ export class EventLoop {
       });
     }
     if (this.#buffered > limit) {
-      const heaviest = [...this.registry.values()]
-        .filter((c) => c.buffered > 0 && !c.pressurePaused)
-        .sort((a, b) => b.buffered - a.buffered);
-      let relieved = this.#pressurePaused.reduce((sum, c) => sum + c.buffered, 0);
-      for (const connection of heaviest) {
-        if (relieved >= this.#buffered - limit / 2) break;
-        connection.setPressurePaused(true);
-        this.#pressurePaused.push(connection);
-        relieved += connection.buffered;
+      // Enough paused already (the usual case once under pressure): nothing to look at. Otherwise the bytes
+      // not yet paused are > 0, so the walk below pauses at least one connection: one walk per connection paused.
+      let relieved = 0;
+      for (const connection of this.#pressurePaused) relieved += connection.buffered;
+      const target = this.#buffered - limit / 2;
+      if (relieved < target) {
+        const candidates: Connection[] = [];
+        for (const connection of this.registry.values()) if (connection.buffered > 0 && !connection.pressurePaused) candidates.push(connection);
+        for (const connection of heaviestFirst(candidates, (c) => c.buffered)) {
+          connection.setPressurePaused(true);
+          this.#pressurePaused.push(connection);
+          relieved += connection.buffered;
+          if (relieved >= target) break;
+        }
       }
       if (!this.#pressure) {
         this.#pressure = true;
         this.metrics.pressureEvents++;
         const paused = this.#pressurePaused.length;
-        publish(Channels.loopPressure, () => ({ bufferedBytes: this.#buffered, limit, paused, on: true }));
+        if (Channels.loopPressure.hasSubscribers) Channels.loopPressure.publish({ bufferedBytes: this.#buffered, limit, paused, on: true });
         this.#logger.warn('memory budget exceeded: reading paused on the connections holding the most', {
           bufferedBytes: this.#buffered,
           limit,
@@ -690,7 +710,7 @@ export class EventLoop {
       this.#pressure = false;
       for (const connection of this.#pressurePaused) connection.setPressurePaused(false);
       this.#pressurePaused = [];
-      publish(Channels.loopPressure, () => ({ bufferedBytes: this.#buffered, limit, paused: 0, on: false }));
+      if (Channels.loopPressure.hasSubscribers) Channels.loopPressure.publish({ bufferedBytes: this.#buffered, limit, paused: 0, on: false });
       this.#logger.info('memory budget: back under half, reading resumed', { bufferedBytes: this.#buffered, limit });
     }
   }
@@ -702,14 +722,15 @@ export class EventLoop {
   async #gracefulClose(timeoutMs: number): Promise<ShutdownReport> {
     const start = this.reactor.clock.now();
     this.#state = 'closing';
-    publish(Channels.shutdownStart, () => ({ connections: this.registry.size, timeoutMs }));
+    if (Channels.shutdownStart.hasSubscribers) Channels.shutdownStart.publish({ connections: this.registry.size, timeoutMs });
     this.#logger.info('closing', { connections: this.registry.size, timeoutMs });
     const progress = { drained: false };
+    const before = this.#shutdown; // a failed attempt's counts are kept
     const drained = new Promise<void>((resolve) => {
       this.#shutdown = {
-        graceful: 0,
-        forced: 0,
-        other: 0,
+        graceful: before?.graceful ?? 0,
+        forced: before?.forced ?? 0,
+        other: before?.other ?? 0,
         drained: () => {
           progress.drained = true;
           resolve();
@@ -720,8 +741,18 @@ export class EventLoop {
     this.#acceptRetry = 0;
     // Stop accepting.
     for (const fd of [...this.#servers.keys()]) this.removeServerSocket(fd);
-    // Flush and half-close everything; the loop keeps serving them meanwhile.
-    for (const connection of [...this.registry.values()]) connection.end();
+    // Input that already arrived is handed over first (a request received is not an idle connection); then each
+    // connection is ended, or told to finish what it is in (onShutdown); the loop keeps serving them meanwhile.
+    const connections = [...this.registry.values()];
+    this.#dispatching = true;
+    for (const connection of connections) if (connection.reading) connection.drain();
+    this.#dispatching = false;
+    this.#rearmIdleTimers();
+    for (const connection of connections) {
+      if (connection.state !== 'open') continue;
+      if (connection.handlers.onShutdown === undefined) connection.end();
+      else this.#host.callHandler(connection, 'onShutdown');
+    }
     if (this.registry.size === 0) this.#shutdown?.drained();
     const deadline = this.reactor.timers.schedule(timeoutMs, () => this.#forceAll());
     // The loop must run until everything has closed, whatever stop() did before.
@@ -742,7 +773,7 @@ export class EventLoop {
       other: shutdown.other,
       durationMs: this.reactor.clock.now() - start,
     };
-    publish(Channels.shutdownEnd, () => report);
+    if (Channels.shutdownEnd.hasSubscribers) Channels.shutdownEnd.publish(report);
     return report;
   }
 }

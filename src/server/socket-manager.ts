@@ -1,4 +1,4 @@
-import { Channels, publish } from '../diagnostics';
+import { Channels } from '../diagnostics';
 import { Reactor, ReactorError } from '../reactor';
 import { describe } from '../reactor/options-object';
 
@@ -169,7 +169,7 @@ export class SocketManager {
       config: { ...config },
     };
     this.#servers.set(fd, server);
-    publish(Channels.serverListen, () => ({ fd, host: server.host, port: server.port, family: server.family }));
+    if (Channels.serverListen.hasSubscribers) Channels.serverListen.publish({ fd, host: server.host, port: server.port, family: server.family });
     return server;
   }
 

@@ -7,6 +7,8 @@ export class FaultyBackend implements Backend {
   readonly clock: Clock | undefined;
   /** The next setInterest call throws (once). */
   failNextSetInterest = false;
+  /** The next dispose call rejects (once), having disposed of nothing. */
+  failNextDispose = false;
   readonly #inner: Backend;
 
   constructor(inner: Backend) {
@@ -31,6 +33,9 @@ export class FaultyBackend implements Backend {
   }
   openConnection(fd: number, options: ConnectOptions): void {
     this.#inner.openConnection(fd, options);
+  }
+  timeOutConnect(fd: number): boolean {
+    return this.#inner.timeOutConnect(fd);
   }
   pendingConnections(listenFd: number): number {
     return this.#inner.pendingConnections(listenFd);
@@ -72,6 +77,10 @@ export class FaultyBackend implements Backend {
     this.#inner.cancelSleep();
   }
   dispose(): Promise<void> {
+    if (this.failNextDispose) {
+      this.failNextDispose = false;
+      return Promise.reject(new Error('injected dispose failure'));
+    }
     return this.#inner.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import type { Backend, SimulatedBackendOptions, SimulatedPeer } from '../../src';
+import { type UnansweredPort, unansweredLoopbackPort } from './unanswered-port';
 import { LibuvBackend, RawHandleBackend, SimulatedBackend } from '../../src';
 
 /** How a peer's connection has ended, as far as it has seen: not yet, by our FIN, or by a reset. */
@@ -56,6 +57,8 @@ export interface ContractHarness {
   listenPeer(): Promise<PeerServer>;
   /** A port on `host` where nothing listens (connecting is refused). */
   closedPort(): Promise<number>;
+  /** A port on `host` where connects go unanswered (the SYN is lost): a connect there stays in progress. */
+  unansweredPort(): Promise<UnansweredPort>;
   /**
    * Lets the world move on a little, for a test that steps it and watches
    * for quiescence: a couple of milliseconds of real time on loopback; the
@@ -239,6 +242,7 @@ export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 
         });
       });
     },
+    unansweredPort: () => unansweredLoopbackPort(host),
     settle: () => new Promise((resolve) => setTimeout(resolve, 2)),
     async dispose() {
       await Promise.all([...peers].map((p) => p.close()));
@@ -330,6 +334,11 @@ export function simulatedHarness(seed = 1, options: SimulatedBackendOptions = {}
       });
     },
     closedPort: () => Promise.resolve(current().freePort()),
+    unansweredPort: () => {
+      const port = current().freePort();
+      current().blackhole(port);
+      return Promise.resolve({ port, release: () => Promise.resolve() });
+    },
     settle: async () => {
       current().settle();
       await turns();

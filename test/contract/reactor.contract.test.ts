@@ -621,6 +621,41 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     expectCode(() => reactor.write(fd, Buffer.from('x')), 'ECONNREFUSED');
   });
 
+  test('rule 24: a connect that goes unanswered fails with ETIMEDOUT at its timeout; one that connected is left alone by its timer', async () => {
+    const unanswered = await harness.unansweredPort();
+    try {
+      const fd = reactor.connect({ host: harness.host, port: unanswered.port, timeoutMs: 200 });
+      reactor.register(fd, WRITABLE, { token: 'dialer' });
+      const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+      expect(seen.flags & E).toBe(E);
+      expect(seen.flags & W).toBe(0);
+      expectCode(() => reactor.read(fd), 'ETIMEDOUT');
+      expectCode(() => reactor.write(fd, Buffer.from('x')), 'ETIMEDOUT');
+      reactor.close(fd);
+    } finally {
+      await unanswered.release();
+    }
+    const server = await harness.listenPeer();
+    const fd = reactor.connect({ host: harness.host, port: server.port, timeoutMs: 50 });
+    const peer = await server.accepted();
+    reactor.register(fd, WRITABLE);
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+    reactor.unregister(fd); // a level registration that stays writable would keep simulated time from moving
+    let fired = false;
+    reactor.timers.schedule(100, () => (fired = true)); // past the connect's deadline
+    while (!fired) await reactor.poll(events);
+    expect(reactor.write(fd, Buffer.from('still here'))).toBe(10);
+    expect((await peer.waitFor(10)).toString()).toBe('still here');
+  });
+
+  test('rule 24: a connect timeout is a number of ms > 0, per reactor or per connect', () => {
+    for (const bad of [0, -1, Number.NaN, '5']) {
+      expect(() => reactor.connect({ host: harness.host, port: 1, timeoutMs: bad as number })).toThrow(RangeError);
+      expect(() => new Reactor({ connectTimeoutMs: bad as number })).toThrow(/connectTimeoutMs/); // refused before any backend is made
+    }
+    expect(reactor.descriptors()).toEqual([]); // nothing half-made
+  });
+
   test('rule 26: close with received data left unread resets the connection: the peer sees RST', async () => {
     const { fd, peer } = await connection();
     reactor.register(fd, READABLE);

@@ -27,6 +27,9 @@ export class StubBackend implements Backend {
   openConnection(fd: number): void {
     this.readinessOf.set(fd, 0);
   }
+  timeOutConnect(): boolean {
+    return false;
+  }
   pendingConnections(): number {
     return 0;
   }

@@ -113,6 +113,14 @@ export interface Backend {
    * `WRITABLE`, failure as `ERROR` (with `read`/`write` then throwing the code).
    */
   openConnection(fd: number, options: ConnectOptions): void;
+  /**
+   * Gives up a connect of `fd` that is still in progress (the reactor's
+   * connect timeout): its socket is closed and the stream fails with
+   * `ETIMEDOUT` (syscall `connect`), reported as `ERROR` like any failed
+   * connect. `false`, and nothing done, if it is no longer connecting
+   * (connected, or failed already).
+   */
+  timeOutConnect(fd: number): boolean;
   /** How many connections wait on listener `listenFd`. */
   pendingConnections(listenFd: number): number;
   /**

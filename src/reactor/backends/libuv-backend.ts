@@ -340,6 +340,15 @@ export class LibuvBackend implements Backend {
     this.#handles[fd] = handle;
   }
 
+  timeOutConnect(fd: number): boolean {
+    const handle = this.#handle(fd);
+    if (!handle.connecting || handle.error !== undefined) return false;
+    const socket = handle.socket as net.Socket;
+    this.fail(handle, new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', fd }));
+    socket.destroy(); // the SYN_SENT socket is simply closed: nothing is sent
+    return true;
+  }
+
   pendingConnections(listenFd: number): number {
     return this.#handle(listenFd).pending.length;
   }

@@ -420,7 +420,7 @@ export class RawHandleBackend implements Backend {
       return;
     }
     lookup(options.host, { all: true }, (err, found) => {
-      if (handle.closed) return;
+      if (handle.closed || handle.error !== undefined) return; // closed, or timed out, while resolving
       if (err !== null) {
         this.fail(handle, lookupError(err, options.host, options.port, 'connect'));
         return;
@@ -428,6 +428,20 @@ export class RawHandleBackend implements Backend {
       handle.nextAddresses = found.map((entry) => entry.address);
       connectNext(handle);
     });
+  }
+
+  timeOutConnect(fd: number): boolean {
+    const handle = this.#handle(fd);
+    if (!handle.connecting || handle.error !== undefined) return false;
+    handle.nextAddresses = undefined;
+    this.fail(handle, new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', fd, port: handle.port }));
+    // The connecting handle is closed (its connect callback then finds no owner); a fresh one, never opened, stands in until close.
+    this.release(handle.tcp);
+    const tcp = new B.TCP(B.SOCKET) as Tagged;
+    tcp[kOwner] = handle;
+    tcp.onread = onRead;
+    handle.tcp = tcp;
+    return true;
   }
 
   pendingConnections(listenFd: number): number {

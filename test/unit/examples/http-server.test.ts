@@ -71,6 +71,34 @@ describe('examples/http-server.ts on simulated time', () => {
     await stop();
   });
 
+  test('graceful close: an upload in progress is let finish (answered with Connection: close), an idle keep-alive connection ends at once', async () => {
+    const { sim, loop, server } = await simulatedHttp();
+    const running = loop.run(); // a second run() joins the first: resolves when the loop closes
+    const idle = sim.connect(80);
+    idle.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await idle.waitFor(1);
+    await waitUntil(() => statuses(idle.received().toString()).length === 1);
+    const uploader = sim.connect(80);
+    uploader.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
+    await waitUntil(() => server.requests === 1 && loop.registry.size === 2 && [...loop.registry.values()].every((c) => c.bytesRead > 0));
+    const closing = loop.close({ timeoutMs: 5_000 });
+    await idle.waitEnd(); // idle: FIN now, nothing more
+    expect(statuses(idle.received().toString())).toEqual([200]);
+    idle.close();
+    uploader.write('world'); // the rest of the body, after the close began
+    uploader.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'); // pipelined behind it: not read
+    await uploader.waitEnd();
+    uploader.close();
+    const answer = uploader.received().toString();
+    expect(statuses(answer)).toEqual([200]);
+    expect(answer).toContain('Connection: close\r\n');
+    expect(answer.endsWith('\r\n\r\nhelloworld')).toBe(true);
+    const report = await closing;
+    expect(report).toMatchObject({ graceful: 2, forced: 0 });
+    expect(server.requests).toBe(2); // the answers written
+    await running;
+  });
+
   test('a head that stops coming: 408 after headersTimeoutMs', async () => {
     const { sim, stop } = await simulatedHttp({ headersTimeoutMs: 500 });
     const client = sim.connect(80);

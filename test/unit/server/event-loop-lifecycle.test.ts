@@ -1,4 +1,5 @@
-import { type Connection, type ConnectionHandlers, ReactorError } from '../../../src';
+import { type Connection, type ConnectionHandlers, EventLoop, Reactor, ReactorError, SimulatedBackend } from '../../../src';
+import { FaultyBackend } from '../../contract/faulty-backend';
 import { simulatedLoop, turns, waitUntil } from '../../helpers/simulated-loop';
 
 /**
@@ -14,6 +15,28 @@ const echo: ConnectionHandlers = {
 };
 
 describe('EventLoop lifecycle', () => {
+  test('a close that failed can be tried again: the reactor and the loop close on the second call', async () => {
+    const faulty = new FaultyBackend(new SimulatedBackend());
+    const reactor = new Reactor({ backend: faulty });
+    faulty.failNextDispose = true;
+    await expect(reactor.close()).rejects.toThrow('injected dispose failure');
+    await expect(reactor.close()).resolves.toBeUndefined();
+    expect(reactor.state).toBe('closed');
+
+    const backend = new FaultyBackend(new SimulatedBackend());
+    const loop = new EventLoop({ reactor: new Reactor({ backend }) });
+    await loop.listen([{ host: '127.0.0.1', port: 7000 }], echo);
+    const running = loop.run();
+    backend.failNextDispose = true;
+    await expect(loop.close({ timeoutMs: 0 })).rejects.toThrow('injected dispose failure');
+    const report = await loop.close({ timeoutMs: 0 });
+    expect(report).toMatchObject({ graceful: 0, forced: 0 });
+    expect(loop.state).toBe('closed');
+    expect(loop.reactor.state).toBe('closed');
+    await running;
+    expect(await loop.close()).toBe(report); // and from then on, the same report
+  });
+
   test('an accept that fails (EMFILE) is retried after acceptRetryMs: the waiting client is served', async () => {
     const { sim, loop, running, servers } = await simulatedLoop(echo, { acceptRetryMs: 50 });
     sim.failNextAccept(servers[0].fd);
@@ -59,21 +82,56 @@ describe('EventLoop lifecycle', () => {
     await running;
   });
 
-  test('send() after end() is refused with false, not an exception', async () => {
-    let afterEnd: boolean | undefined;
+  test('send() after end() says so: EPIPE; after the connection closed: false', async () => {
+    let afterEnd: unknown;
+    let afterClose: boolean | undefined;
     const { sim, loop, running } = await simulatedLoop({
       onData(conn, chunk) {
         conn.send(chunk);
         conn.end();
-        afterEnd = conn.send('too late');
+        try {
+          conn.send('too late');
+        } catch (err) {
+          afterEnd = err;
+        }
+      },
+      onClose(conn) {
+        afterClose = conn.send('gone');
       },
     });
     const client = sim.connect(7000);
     client.write('x');
     await client.waitEnd();
-    expect(afterEnd).toBe(false);
+    expect(afterEnd).toBeInstanceOf(ReactorError);
+    expect((afterEnd as ReactorError).code).toBe('EPIPE');
     expect(client.received().toString()).toBe('x');
+    client.close();
+    await waitUntil(() => afterClose !== undefined);
+    expect(afterClose).toBe(false);
     await loop.close({ timeoutMs: 0 });
+    await running;
+  });
+
+  test('graceful close with onShutdown: the loop leaves the connection open and read, and its handler ends it when done', async () => {
+    const order: string[] = [];
+    const { sim, loop, running } = await simulatedLoop({
+      onData(conn, chunk) {
+        order.push(`data ${chunk.toString()}`);
+        if (chunk.toString() === 'last') conn.end();
+      },
+      onShutdown(conn) {
+        order.push(`shutdown ${conn.state}`);
+      },
+    });
+    const client = sim.connect(7000);
+    client.write('first');
+    await waitUntil(() => order.length === 1);
+    const closing = loop.close({ timeoutMs: 10_000 });
+    client.write('last'); // the connection was not ended by the loop: its handler ends it when done
+    await client.waitEnd();
+    client.close();
+    expect(await closing).toMatchObject({ graceful: 1, forced: 0 });
+    expect(order).toEqual(['data first', 'shutdown open', 'data last']);
     await running;
   });
 
@@ -242,6 +300,32 @@ describe('EventLoop lifecycle', () => {
       expect((await healthy.waitFor(40_000)).length).toBe(40_000);
       healthy.write('ping');
       expect((await healthy.waitFor(40_004)).subarray(40_000).toString()).toBe('ping');
+      await loop.close({ timeoutMs: 0 });
+      await running;
+    });
+
+    test('over budget with enough paused, a batch does not walk every connection', async () => {
+      const { sim, loop, running } = await simulatedLoop(
+        echo,
+        { maxBufferedBytes: 20_000, connectionHighWaterMark: 1 << 20 },
+        { sendBufferSize: 4096, receiveBufferSize: 4096 },
+      );
+      const idle = Array.from({ length: 50 }, () => sim.connect(7000)); // connections that hold nothing
+      await waitUntil(() => loop.registry.size === 50);
+      const hog = sim.connect(7000);
+      hog.pause();
+      hog.write(Buffer.alloc(40_000, 1));
+      await waitUntil(() => loop.metrics.pressureEvents === 1);
+      const walks = jest.spyOn(loop.registry, 'values');
+      const polite = sim.connect(7000);
+      for (let i = 0; i < 20; i++) {
+        polite.write('ping'); // batch after batch, still over budget
+        await polite.waitFor(4 * (i + 1));
+      }
+      expect(loop.bufferedBytes).toBeGreaterThan(20_000);
+      expect(walks).not.toHaveBeenCalled();
+      walks.mockRestore();
+      for (const client of idle) client.close();
       await loop.close({ timeoutMs: 0 });
       await running;
     });

@@ -427,6 +427,21 @@ export class SimSocket {
     this.#fail(latent.error, this.state !== 'closed');
   }
 
+  /**
+   * Its owner gave up the connect (a timeout): it fails with ETIMEDOUT, as
+   * a connect(2) whose SYNs went unanswered. A handshake already under way
+   * is answered with RST, as a kernel answers a SYN-ACK for a socket that
+   * is gone. `false` if it is no longer connecting.
+   */
+  timeOut(): boolean {
+    if (this.state !== 'connecting' || this.error !== undefined) return false;
+    this.#net.trace(() => `connect-timeout ${this.#name}`);
+    const other = this.other;
+    if (other !== undefined) this.#net.at(this.#net.now() + this.#link.latencyMs, () => other.receiveReset('ECONNRESET'));
+    this.#fail(new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', address: this.remoteAddress, port: this.remotePort }), true);
+    return true;
+  }
+
   /** The handshake completed (client side). */
   established(): void {
     if (this.state !== 'connecting' || this.error !== undefined) return;

@@ -188,6 +188,7 @@ export class SimulatedBackend implements Backend {
   readonly #listeners = new Map<number, SimListener[]>();
   readonly #handles: (SimSocket | SimListener | undefined)[] = [];
   readonly #refuseNext = new Set<number>();
+  readonly #blackholed = new Set<number>();
   readonly #context: SimContext;
   readonly #peerHost: PeerHost;
   #sink: BackendSink | undefined;
@@ -311,6 +312,15 @@ export class SimulatedBackend implements Backend {
     this.#refuseNext.add(port);
   }
 
+  /**
+   * From now on, connections to `port` go unanswered, as toward a host that
+   * is down or a firewall that drops: the SYN is lost, and a connect stays
+   * in progress until its timeout (`connectTimeoutMs`) gives up on it.
+   */
+  blackhole(port: number): void {
+    this.#blackholed.add(port);
+  }
+
   /** The next `accept` on listener `fd` fails with EMFILE; the connection stays waiting. */
   failNextAccept(fd: number): void {
     this.#listener(fd).failNextAccept = true;
@@ -398,6 +408,11 @@ export class SimulatedBackend implements Backend {
     socket.owner = this.#fdOwner(fd);
     this.#handles[fd] = socket;
     this.#dial(socket, host, options.port);
+  }
+
+  timeOutConnect(fd: number): boolean {
+    const socket = this.#handles[fd];
+    return socket instanceof SimSocket && socket.timeOut();
   }
 
   pendingConnections(listenFd: number): number {
@@ -630,7 +645,11 @@ export class SimulatedBackend implements Backend {
     const latency = this.#link.latencyMs;
     this.#record(() => `syn c${client.connection} ${client.localAddress}:${client.localPort} -> ${host}:${port}`);
     this.#at(this.clock.now() + latency, () => {
-      if (client.state === 'closed') return;
+      if (client.state === 'closed' || client.error !== undefined) return;
+      if (this.#blackholed.has(port)) {
+        this.#record(() => `syn lost c${client.connection} (${port} is unanswered)`);
+        return;
+      }
       const listener = this.#listenerFor(host, port);
       const refuse = this.#refuseNext.delete(port) || this.random.chance(this.#faults.refuse);
       if (listener === undefined || refuse || listener.queue.length >= listener.backlog) {

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   });
   const stopSignals = loop.handleSignals({ timeoutMs: 3_000 }); // before announcing: a signal may follow at once
   const httpHost = bracket(http.servers[0].host);
-  console.log(`tsreactor demo (Node ${process.version}), ctrl-c to stop`);
+  console.log(`tsreactor demo (Node ${process.version}, pid ${process.pid}), ctrl-c or SIGTERM to stop`);
   console.log(`  http: listening on ${httpHost}:${http.port}   try: curl http://localhost:${http.port}/   (/stats: metrics as JSON)`);
   console.log(`  echo: listening on ${bracket(echo.host)}:${echo.port}   try: nc localhost ${echo.port}`);
 

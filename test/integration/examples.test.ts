@@ -41,7 +41,12 @@ afterEach(async () => {
 
 /** A program started in the background: its output so far, a way to wait for a line, and its exit. */
 function startProgram(file: string, args: string[]) {
-  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', file, ...args], {
+  return startCommand(process.execPath, ['-r', 'ts-node/register/transpile-only', file, ...args]);
+}
+
+/** Runs `command` in the repository, collecting its output; `waitFor` resolves once stdout matches. */
+function startCommand(command: string, args: string[]) {
+  const child: ChildProcess = spawn(command, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -184,6 +189,30 @@ function echoRoundTrip(port: number, text: string): Promise<string> {
 }
 
 describe('examples/demo.ts (npm start)', () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  test('under a process manager: a SIGTERM to the npm process reaches the demo, which stops gracefully', async () => {
+    const npm = startCommand('npm', ['start', '--', '--host', '127.0.0.1', '--http-port', '0', '--echo-port', '0']);
+    const [, pid] = await npm.waitFor(/pid (\d+)\)/);
+    const demoPid = Number(pid);
+    await npm.waitFor(/echo: listening/);
+    try {
+      npm.child.kill('SIGTERM');
+      await npm.exited;
+      expect(npm.output()).toMatch(/stopped: \d+ requests served/);
+      expect(alive(demoPid)).toBe(false); // not left running behind a shell that the signal killed
+    } finally {
+      if (alive(demoPid)) process.kill(demoPid, 'SIGKILL'); // the demo this test started
+    }
+  }, 60_000);
+
   test('serves HTTP and echo, says where, and stops gracefully on SIGINT', async () => {
     const demo = startProgram('examples/demo.ts', ['--host', '127.0.0.1', '--http-port', '0', '--echo-port', '0']);
     const [, httpPort] = await demo.waitFor(/http: listening on 127\.0\.0\.1:(\d+)/);

@@ -12,7 +12,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
  * | `tsreactor:reactor:poll` | a poll resolved | `{ events, timersFired, woken }` |
  * | `tsreactor:server:listen` | a server socket is bound | `{ fd, host, port, family }` |
  * | `tsreactor:server:accept` | a connection was accepted | `{ fd, id, remoteAddress, remotePort }` |
- * | `tsreactor:server:drop` | a connection was refused or could not be accepted | `{ fd, reason, code? }` |
+ * | `tsreactor:server:drop` | a connection was refused or could not be accepted (reason `'max-connections'`, `'accept-failed'`, or `'no-descriptors'` from a backend out of descriptors) | `{ fd, reason, code? }` |
  * | `tsreactor:connection:close` | a connection ended | `{ id, fd, reason, bytesRead, bytesWritten, durationMs }` |
  * | `tsreactor:connection:idle` | a connection was cut at its idle timeout | `{ id, fd, idleMs }` |
  * | `tsreactor:loop:error` | a callback threw | `{ error, id? }` |

@@ -127,6 +127,8 @@ export class EventLoop {
   readonly #onError: ((error: unknown, connection?: Connection) => void) | undefined;
   readonly #logger: Logger;
   readonly #servers = new Map<number, ServerEntry>();
+  /** Connections lost in the backend by server sockets no longer served. */
+  #retiredDrops = 0;
   readonly #deferred = new DeferredQueue();
   readonly #events: Events<Token>;
   readonly #host: ConnectionHost;
@@ -173,7 +175,7 @@ export class EventLoop {
       maxConnectionsPolicy: options.maxConnectionsPolicy,
       idleTimeoutMs: options.idleTimeoutMs,
     });
-    this.metrics = new Metrics(this.reactor.stats, () => this.registry.size);
+    this.metrics = new Metrics(this.reactor.stats, () => this.registry.size, () => this.#backendDrops());
     this.#host = {
       reactor: this.reactor,
       highWaterMark: this.#options.connectionHighWaterMark,
@@ -260,6 +262,7 @@ export class EventLoop {
     const fd = serverFd(server);
     const entry = this.#servers.get(fd);
     if (entry === undefined) return false;
+    this.#retiredDrops += this.#dropsOf(fd); // what it lost stays counted once it is gone
     this.#servers.delete(fd);
     if (entry.server !== undefined) this.socketManager.closeServerSocket(fd);
     else if (this.reactor.state === 'open') this.reactor.close(fd);
@@ -405,6 +408,17 @@ export class EventLoop {
     return { descriptors: this.reactor.state === 'open' ? descriptorReport(this.reactor) : [], connections };
   }
 
+  /** Connections the backend lost on the server sockets served, and on those served before. */
+  #backendDrops(): number {
+    let drops = this.#retiredDrops;
+    for (const fd of this.#servers.keys()) drops += this.#dropsOf(fd);
+    return drops;
+  }
+
+  #dropsOf(fd: number): number {
+    return this.reactor.state === 'open' ? this.reactor.info(fd).droppedConnections : 0;
+  }
+
   /* ---- The loop -------------------------------------------------------- */
 
   async #loop(): Promise<void> {
@@ -486,7 +500,7 @@ export class EventLoop {
         fd = entry.server !== undefined ? this.socketManager.acceptConnection(entry.fd) : this.reactor.accept(entry.fd);
       } catch (err) {
         const code = (err as ReactorError).code;
-        this.metrics.drops++;
+        this.metrics.loopDrops++;
         if (Channels.serverDrop.hasSubscribers) Channels.serverDrop.publish({ fd: entry.fd, reason: 'accept-failed', code });
         this.#logger.warn(`accept failed (${code}); trying again in ${this.#options.acceptRetryMs} ms, or when a connection closes`, {
           fd: entry.fd,
@@ -499,7 +513,7 @@ export class EventLoop {
       if (this.registry.full) {
         // Policy 'reject': accepted only to be closed.
         this.reactor.close(fd);
-        this.metrics.drops++;
+        this.metrics.loopDrops++;
         if (Channels.serverDrop.hasSubscribers) Channels.serverDrop.publish({ fd: entry.fd, reason: 'max-connections' });
         continue;
       }

@@ -59,7 +59,8 @@ function summarize(histogram: RecordableHistogram): HistogramSummary {
  */
 export class Metrics {
   accepts = 0;
-  drops = 0;
+  /** Connections the loop itself refused or failed to accept (see `drops`). */
+  loopDrops = 0;
   connectionsClosed = 0;
   bytesRead = 0;
   bytesWritten = 0;
@@ -74,10 +75,23 @@ export class Metrics {
 
   readonly #reactor: ReactorStats;
   readonly #open: () => number;
+  readonly #backendDrops: () => number;
 
-  constructor(reactorStats: ReactorStats, openConnections: () => number) {
+  constructor(reactorStats: ReactorStats, openConnections: () => number, backendDrops: () => number = () => 0) {
     this.#reactor = reactorStats;
     this.#open = openConnections;
+    this.#backendDrops = backendDrops;
+  }
+
+  /**
+   * Connections lost before they were served, as far as the process can
+   * see: refused by the loop (`maxConnections`), failed to accept
+   * (`EMFILE` from the descriptor table), and lost in the backend (past
+   * a listener's backlog, or to `EMFILE` where libuv reports it; see
+   * `DescriptorInfo.droppedConnections` for what nobody can see).
+   */
+  get drops(): number {
+    return this.loopDrops + this.#backendDrops();
   }
 
   snapshot(): MetricsSnapshot {

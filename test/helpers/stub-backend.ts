@@ -68,6 +68,7 @@ export class StubBackend implements Backend {
       readBuffered: 0,
       writeBuffered: 0,
       osFd: undefined,
+      droppedConnections: 0,
     };
   }
   sleep(deadlineMs: number, onDeadline: () => void): void {

@@ -36,6 +36,16 @@ export interface HandleInfo {
   writeBuffered: number;
   /** The operating system's descriptor, where the backend knows it. */
   osFd: number | undefined;
+  /**
+   * A listener's connections lost before `accept` could take them, as far
+   * as this process can see (0 for a stream): past the backlog, refused by
+   * `maxConnections`, or lost to `EMFILE`/`ENFILE` where libuv reports it.
+   * Not counted, because nothing in the process hears of them: the
+   * connections libuv itself accepts and closes at once with its reserve
+   * descriptor when the process is out of descriptors (its "EMFILE trick";
+   * those clients see a connection closed or reset at once).
+   */
+  droppedConnections: number;
 }
 
 /** What the reactor tells its backend once, at `attach`. */

@@ -1,3 +1,4 @@
+import { publishDrop } from './publish-drop';
 import * as net from 'node:net';
 import type { Clock } from '../../timers';
 import { ReactorError } from '../reactor-error';
@@ -140,7 +141,14 @@ function onDrop(this: Tagged<net.Server>): void {
 
 function onServerError(this: Tagged<net.Server>, err: Error): void {
   const handle = this[kHandle];
-  if (handle === undefined || handle.error !== undefined) return;
+  if (handle === undefined) return;
+  if ((err as NodeJS.ErrnoException).syscall === 'accept') {
+    // One connection lost (EMFILE, ENFILE...), reported by libuv when its reserve descriptor could not absorb it: the listener goes on.
+    handle.dropped++;
+    publishDrop(handle.fd, err);
+    return;
+  }
+  if (handle.error !== undefined) return;
   handle.error = ReactorError.from(err, { fd: handle.fd });
   handle.backend.notify(handle, Readiness.ERROR);
 }
@@ -203,8 +211,11 @@ function nodeSupportsReusePort(): boolean {
  * - Listeners accept through Node (`pauseOnConnect`), queue the connections
  *   up to the backlog (more are dropped and counted), and report readable
  *   while any wait. libuv absorbs `EMFILE` on accept itself (it accepts and
- *   closes with a reserve descriptor); such drops are invisible here, while
- *   `server.maxConnections` drops arrive as `'drop'` and are counted.
+ *   closes with a reserve descriptor, telling nobody): such drops cannot be
+ *   counted anywhere in the process. An accept error that reaches Node
+ *   (the reserve did not absorb it) is counted and published
+ *   (`tsreactor:server:drop`, reason `'no-descriptors'`) and the listener
+ *   goes on; `server.maxConnections` drops arrive as `'drop'` and are counted.
  * - Handlers are module-level functions that find their descriptor through a
  *   back-reference on the socket: a connection costs no closures.
  *
@@ -483,6 +494,7 @@ export class LibuvBackend implements Backend {
         readBuffered: 0,
         writeBuffered: 0,
         osFd: osFdOf(handle.server),
+        droppedConnections: handle.dropped,
       };
     }
     const socket = handle.socket as net.Socket;
@@ -498,6 +510,7 @@ export class LibuvBackend implements Backend {
       readBuffered: handle.inboxBytes + socket.readableLength,
       writeBuffered: socket.writableLength,
       osFd: osFdOf(socket),
+      droppedConnections: 0,
     };
   }
 

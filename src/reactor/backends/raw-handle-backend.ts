@@ -1,3 +1,4 @@
+import { publishDrop } from './publish-drop';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
@@ -144,7 +145,8 @@ function onConnection(this: Tagged, status: number, client?: TcpHandle): void {
     return;
   }
   if (status < 0 || client === undefined) {
-    handle.dropped++; // EMFILE, ENFILE...: libuv accepted and closed it with its reserve descriptor
+    handle.dropped++; // EMFILE, ENFILE... that libuv's reserve descriptor did not absorb (what it absorbs, nobody hears of)
+    publishDrop(handle.fd, uvError(status, 'accept', { fd: handle.fd }));
     return;
   }
   if (handle.pending.length >= handle.backlog) {
@@ -214,9 +216,12 @@ function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): v
  *   then (as with `Connection.send`). `shutdown` sends FIN once the queue
  *   is written.
  * - Listening: libuv accepts; connections wait in a queue up to the backlog
- *   (more are closed and counted as dropped), and `EMFILE`/`ENFILE` on accept,
- *   which libuv absorbs with its reserve descriptor, are counted too
- *   (`droppedConnections`), which the default backend cannot see.
+ *   (more are closed and counted as dropped, `info(fd).droppedConnections`).
+ *   Out of descriptors, libuv accepts and closes the waiting connections
+ *   with a reserve descriptor of its own and tells nobody: those cannot be
+ *   counted, here or anywhere in the process. An `EMFILE`/`ENFILE` that
+ *   reaches the handle (the reserve did not absorb it) is counted and
+ *   published (`tsreactor:server:drop`, reason `'no-descriptors'`).
  * - `close` is close(2): with unread data it resets the connection;
  *   otherwise pending writes still go out, then FIN, then the handle is
  *   released, within the reactor's `lingerMs` (then it is reset); data that
@@ -599,6 +604,7 @@ export class RawHandleBackend implements Backend {
       readBuffered: handle.inboxBytes,
       writeBuffered: handle.kind === 'stream' ? handle.tcp.writeQueueSize : 0,
       osFd: typeof handle.tcp.fd === 'number' && handle.tcp.fd >= 0 ? handle.tcp.fd : undefined,
+      droppedConnections: handle.dropped,
     };
   }
 

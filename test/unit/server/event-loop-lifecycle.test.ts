@@ -15,6 +15,22 @@ const echo: ConnectionHandlers = {
 };
 
 describe('EventLoop lifecycle', () => {
+  test('connections the backend lost (past the backlog) count as drops, also once the server socket is gone', async () => {
+    const sim = new SimulatedBackend();
+    const loop = new EventLoop({ reactor: new Reactor({ backend: sim }) });
+    const [server] = await loop.listen([{ host: '127.0.0.1', port: 7000, backlog: 2 }], echo);
+    const clients = Array.from({ length: 5 }, () => sim.connect(7000)); // nobody accepts yet: two wait, three are refused
+    sim.run(sim.clock.now() + 100);
+    expect(loop.reactor.info(server.fd).droppedConnections).toBe(3);
+    expect(loop.metrics.drops).toBe(3);
+    expect(loop.metrics.snapshot().drops).toBe(3);
+    expect(clients.filter((c) => c.error?.code === 'ECONNREFUSED')).toHaveLength(3);
+    loop.removeServerSocket(server);
+    expect(loop.metrics.drops).toBe(3);
+    await loop.close({ timeoutMs: 0 });
+    expect(loop.metrics.drops).toBe(3);
+  });
+
   test('a close that failed can be tried again: the reactor and the loop close on the second call', async () => {
     const faulty = new FaultyBackend(new SimulatedBackend());
     const reactor = new Reactor({ backend: faulty });

@@ -508,6 +508,7 @@ export class SimulatedBackend implements Backend {
         readBuffered: 0,
         writeBuffered: 0,
         osFd: undefined,
+        droppedConnections: handle.dropped,
       };
     }
     const socket = this.#socket(fd);
@@ -523,6 +524,7 @@ export class SimulatedBackend implements Backend {
       readBuffered: socket.recvBytes,
       writeBuffered: socket.sendBytes,
       osFd: undefined,
+      droppedConnections: 0,
     };
   }
 

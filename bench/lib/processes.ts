@@ -27,13 +27,17 @@ interface StartOptions {
   nodeArgs?: string[];
   /** Give it a stdin pipe (for `send`). */
   stdin?: boolean;
+  /** Cap its open descriptors (soft and hard limit): it then runs as `bash -c 'ulimit -n N && exec node ...'`. */
+  ulimit?: number;
 }
 
 function tsNode(script: string, args: string[], options: StartOptions = {}): ChildProcess {
-  return spawn(process.execPath, [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', join(root, script), ...args], {
-    cwd: root,
-    stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'inherit'],
-  });
+  const argv = [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', join(root, script), ...args];
+  const stdio: ['pipe' | 'ignore', 'pipe', 'inherit'] = [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'inherit'];
+  if (options.ulimit === undefined) return spawn(process.execPath, argv, { cwd: root, stdio });
+  const quoted = [process.execPath, ...argv].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+  // exec: the shell becomes node, so `pid` and a SIGTERM reach the program itself.
+  return spawn('bash', ['-c', `ulimit -Sn ${options.ulimit} && ulimit -Hn ${options.ulimit} && exec ${quoted}`], { cwd: root, stdio });
 }
 
 /** Starts a TypeScript program and resolves once it prints a line matching `pattern`. */

@@ -15,7 +15,7 @@ export interface EchoLoadOptions {
 }
 
 /** What the server still holds once every client is gone: connections, lingering streams. */
-async function leftOver(report: () => Promise<{ connections: number; lingering: number }>): Promise<number> {
+export async function leftOver(report: () => Promise<{ connections: number; lingering: number }>): Promise<number> {
   let left = Infinity;
   for (let i = 0; i < 50 && left > 0; i++) {
     await pause(100); // closes in flight land

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { RawHandleBackend } from '../../src';
 import { apiMisuse } from './api-misuse';
 import { churnWithResets, concurrentClients } from './echo-load';
+import { descriptorExhaustion, sigtermUnderLoad, slowPeers } from './hostile-peers';
 import { httpFuzz } from './http-fuzz';
 import { stressTable, type StressRow } from './stress-row';
 
@@ -34,6 +35,9 @@ const backends: ('libuv' | 'raw')[] = RawHandleBackend.available() ? ['libuv', '
 const SCENARIOS: { name: string; run: () => Promise<StressRow[]> }[] = [
   { name: 'concurrent', run: () => each(backends, (backend) => concurrentClients({ backend, quick })) },
   { name: 'churn', run: () => each(backends, (backend) => churnWithResets({ backend, quick })) },
+  { name: 'slow-peers', run: () => each(backends, (backend) => slowPeers({ backend, quick })) },
+  { name: 'exhaustion', run: () => each(backends, (backend) => descriptorExhaustion({ backend, quick })) },
+  { name: 'sigterm', run: () => each(backends, (backend) => sigtermUnderLoad({ backend, quick })) },
   { name: 'fuzz', run: async () => [await httpFuzz({ inputs: quick ? 2_000 : 20_000, seed })] },
   { name: 'misuse', run: () => each(['simulator', 'libuv', 'raw'] as const, (backend) => apiMisuse({ backend, calls: quick ? 2_000 : 20_000, seed })) },
 ];

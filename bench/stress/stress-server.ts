@@ -33,7 +33,8 @@ async function main(): Promise<void> {
       connections: connections.length,
       descriptors: descriptors.filter((d) => d.kind === 'stream').length,
       lingering: descriptors.filter((d) => d.state === 'lingering').length,
-      bufferedBytes: descriptors.reduce((sum, d) => sum + d.readBuffered + d.writeBuffered, 0),
+      // Queued in connections (what backpressure bounds) plus what the backend holds in inboxes and send queues.
+      bufferedBytes: loop.bufferedBytes + descriptors.reduce((sum, d) => sum + d.readBuffered + d.writeBuffered, 0),
       requests: http.requests,
       accepts: metrics.accepts,
       drops: metrics.drops,

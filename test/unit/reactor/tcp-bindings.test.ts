@@ -42,6 +42,8 @@ describe('the raw-handle backend finds out whether it can run', () => {
     ['a class that is not there', without('tcp_wrap', 'TCPConnectWrap'), /tcp_wrap\.TCPConnectWrap is missing/],
     ['a constant that is not there', without('stream_wrap', 'kLastWriteWasAsync'), /stream_wrap\.kLastWriteWasAsync is missing/],
     ['shared state of another type', without('stream_wrap', 'streamBaseState', new Float64Array(4)), /streamBaseState is missing/],
+    ['a write convention it does not know: a new state field', without('stream_wrap', 'kLastWriteFlags', 9), /laid out in a way this backend does not know/],
+    ['a write convention it does not know: the state grew', without('stream_wrap', 'streamBaseState', new Int32Array(7)), /laid out in a way this backend does not know \(.*; 7 fields\)/],
   ])('%s: ERR_BACKEND_UNAVAILABLE, saying what and what to use instead', (_what, source, message) => {
     const error = refusal(() => loadTcpBindings(source));
     expect(error).toBeInstanceOf(ReactorError);

@@ -6,9 +6,14 @@
  * checks every member it relies on and refuses (ERR_BACKEND_UNAVAILABLE)
  * rather than guess.
  *
- * Tried on: Node 20.20.2 (Linux x64), the only Node on the machine it was
- * written on. Other versions are not known to work: they are checked when
- * the backend is constructed, and the test suites skip it where it refuses.
+ * Tried on: Node 20.20, 22.23, 24.22 and 26.12 (Linux x64). The shared
+ * state of `stream_wrap` is how a write says it went asynchronous; its
+ * layout is the convention the backend writes by, so it must be one of the
+ * layouts known here (`KNOWN_STATE_LAYOUTS`: Node 20-23, and 24 on, which
+ * added `kLastWriteErr` when Node's own streams moved to
+ * `writeBuffer(null, data)`, still keeping the request-object convention
+ * this backend uses). A Node whose layout is another is refused, rather
+ * than written to by a convention it may have dropped.
  */
 import { types } from 'node:util';
 import { ReactorError } from '../../reactor-error';
@@ -91,13 +96,21 @@ export interface TcpBindings {
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
   kArrayBufferOffset: number;
-  kBytesWritten: number;
   kLastWriteWasAsync: number;
   /** libuv's end-of-file code (negative). */
   UV_EOF: number;
 }
 
 type Binding = Record<string, unknown>;
+
+/**
+ * The layouts of `stream_wrap`'s shared state that the backend knows: its
+ * `k...` field names, sorted, and the array's length. Node 20-23; Node 24 on.
+ */
+const KNOWN_STATE_LAYOUTS: readonly { fields: string; length: number }[] = [
+  { fields: 'kArrayBufferOffset,kBytesWritten,kLastWriteWasAsync,kReadBytesOrError', length: 4 },
+  { fields: 'kArrayBufferOffset,kBytesWritten,kLastWriteErr,kLastWriteWasAsync,kReadBytesOrError', length: 5 },
+];
 
 function unavailable(reason: string): ReactorError {
   return new ReactorError(
@@ -160,10 +173,16 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
     streamBaseState: state,
     kReadBytesOrError: num(stream, 'kReadBytesOrError', 'stream_wrap'),
     kArrayBufferOffset: num(stream, 'kArrayBufferOffset', 'stream_wrap'),
-    kBytesWritten: num(stream, 'kBytesWritten', 'stream_wrap'),
     kLastWriteWasAsync: num(stream, 'kLastWriteWasAsync', 'stream_wrap'),
     UV_EOF: num(uv, 'UV_EOF', 'uv'),
   };
+  const fields = Object.keys(stream)
+    .filter((key) => /^k[A-Z]/.test(key))
+    .sort()
+    .join(',');
+  if (!KNOWN_STATE_LAYOUTS.some((layout) => layout.fields === fields && layout.length === state.length)) {
+    throw unavailable(`stream_wrap's shared state is laid out in a way this backend does not know (${fields}; ${state.length} fields), so its write convention may have changed`);
+  }
   if (source === 'process') cached = loaded;
   return loaded;
 }

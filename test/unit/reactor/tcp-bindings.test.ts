@@ -1,5 +1,7 @@
 import { RawHandleBackend, ReactorError } from '../../../src';
-import { loadTcpBindings } from '../../../src/reactor/backends/raw/tcp-bindings';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { loadTcpBindings, processRefusal } from '../../../src/reactor/backends/raw/tcp-bindings';
 
 /** The real bindings, reached the way the backend reaches them. */
 const real = (name: string): unknown => (process as unknown as { binding(name: string): unknown }).binding(name);
@@ -51,6 +53,26 @@ describe('the raw-handle backend finds out whether it can run', () => {
     expect(error.message).toMatch(message);
     expect(error.message).toContain('Use the default LibuvBackend');
   });
+
+  test.each([
+    ['--throw-deprecation', { throwDeprecation: true, execArgv: ['--throw-deprecation'], env: {} }, /--throw-deprecation/],
+    ['--throw-deprecation in NODE_OPTIONS', { execArgv: [], env: { NODE_OPTIONS: '--max-old-space-size=100 --throw-deprecation' } }, /--throw-deprecation/],
+    ['--pending-deprecation', { execArgv: ['--pending-deprecation'], env: {} }, /--pending-deprecation/],
+    ['NODE_PENDING_DEPRECATION=1', { execArgv: [], env: { NODE_PENDING_DEPRECATION: '1' } }, /--pending-deprecation/],
+    ['the permission model', { execArgv: ['--permission'], env: {}, permission: { has: () => false } }, /permission model \(--permission\) refuses internal bindings/],
+  ])('%s: refused before process.binding is touched, saying why', (_what, flags, message) => {
+    expect(processRefusal(flags)).toMatch(message);
+  });
+
+  test('no such flag: nothing to refuse', () => {
+    expect(processRefusal({ execArgv: ['--expose-gc'], env: { NODE_OPTIONS: '--max-old-space-size=100' } })).toBeUndefined();
+  });
+
+  test('under --throw-deprecation a real process asks, is told no, and does not crash', () => {
+    const script = "const { RawHandleBackend } = require('./src'); console.log(RawHandleBackend.available()); setTimeout(() => console.log('still alive'), 20);";
+    const run = spawnSync(process.execPath, ['--throw-deprecation', '-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '../../..'), encoding: 'utf8' });
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'false\nstill alive\n' });
+  }, 30_000);
 
   test('a refusal is not remembered: the real bindings still load afterwards', () => {
     expect(() => loadTcpBindings(null)).toThrow();

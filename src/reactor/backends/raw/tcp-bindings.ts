@@ -121,6 +121,42 @@ function unavailable(reason: string): ReactorError {
 
 let cached: TcpBindings | undefined;
 
+/** What `processRefusal` looks at: `process`, or a stand-in in tests. */
+export interface ProcessFlags {
+  throwDeprecation?: boolean;
+  execArgv: readonly string[];
+  env: Record<string, string | undefined>;
+  permission?: unknown;
+}
+
+/**
+ * Why this process must not touch `process.binding` at all, or undefined:
+ * - its deprecation (DEP0111) is documentation-only for these bindings
+ *   today, a warning under `--pending-deprecation`; a deprecation warning
+ *   under `--throw-deprecation` is thrown on a later tick, where no
+ *   try/catch of ours can catch it, so with both flags (tried on Node 20
+ *   and 24) the process would crash instead of being refused. Either flag
+ *   refuses: `--pending-deprecation` asks to hear of exactly this use, and
+ *   under `--throw-deprecation` a Node that made DEP0111 a runtime
+ *   deprecation would crash the process;
+ * - under the permission model (`--permission`) internal bindings are
+ *   denied.
+ * Flags given in `NODE_OPTIONS` count as well.
+ */
+export function processRefusal(flags: ProcessFlags): string | undefined {
+  const options = `${flags.execArgv.join(' ')} ${flags.env.NODE_OPTIONS ?? ''}`.split(/\s+/);
+  if (flags.throwDeprecation === true || options.includes('--throw-deprecation')) {
+    return 'this process runs with --throw-deprecation, under which a deprecation warning of process.binding (DEP0111) would throw where it cannot be caught';
+  }
+  if (options.includes('--pending-deprecation') || flags.env.NODE_PENDING_DEPRECATION === '1') {
+    return 'this process runs with --pending-deprecation, under which process.binding (DEP0111) warns';
+  }
+  if (flags.permission !== undefined && flags.permission !== null) {
+    return "Node's permission model (--permission) refuses internal bindings";
+  }
+  return undefined;
+}
+
 /** Where the bindings come from: `process.binding`, or a stand-in (tests; `null`: none). */
 export type BindingSource = 'process' | ((name: string) => unknown) | null;
 
@@ -131,7 +167,11 @@ export type BindingSource = 'process' | ((name: string) => unknown) | null;
  * from `process.binding` is kept; one from another `source` is not.
  */
 export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings {
-  if (source === 'process' && cached !== undefined) return cached;
+  if (source === 'process') {
+    if (cached !== undefined) return cached;
+    const refusal = processRefusal(process);
+    if (refusal !== undefined) throw unavailable(refusal);
+  }
   const binding = source === 'process' ? (process as unknown as { binding?: unknown }).binding : source;
   if (typeof binding !== 'function') throw unavailable('process.binding is not available');
   let tcp: Binding;

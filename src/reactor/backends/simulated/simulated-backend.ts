@@ -189,6 +189,7 @@ export class SimulatedBackend implements Backend {
   readonly #handles: (SimSocket | SimListener | undefined)[] = [];
   readonly #refuseNext = new Set<number>();
   readonly #blackholed = new Set<number>();
+  #reusePortTurn = 0;
   readonly #context: SimContext;
   readonly #peerHost: PeerHost;
   #sink: BackendSink | undefined;
@@ -694,9 +695,10 @@ export class SimulatedBackend implements Backend {
   #listenerFor(host: string, port: number): SimListener | undefined {
     const listeners = this.#listeners.get(port)?.filter((l) => !l.closed && l.covers(host));
     if (listeners === undefined || listeners.length === 0) return undefined;
-    // Several with reusePort: spread connections over them in turn.
-    const chosen = listeners[this.stats.connections % listeners.length];
-    return chosen;
+    if (listeners.length === 1) return listeners[0];
+    // Several with reusePort: spread connections over them in turn, counted as SYNs arrive (a kernel hashes the
+    // 4-tuple; the count since opening would hand a burst of connects, all dialled before any arrived, to one).
+    return listeners[this.#reusePortTurn++ % listeners.length];
   }
 
   #bind(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number): SimListener {

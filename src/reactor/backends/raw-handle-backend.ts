@@ -241,9 +241,11 @@ function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): v
  *
  * These bindings are internal to Node. Constructing the backend checks every
  * member it uses and throws `ReactorError` `ERR_BACKEND_UNAVAILABLE` where
- * something is missing, different or refused (a permission model, a future
- * Node); `RawHandleBackend.available()` asks without throwing. Tried on Node
- * 20.20 only. The default backend stays `LibuvBackend`.
+ * something is missing, different or refused (a permission model, a write
+ * convention it does not know, deprecation flags under which touching
+ * `process.binding` could crash the process: see `tcp-bindings.ts`);
+ * `RawHandleBackend.available()` asks without throwing. Tried on Node
+ * 20.20, 22.23, 24.22 and 26.12. The default backend stays `LibuvBackend`.
  *
  * @example
  * ```ts

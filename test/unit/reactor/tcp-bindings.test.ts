@@ -74,6 +74,13 @@ describe('the raw-handle backend finds out whether it can run', () => {
     expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'false\nstill alive\n' });
   }, 30_000);
 
+  test('under the permission model a real process is refused, and told why', () => {
+    const flag = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+    const script = "const { RawHandleBackend } = require('./src'); try { new RawHandleBackend(); console.log('constructed') } catch (e) { console.log(e.code, e.message) }";
+    const run = spawnSync(process.execPath, [flag, '--allow-fs-read=*', '-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '../../..'), encoding: 'utf8' });
+    expect(run.stdout).toMatch(/^ERR_BACKEND_UNAVAILABLE .*permission model \(--permission\) refuses internal bindings/);
+  }, 30_000);
+
   test('a refusal is not remembered: the real bindings still load afterwards', () => {
     expect(() => loadTcpBindings(null)).toThrow();
     expect(loadTcpBindings().TCP).toBeDefined();

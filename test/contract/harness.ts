@@ -57,6 +57,8 @@ export interface ContractHarness {
   listenPeer(): Promise<PeerServer>;
   /** A port on `host` where nothing listens (connecting is refused). */
   closedPort(): Promise<number>;
+  /** Makes the next write on `fd` accept at most `bytes`, where the backend can inject that (the simulator). */
+  shortenNextWrite?(fd: number, bytes: number): void;
   /** A port on `host` where connects go unanswered (the SYN is lost): a connect there stays in progress. */
   unansweredPort(): Promise<UnansweredPort>;
   /**
@@ -334,6 +336,7 @@ export function simulatedHarness(seed = 1, options: SimulatedBackendOptions = {}
       });
     },
     closedPort: () => Promise.resolve(current().freePort()),
+    shortenNextWrite: (fd, bytes) => current().shortenNextWrite(fd, bytes),
     unansweredPort: () => {
       const port = current().freePort();
       current().blackhole(port);

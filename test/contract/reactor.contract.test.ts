@@ -590,6 +590,25 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     expect((await peer.waitFor(data.length)).length).toBe(data.length);
   });
 
+  test('rule 22: after a short write, the writable edge comes, and the rest goes out (injected where the backend can, else a real partial write)', async () => {
+    const { fd, peer } = await connection();
+    reactor.register(fd, WRITABLE, { trigger: 'edge' });
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+    const data = harness.shortenNextWrite === undefined ? Buffer.alloc(8 * 1024 * 1024, 3) : Buffer.from('OK\n');
+    harness.shortenNextWrite?.(fd, 1);
+    let sent = reactor.write(fd, data);
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(data.length);
+    while (sent < data.length) {
+      await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0); // the edge must come
+      for (let n = -1; n !== 0 && sent < data.length; ) {
+        n = reactor.write(fd, data.subarray(sent));
+        sent += n;
+      }
+    }
+    expect((await peer.waitFor(data.length)).equals(data)).toBe(true);
+  });
+
   test('rule 23: a listener is readable while connections wait; accept returns null when none remain', async () => {
     const { fd: lfd, port } = await listener();
     reactor.register(lfd, READABLE, { token: 'listener' });

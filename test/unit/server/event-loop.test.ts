@@ -152,6 +152,25 @@ describe('EventLoop on a simulated network', () => {
     await running;
   });
 
+  test('every write cut short by an injected fault: the EventLoop still delivers every byte (the writable edge follows each)', async () => {
+    const { sim, loop, running } = await simulatedLoop(
+      {
+        onData(conn, chunk) {
+          conn.data = ((conn.data as string | undefined) ?? '') + chunk.toString(); // the client's writes are cut short too
+          if (conn.data === 'PING') conn.send('OK\n');
+        },
+      },
+      { idleTimeoutMs: 60_000 },
+      { faults: { shortWrite: 1 } },
+    );
+    const client = sim.connect(7000);
+    client.write('PING');
+    expect((await client.waitFor(3)).toString()).toBe('OK\n');
+    expect(sim.clock.now()).toBeLessThan(1_000); // not rescued by the idle timeout
+    await loop.close({ timeoutMs: 0 });
+    await running;
+  });
+
   test('300,000 deferred callbacks: every one runs, and run() keeps running', async () => {
     const { loop, running } = await simulatedLoop(echo);
     let ran = 0;

@@ -1,4 +1,4 @@
-import { Interest, ReactorError } from '../../../src';
+import { Interest, ReactorError, Readiness } from '../../../src';
 import { simulatedServer } from '../../helpers/sim-harness';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -82,13 +82,15 @@ describe('SimulatedBackend faults: each gives what a real socket would, and the 
     await reactor.close();
   });
 
-  test('a short write accepts fewer bytes; the rest goes with the next write, in order', async () => {
-    const { sim, reactor, acceptNext } = await simulatedServer();
+  test('a short write accepts fewer bytes and means the buffer is full: not writable until the edge that follows; then the rest, in order', async () => {
+    const { sim, reactor, acceptNext, until } = await simulatedServer();
     const peer = sim.connect(7000);
     const fd = await acceptNext('conn', Interest.WRITABLE);
     sim.shortenNextWrite(fd, 3);
     const data = Buffer.from('abcdefghij');
     expect(reactor.write(fd, data)).toBe(3);
+    expect(reactor.write(fd, data.subarray(3))).toBe(0); // full, as after any partial write
+    await until((e) => e.fd === fd && (e.flags & Readiness.WRITABLE) !== 0);
     expect(reactor.write(fd, data.subarray(3))).toBe(7);
     expect((await peer.waitFor(10)).toString()).toBe('abcdefghij');
     await reactor.close();

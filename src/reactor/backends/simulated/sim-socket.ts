@@ -204,13 +204,17 @@ export class SimSocket {
       this.#surfaceLatent();
       throw latent.error;
     }
-    let n = Math.min(data.length, this.room, this.nextWriteLimit);
+    const fits = Math.min(data.length, this.room);
+    let n = Math.min(fits, this.nextWriteLimit);
     if (n <= 0) return 0; // connecting, or the send buffer is full: would block
     this.nextWriteLimit = Infinity;
     if (n > 1 && this.#net.random.chance(this.#net.faults.shortWrite)) {
       n = 1 + this.#net.random.int(n - 1);
       this.#net.trace(() => `fault short-write ${this.#name} ${n}/${data.length}`);
     }
+    // A short write (injected) says what a partial write always says: the send buffer is full now. It stops being
+    // writable, so the writable edge that rule 22 promises comes (just after this write, below).
+    if (n < fits) this.#writable = false;
     // The kernel copies what it accepts: the caller may reuse its buffer.
     this.#send.push(Buffer.from(data.subarray(0, n)));
     this.sendBytes += n;

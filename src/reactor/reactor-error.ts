@@ -12,6 +12,8 @@
  * - `EPIPE`: writing after our own `shutdown`.
  * - `ERR_REACTOR_CLOSED`: the reactor was closed.
  * - `ERR_POLL_REENTRANT`: `poll` while another `poll` is pending.
+ * - `ERR_PEER_ENDED`: a simulated peer waited for bytes that will not come
+ *   (the other side ended the connection first).
  */
 export type ReactorErrorCode =
   | 'EBADF'
@@ -22,6 +24,7 @@ export type ReactorErrorCode =
   | 'EPIPE'
   | 'ERR_REACTOR_CLOSED'
   | 'ERR_POLL_REENTRANT'
+  | 'ERR_PEER_ENDED'
   | (string & {});
 
 /** Where an error came from, for the message and for programs that inspect it. */

@@ -96,6 +96,20 @@ describe('SimulatedBackend faults: each gives what a real socket would, and the 
     await reactor.close();
   });
 
+  test('a peer waiting for bytes that will not come is told at once: the server ended (ERR_PEER_ENDED, with the count) or reset', async () => {
+    const { sim, reactor, acceptNext } = await simulatedServer();
+    const ended = sim.connect(7000);
+    const fd = await acceptNext('ended');
+    reactor.write(fd, Buffer.from('only 10 b.'));
+    reactor.shutdown(fd);
+    await expect(ended.waitFor(100)).rejects.toMatchObject({ code: 'ERR_PEER_ENDED', message: expect.stringContaining('after 10 of the 100 bytes') as string });
+    const reset = sim.connect(7000);
+    const resetFd = await acceptNext('reset');
+    reactor.abort(resetFd);
+    await expect(reset.waitFor(1)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await reactor.close();
+  });
+
   test('delayed delivery: the segment arrives late, and what follows waits behind it', async () => {
     const { sim, reactor, acceptNext, until, drain } = await simulatedServer({ latencyMs: 1 });
     const peer = sim.connect(7000);

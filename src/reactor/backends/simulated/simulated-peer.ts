@@ -1,4 +1,4 @@
-import type { ReactorError } from '../../reactor-error';
+import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
 import type { SimSocket, SimSocketOwner } from './sim-socket';
 
@@ -161,11 +161,22 @@ export class SimulatedPeer implements SimSocketOwner {
     this.#host.after(ms, () => this.resume());
   }
 
-  /** Resolves once `bytes` have been received in total. */
+  /**
+   * Resolves once `bytes` have been received in total (with all received so
+   * far). Rejects if the connection fails first (its error: `ECONNRESET`,
+   * `ECONNREFUSED`), or if the other side ends it first (`ERR_PEER_ENDED`,
+   * saying how many bytes came): a server that closes without answering
+   * fails the test at once instead of leaving it waiting.
+   */
   waitFor(bytes: number): Promise<Buffer> {
-    return this.#until(() => this.#receivedBytes >= bytes || this.error !== undefined).then(() => {
-      if (this.#receivedBytes < bytes && this.error !== undefined) throw this.error;
-      return this.received();
+    return this.#until(() => this.#receivedBytes >= bytes || this.error !== undefined || this.ended).then(() => {
+      if (this.#receivedBytes >= bytes) return this.received();
+      if (this.error !== undefined) throw this.error;
+      throw new ReactorError(
+        'ERR_PEER_ENDED',
+        `the other side ended the connection after ${this.#receivedBytes} of the ${bytes} bytes waited for`,
+        { syscall: 'read', address: this.#socket.remoteAddress, port: this.#socket.remotePort },
+      );
     });
   }
 

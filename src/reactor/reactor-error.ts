@@ -14,6 +14,9 @@
  * - `ERR_POLL_REENTRANT`: `poll` while another `poll` is pending.
  * - `ERR_PEER_ENDED`: a simulated peer waited for bytes that will not come
  *   (the other side ended the connection first).
+ * - `ERR_SIM_STALLED`: a test waited on a simulated peer while nothing in
+ *   the simulation could happen any more (the message says who waited for
+ *   what).
  */
 export type ReactorErrorCode =
   | 'EBADF'
@@ -25,6 +28,7 @@ export type ReactorErrorCode =
   | 'ERR_REACTOR_CLOSED'
   | 'ERR_POLL_REENTRANT'
   | 'ERR_PEER_ENDED'
+  | 'ERR_SIM_STALLED'
   | (string & {});
 
 /** Where an error came from, for the message and for programs that inspect it. */

@@ -1,4 +1,4 @@
-import { Interest, ReactorError, Readiness } from '../../../src';
+import { EventLoop, Interest, Reactor, ReactorError, Readiness, SimulatedBackend } from '../../../src';
 import { simulatedServer } from '../../helpers/sim-harness';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -108,6 +108,23 @@ describe('SimulatedBackend faults: each gives what a real socket would, and the 
     reactor.abort(resetFd);
     await expect(reset.waitFor(1)).rejects.toMatchObject({ code: 'ECONNRESET' });
     await reactor.close();
+  });
+
+  test('a server that never answers: the wait fails at once (ERR_SIM_STALLED), naming who waits for what, instead of hanging', async () => {
+    const sim = new SimulatedBackend({ trace: true });
+    const loop = new EventLoop({ reactor: new Reactor({ backend: sim }) }); // no idle timeout: nothing will ever happen
+    await loop.listen([{ host: '127.0.0.1', port: 7000 }], { onData() {} });
+    const running = loop.run();
+    const client = sim.connect(7000);
+    client.write('hello?');
+    const error = await client.waitFor(5).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ReactorError);
+    expect((error as ReactorError).code).toBe('ERR_SIM_STALLED');
+    expect((error as ReactorError).message).toMatch(/peer 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:7000 waits for 5 bytes \(has 0\)/);
+    expect((error as ReactorError).message).toContain('the reactor polls with no timeout');
+    expect((error as ReactorError).message).toMatch(/write .* 6/); // the tail of the trace
+    await loop.close({ timeoutMs: 0 });
+    await running;
   });
 
   test('delayed delivery: the segment arrives late, and what follows waits behind it', async () => {

@@ -9,6 +9,9 @@ import { type PeerHost, SimulatedPeer } from './simulated-peer';
 
 export type { FaultRates } from './sim-socket';
 
+
+/** How long (real time) a simulation may sit with nothing to do while a test waits on a peer, before the wait fails. */
+const STALL_MS = 250;
 /** Options of {@link SimulatedBackend}. */
 export interface SimulatedBackendOptions {
   /** Fixes every random choice (faults, their timing): one seed, one run. Default 1. */
@@ -199,6 +202,10 @@ export class SimulatedBackend implements Backend {
   #pumpImmediate: NodeJS.Immediate | undefined;
   /** Counts wake-ups of a test's waiters: when it moves, let the test's code run before time moves on. */
   #testWakes = 0;
+  /** Counts everything that happens (events scheduled or run, waiters woken): a stall is a stretch without any. */
+  #activity = 0;
+  readonly #waitingPeers = new Set<SimulatedPeer>();
+  #stallTimer: NodeJS.Timeout | undefined;
   /** The reactor has news to dispatch: time stands still until it sleeps again or resolves its poll. */
   #awaitingReactor = false;
   #sleeping = false;
@@ -253,6 +260,11 @@ export class SimulatedBackend implements Backend {
       after: (delayMs, run) => this.#at(this.clock.now() + delayMs, run),
       wakeTest: () => {
         this.#testWakes++;
+        this.#activity++;
+      },
+      waiting: (peer) => {
+        this.#waitingPeers.add(peer);
+        this.#watchForStall();
       },
     };
   }
@@ -554,6 +566,9 @@ export class SimulatedBackend implements Backend {
 
   dispose(): Promise<void> {
     this.#disposed = true;
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+    this.#waitingPeers.clear();
     this.cancelSleep();
     if (this.#pumpImmediate !== undefined) clearImmediate(this.#pumpImmediate);
     this.#pumpImmediate = undefined;
@@ -564,8 +579,50 @@ export class SimulatedBackend implements Backend {
 
   /* ---- The simulation -------------------------------------------------- */
 
+  /**
+   * A stalled simulation is an error, never a hang. While a test waits on a
+   * peer (`waitFor`, `waitEnd`, `waitError`), the network checks, every
+   * `STALL_MS` of real time, whether anything happened meanwhile; if nothing
+   * did and nothing can (no event is due, ever, and the reactor either is
+   * not polling or polls with no timeout), every such wait rejects with
+   * `ERR_SIM_STALLED`, naming who waits for what, the simulated time, and
+   * the tail of the trace. Not with `autoAdvance: false`: there the test
+   * steps the network itself.
+   */
+  #watchForStall(): void {
+    if (!this.#autoAdvance || this.#disposed || this.#stallTimer !== undefined) return;
+    const seen = this.#activity;
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = undefined;
+      this.#checkStall(seen);
+    }, STALL_MS);
+    this.#stallTimer.unref(); // a wait that nothing else keeps alive is the test's to time out
+  }
+
+  #checkStall(seen: number): void {
+    for (const peer of this.#waitingPeers) if (peer.waits().length === 0) this.#waitingPeers.delete(peer);
+    if (this.#waitingPeers.size === 0 || this.#disposed) return;
+    const idle =
+      this.#queue.size === 0 && this.#pumpImmediate === undefined && !this.#awaitingReactor && (!this.#sleeping || this.#sleepDeadline === Infinity);
+    if (this.#activity !== seen || !idle) {
+      this.#watchForStall();
+      return;
+    }
+    const waits = [...this.#waitingPeers].flatMap((peer) => peer.waits());
+    const reactor = this.#sleeping ? 'the reactor polls with no timeout' : 'the reactor is not polling';
+    const tail = this.#trace === undefined ? '(trace off: new SimulatedBackend({ trace: true }) records one)' : this.#trace.slice(-8).join('\n  ');
+    const error = new ReactorError(
+      'ERR_SIM_STALLED',
+      `the simulation stalled at ${this.clock.now()} ms of simulated time: nothing is due and nothing can happen, but\n  ${waits.join('\n  ')}\n${reactor}. Last events:\n  ${tail}`,
+    );
+    const peers = [...this.#waitingPeers];
+    this.#waitingPeers.clear();
+    for (const peer of peers) peer.failWaits(error);
+  }
+
   #at(time: number, run: () => void): void {
     if (this.#disposed) return;
+    this.#activity++;
     this.#queue.push(Math.max(time, this.clock.now()), run);
     this.#schedulePump();
   }
@@ -613,6 +670,7 @@ export class SimulatedBackend implements Backend {
   #runDue(): void {
     const now = this.clock.now();
     while (this.#queue.peekTime() <= now) {
+      this.#activity++;
       (this.#queue.pop() as () => void)();
       this.stats.events++;
     }

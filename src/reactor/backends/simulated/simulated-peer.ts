@@ -8,6 +8,16 @@ export interface PeerHost {
   after(delayMs: number, run: () => void): void;
   /** A waiter resolved: let the test's code run before time moves on. */
   wakeTest(): void;
+  /** `peer` waits for something (the network watches for a stall: see `SimulatedBackend`). */
+  waiting(peer: SimulatedPeer): void;
+}
+
+/** A test waiting on a peer: what it waits for, how to tell it is done, and how to fail it. */
+interface Waiter {
+  what: () => string;
+  done: () => boolean;
+  resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 /**
@@ -45,7 +55,7 @@ export class SimulatedPeer implements SimSocketOwner {
   #received: Buffer[] = [];
   #receivedBytes = 0;
   #paused = false;
-  #waiters: (() => boolean)[] = [];
+  #waiters: Waiter[] = [];
   readonly connected: Promise<void>;
   #connectedSettled = false;
   #resolveConnected!: () => void;
@@ -169,7 +179,8 @@ export class SimulatedPeer implements SimSocketOwner {
    * fails the test at once instead of leaving it waiting.
    */
   waitFor(bytes: number): Promise<Buffer> {
-    return this.#until(() => this.#receivedBytes >= bytes || this.error !== undefined || this.ended).then(() => {
+    const what = () => `waits for ${bytes} bytes (has ${this.#receivedBytes})`;
+    return this.#until(() => this.#receivedBytes >= bytes || this.error !== undefined || this.ended, what).then(() => {
       if (this.#receivedBytes >= bytes) return this.received();
       if (this.error !== undefined) throw this.error;
       throw new ReactorError(
@@ -182,12 +193,12 @@ export class SimulatedPeer implements SimSocketOwner {
 
   /** Resolves when the other side's FIN has arrived. */
   waitEnd(): Promise<void> {
-    return this.#until(() => this.ended || this.error !== undefined);
+    return this.#until(() => this.ended || this.error !== undefined, () => 'waits for the end of the stream');
   }
 
   /** Resolves when the connection has failed (reset, refused). */
   waitError(): Promise<ReactorError> {
-    return this.#until(() => this.error !== undefined).then(() => this.error as ReactorError);
+    return this.#until(() => this.error !== undefined, () => 'waits for an error').then(() => this.error as ReactorError);
   }
 
   /** SimSocketOwner: the network's news about our socket. */
@@ -258,21 +269,35 @@ export class SimulatedPeer implements SimSocketOwner {
     else if (this.#ending) socket.shutdown();
   }
 
-  #until(done: () => boolean): Promise<void> {
+  #until(done: () => boolean, what: () => string): Promise<void> {
     if (done()) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#waiters.push(() => {
-        if (!done()) return false;
-        resolve();
-        return true;
-      });
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ what, done, resolve, reject });
+      this.#host.waiting(this);
     });
+  }
+
+  /** @internal What the test waits for on this peer, one line each (empty: nothing). */
+  waits(): string[] {
+    const who = `peer ${this.#socket.localAddress}:${this.#socket.localPort} -> ${this.#socket.remoteAddress}:${this.#socket.remotePort}`;
+    return this.#waiters.map((waiter) => `${who} ${waiter.what()}`);
+  }
+
+  /** @internal The simulation stalled: every wait on this peer fails with `error`. */
+  failWaits(error: Error): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   #wake(): void {
     if (this.#waiters.length === 0) return;
     const before = this.#waiters.length;
-    this.#waiters = this.#waiters.filter((check) => !check());
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (!waiter.done()) return true;
+      waiter.resolve();
+      return false;
+    });
     if (this.#waiters.length < before) this.#host.wakeTest();
   }
 }

@@ -61,6 +61,8 @@ export interface ConnectionHost {
   readonly highWaterMark: number;
   /** Keep a half-open connection open after the peer's FIN. */
   readonly allowHalfOpen: boolean;
+  /** The next connection id of this loop (1, 2, 3, ...). */
+  nextConnectionId(): number;
   now(): number;
   /** Reading was paused or resumed: update the registration. */
   interestChanged(connection: Connection): void;
@@ -114,7 +116,6 @@ const PAUSED = PAUSED_BY_APP | PAUSED_BY_QUEUE | PAUSED_BY_PRESSURE;
  */
 const CORK_LIMIT = 16 * 1024;
 
-let nextId = 1;
 
 /** A Buffer view of `bytes`, without copying. */
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -150,7 +151,10 @@ function asBuffer(bytes: Uint8Array): Buffer {
  * ```
  */
 export class Connection<T = unknown> {
-  /** Unique for the life of the process (fd numbers are reused; ids are not). */
+  /**
+   * Unique within its event loop, numbered from 1 in each loop (fd numbers
+   * are reused; ids are not), so two runs of one simulation log the same ids.
+   */
   readonly id: number;
   readonly fd: number;
   /** When the connection was accepted, on the loop's clock (whole ms). */
@@ -183,7 +187,7 @@ export class Connection<T = unknown> {
   #addresses: Addresses | undefined = undefined;
 
   constructor(host: ConnectionHost, fd: number, handlers: ConnectionHandlers<T>) {
-    this.id = nextId++;
+    this.id = host.nextConnectionId();
     this.fd = fd;
     this.#host = host;
     this.handlers = handlers;

@@ -127,6 +127,7 @@ export class EventLoop {
   readonly #onError: ((error: unknown, connection?: Connection) => void) | undefined;
   readonly #logger: Logger;
   readonly #servers = new Map<number, ServerEntry>();
+  #nextConnectionId = 1;
   /** Connections lost in the backend by server sockets no longer served. */
   #retiredDrops = 0;
   readonly #deferred = new DeferredQueue();
@@ -180,6 +181,7 @@ export class EventLoop {
       reactor: this.reactor,
       highWaterMark: this.#options.connectionHighWaterMark,
       allowHalfOpen: this.#options.allowHalfOpen,
+      nextConnectionId: () => this.#nextConnectionId++,
       now: () => this.reactor.clock.now(),
       interestChanged: (conn) => this.#interestChanged(conn),
       bufferedChanged: (delta) => {

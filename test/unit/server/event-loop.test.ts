@@ -152,6 +152,25 @@ describe('EventLoop on a simulated network', () => {
     await running;
   });
 
+  test('connection ids are numbered per loop: two runs of one simulation give the same ids', async () => {
+    const idsOfOneRun = async () => {
+      const ids: number[] = [];
+      const { sim, loop, running } = await simulatedLoop({
+        onConnect(conn) {
+          ids.push(conn.id);
+        },
+      });
+      sim.connect(7000);
+      sim.connect(7000);
+      await waitUntil(() => ids.length === 2);
+      await loop.close({ timeoutMs: 0 });
+      await running;
+      return ids;
+    };
+    expect(await idsOfOneRun()).toEqual([1, 2]);
+    expect(await idsOfOneRun()).toEqual([1, 2]);
+  });
+
   test('every write cut short by an injected fault: the EventLoop still delivers every byte (the writable edge follows each)', async () => {
     const { sim, loop, running } = await simulatedLoop(
       {

@@ -56,6 +56,8 @@ export class SimulatedPeer implements SimSocketOwner {
   #receivedBytes = 0;
   #paused = false;
   #waiters: Waiter[] = [];
+  /** How far the read helpers have read. */
+  #cursor = 0;
   readonly connected: Promise<void>;
   #connectedSettled = false;
   #resolveConnected!: () => void;
@@ -189,6 +191,51 @@ export class SimulatedPeer implements SimSocketOwner {
         { syscall: 'read', address: this.#socket.remoteAddress, port: this.#socket.remotePort },
       );
     });
+  }
+
+  /**
+   * The next `n` bytes after what the read helpers (`readBytes`,
+   * `readUntil`, `readLine`) took so far. Rejects as `waitFor` does
+   * when the bytes cannot come.
+   * @example
+   * ```ts
+   * const client = sim.connect(7000);
+   * client.write('GET\n');
+   * const status = await client.readLine(); // 'OK'
+   * const body = await client.readBytes(5);
+   * ```
+   */
+  async readBytes(n: number): Promise<Buffer> {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`'n' must be a whole number >= 0, got ${String(n)}`);
+    const from = this.#cursor;
+    await this.waitFor(from + n);
+    this.#cursor = from + n;
+    return Buffer.from(this.received().subarray(from, from + n));
+  }
+
+  /** The bytes up to and including the next `delimiter` (see `readBytes`). */
+  async readUntil(delimiter: string | Buffer): Promise<Buffer> {
+    const mark = typeof delimiter === 'string' ? Buffer.from(delimiter) : delimiter;
+    if (mark.length === 0) throw new RangeError(`'delimiter' must not be empty`);
+    const from = this.#cursor;
+    const found = () => this.received().indexOf(mark, from);
+    const what = () => `waits for ${JSON.stringify(mark.toString('latin1'))} after byte ${from} (has ${this.#receivedBytes})`;
+    await this.#until(() => found() >= 0 || this.error !== undefined || this.ended, what);
+    const at = found();
+    if (at < 0) {
+      if (this.error !== undefined) throw this.error;
+      throw new ReactorError('ERR_PEER_ENDED', `the other side ended the connection before ${JSON.stringify(mark.toString('latin1'))} came (after byte ${from})`, {
+        syscall: 'read',
+      });
+    }
+    this.#cursor = at + mark.length;
+    return Buffer.from(this.received().subarray(from, this.#cursor));
+  }
+
+  /** The next line, without its `\n` or `\r\n` (see `readBytes`). */
+  async readLine(): Promise<string> {
+    const line = (await this.readUntil('\n')).toString();
+    return line.endsWith('\r\n') ? line.slice(0, -2) : line.slice(0, -1);
   }
 
   /** Resolves when the other side's FIN has arrived. */

@@ -317,11 +317,7 @@ export class RawHandleBackend implements Backend {
       this.fail(handle, error);
       return;
     }
-    this.release(handle.tcp);
-    const tcp = new B.TCP(B.SOCKET) as Tagged;
-    tcp[kOwner] = handle;
-    tcp.onread = onRead;
-    handle.tcp = tcp;
+    this.#replaceHandle(handle);
     connectNext(handle);
   }
 
@@ -450,12 +446,7 @@ export class RawHandleBackend implements Backend {
     if (!handle.connecting || handle.error !== undefined) return false;
     handle.nextAddresses = undefined;
     this.fail(handle, new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', fd, port: handle.port }));
-    // The connecting handle is closed (its connect callback then finds no owner); a fresh one, never opened, stands in until close.
-    this.release(handle.tcp);
-    const tcp = new B.TCP(B.SOCKET) as Tagged;
-    tcp[kOwner] = handle;
-    tcp.onread = onRead;
-    handle.tcp = tcp;
+    this.#replaceHandle(handle); // a fresh one, never opened, stands in until close
     return true;
   }
 
@@ -650,6 +641,15 @@ export class RawHandleBackend implements Backend {
     const handle = this.#handles[fd];
     if (handle === undefined) throw new ReactorError('EBADF', `fd ${fd} has no handle in this backend`, { fd });
     return handle;
+  }
+
+  /** Closes a stream's libuv handle (its pending connect then finds no owner) and gives the stream a fresh, unopened one. */
+  #replaceHandle(handle: RawHandle): void {
+    this.release(handle.tcp);
+    const tcp = new B.TCP(B.SOCKET) as Tagged;
+    tcp[kOwner] = handle;
+    tcp.onread = onRead;
+    handle.tcp = tcp;
   }
 
   #adopt(fd: number, tcp: Tagged): RawHandle {

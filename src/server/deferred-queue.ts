@@ -1,3 +1,5 @@
+import { compactFront } from '../reactor/compact-front';
+
 /** Which deferred work runs first: `'high'` before `'normal'` before `'low'`. */
 export type DeferPriority = 'high' | 'normal' | 'low';
 
@@ -43,10 +45,8 @@ class TaskList {
     if (this.#head === items.length) {
       items.length = 0;
       this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
-      items.copyWithin(0, this.#head);
-      items.length -= this.#head;
-      this.#head = 0;
+    } else {
+      this.#head = compactFront(items, this.#head);
     }
     return task;
   }

@@ -1,3 +1,5 @@
+import { compactFront } from '../compact-front';
+
 /**
  * The received-but-unread chunks of one stream, as fields on the backend's
  * own handle object (so an idle connection holds no array: `inbox` exists
@@ -11,9 +13,8 @@ export interface InboxFields {
   inboxBytes: number;
 }
 
+
 const EMPTY_CHUNK = Buffer.alloc(0);
-/** Chunks read from the front before the array is compacted (when they are also half of it): O(1) amortised per chunk. */
-const COMPACT_AFTER = 64;
 
 /** Appends a received chunk. */
 export function inboxPush(fields: InboxFields, chunk: Buffer): void {
@@ -36,11 +37,8 @@ export function inboxTake(fields: InboxFields, maxBytes: number): Buffer | undef
     if (fields.inboxHead === inbox.length) {
       fields.inbox = undefined; // an idle connection keeps no array
       fields.inboxHead = 0;
-    } else if (fields.inboxHead >= COMPACT_AFTER && fields.inboxHead * 2 >= inbox.length) {
-      // A reader that always leaves a chunk behind never empties the array: drop the part already read.
-      inbox.copyWithin(0, fields.inboxHead);
-      inbox.length -= fields.inboxHead;
-      fields.inboxHead = 0;
+    } else {
+      fields.inboxHead = compactFront(inbox, fields.inboxHead); // a reader that always leaves a chunk behind
     }
   } else {
     out = chunk.subarray(0, maxBytes);

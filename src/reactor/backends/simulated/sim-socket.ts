@@ -1,3 +1,4 @@
+import { compactFront } from '../../compact-front';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
 import type { SeededRandom } from './seeded-random';
@@ -176,6 +177,8 @@ export class SimSocket {
         if (this.#recvHead === this.#recv.length) {
           this.#recv = [];
           this.#recvHead = 0;
+        } else {
+          this.#recvHead = compactFront(this.#recv, this.#recvHead); // a reader that always leaves a chunk behind
         }
       } else {
         out = chunk.subarray(0, maxBytes);

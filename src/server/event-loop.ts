@@ -277,6 +277,11 @@ export class EventLoop {
     if (this.reactor.kind(fd) !== 'stream') {
       throw new ReactorError('EINVAL', `fd ${fd} is a listener: serve it with addServerSocket`, { fd });
     }
+    return this.#serve(fd, handlers);
+  }
+
+  /** Serves stream `fd` with handlers already checked (an accepted connection: its server's, checked when added). */
+  #serve<T>(fd: number, handlers: ConnectionHandlers<T>): Connection<T> {
     const connection = new Connection<T>(this.#host, fd, handlers);
     this.reactor.register(fd, CONNECTION_INTEREST, { trigger: 'edge', token: connection });
     this.registry.add(connection);
@@ -520,7 +525,7 @@ export class EventLoop {
         continue;
       }
       const handlers = entry.handlers ?? this.#handlers;
-      const connection = this.addClient(fd, handlers);
+      const connection = this.#serve(fd, handlers); // a stream just accepted, with handlers checked when its server was added
       this.metrics.accepts++;
       if (Channels.serverAccept.hasSubscribers) Channels.serverAccept.publish({
         fd,

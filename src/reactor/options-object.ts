@@ -1,3 +1,5 @@
+const NO_OPTIONS: object = Object.freeze({});
+
 /**
  * The options argument of a public call: `undefined` stands for `{}`, and
  * anything that is not a plain object (`null`, a number, a string, an array,
@@ -15,7 +17,7 @@
  */
 export function optionsObject<O extends object>(value: O | undefined, name: string): O;
 export function optionsObject(value: unknown, name: string): object {
-  if (value === undefined) return {};
+  if (value === undefined) return NO_OPTIONS; // one frozen object: nothing allocated per call (register, modify)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`'${name}' must be an object, got ${describe(value)}`);
   }

@@ -53,6 +53,27 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     return { fd, port: reactor.info(fd).localPort as number };
   }
 
+  /** A connect that fails: `error` (never `writable`) on its fd, and `code` from read and write. */
+  async function expectConnectFails(fd: number, code: string): Promise<void> {
+    reactor.register(fd, WRITABLE, { token: 'dialer' });
+    const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(seen.flags & E).toBe(E);
+    expect(seen.flags & W).toBe(0);
+    expectCode(() => reactor.read(fd), code);
+    expectCode(() => reactor.write(fd, Buffer.from('x')), code);
+  }
+
+  /** Writes `data` from `sent` on, writing until EAGAIN after each writable edge (rule 22: each must come). */
+  async function writeRestOnWritableEdges(fd: number, data: Buffer, sent: number): Promise<void> {
+    while (sent < data.length) {
+      await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+      for (let n = -1; n !== 0 && sent < data.length; ) {
+        n = reactor.write(fd, data.subarray(sent));
+        sent += n;
+      }
+    }
+  }
+
   /** An accepted connection and its peer; the listener stays open but unregistered. */
   async function connection(): Promise<{ fd: number; peer: Peer }> {
     const { fd: lfd, port } = await listener();
@@ -578,15 +599,9 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     reactor.register(fd, WRITABLE, { trigger: 'edge' });
     await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
     const data = Buffer.alloc(8 * 1024 * 1024, 5);
-    let sent = reactor.write(fd, data);
+    const sent = reactor.write(fd, data);
     expect(sent).toBeLessThan(data.length); // more than any send buffer takes at once
-    while (sent < data.length) {
-      await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0); // must come
-      for (let n = -1; n !== 0 && sent < data.length; ) {
-        n = reactor.write(fd, data.subarray(sent));
-        sent += n;
-      }
-    }
+    await writeRestOnWritableEdges(fd, data, sent);
     expect((await peer.waitFor(data.length)).length).toBe(data.length);
   });
 
@@ -596,16 +611,10 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
     const data = harness.shortenNextWrite === undefined ? Buffer.alloc(8 * 1024 * 1024, 3) : Buffer.from('OK\n');
     harness.shortenNextWrite?.(fd, 1);
-    let sent = reactor.write(fd, data);
+    const sent = reactor.write(fd, data);
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThan(data.length);
-    while (sent < data.length) {
-      await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0); // the edge must come
-      for (let n = -1; n !== 0 && sent < data.length; ) {
-        n = reactor.write(fd, data.subarray(sent));
-        sent += n;
-      }
-    }
+    await writeRestOnWritableEdges(fd, data, sent);
     expect((await peer.waitFor(data.length)).equals(data)).toBe(true);
   });
 
@@ -631,25 +640,14 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
 
   test('rule 24: a connect that fails reports error on its fd with the system code', async () => {
     const port = await harness.closedPort();
-    const fd = reactor.connect({ host: harness.host, port });
-    reactor.register(fd, WRITABLE, { token: 'dialer' });
-    const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
-    expect(seen.flags & E).toBe(E);
-    expect(seen.flags & W).toBe(0);
-    expectCode(() => reactor.read(fd), 'ECONNREFUSED');
-    expectCode(() => reactor.write(fd, Buffer.from('x')), 'ECONNREFUSED');
+    await expectConnectFails(reactor.connect({ host: harness.host, port }), 'ECONNREFUSED');
   });
 
   test('rule 24: a connect that goes unanswered fails with ETIMEDOUT at its timeout; one that connected is left alone by its timer', async () => {
     const unanswered = await harness.unansweredPort();
     try {
       const fd = reactor.connect({ host: harness.host, port: unanswered.port, timeoutMs: 200 });
-      reactor.register(fd, WRITABLE, { token: 'dialer' });
-      const seen = await pollUntil(reactor, events, (e) => e.fd === fd);
-      expect(seen.flags & E).toBe(E);
-      expect(seen.flags & W).toBe(0);
-      expectCode(() => reactor.read(fd), 'ETIMEDOUT');
-      expectCode(() => reactor.write(fd, Buffer.from('x')), 'ETIMEDOUT');
+      await expectConnectFails(fd, 'ETIMEDOUT');
       reactor.close(fd);
     } finally {
       await unanswered.release();

@@ -181,16 +181,11 @@ export class SimulatedPeer implements SimSocketOwner {
    * fails the test at once instead of leaving it waiting.
    */
   waitFor(bytes: number): Promise<Buffer> {
-    const what = () => `waits for ${bytes} bytes (has ${this.#receivedBytes})`;
-    return this.#until(() => this.#receivedBytes >= bytes || this.error !== undefined || this.ended, what).then(() => {
-      if (this.#receivedBytes >= bytes) return this.received();
-      if (this.error !== undefined) throw this.error;
-      throw new ReactorError(
-        'ERR_PEER_ENDED',
-        `the other side ended the connection after ${this.#receivedBytes} of the ${bytes} bytes waited for`,
-        { syscall: 'read', address: this.#socket.remoteAddress, port: this.#socket.remotePort },
-      );
-    });
+    return this.#receive(
+      () => this.#receivedBytes >= bytes,
+      () => `waits for ${bytes} bytes (has ${this.#receivedBytes})`,
+      () => `after ${this.#receivedBytes} of the ${bytes} bytes waited for`,
+    ).then(() => this.received());
   }
 
   /**
@@ -219,16 +214,13 @@ export class SimulatedPeer implements SimSocketOwner {
     if (mark.length === 0) throw new RangeError(`'delimiter' must not be empty`);
     const from = this.#cursor;
     const found = () => this.received().indexOf(mark, from);
-    const what = () => `waits for ${JSON.stringify(mark.toString('latin1'))} after byte ${from} (has ${this.#receivedBytes})`;
-    await this.#until(() => found() >= 0 || this.error !== undefined || this.ended, what);
-    const at = found();
-    if (at < 0) {
-      if (this.error !== undefined) throw this.error;
-      throw new ReactorError('ERR_PEER_ENDED', `the other side ended the connection before ${JSON.stringify(mark.toString('latin1'))} came (after byte ${from})`, {
-        syscall: 'read',
-      });
-    }
-    this.#cursor = at + mark.length;
+    const shown = JSON.stringify(mark.toString('latin1'));
+    await this.#receive(
+      () => found() >= 0,
+      () => `waits for ${shown} after byte ${from} (has ${this.#receivedBytes})`,
+      () => `before ${shown} came (after byte ${from})`,
+    );
+    this.#cursor = found() + mark.length;
     return Buffer.from(this.received().subarray(from, this.#cursor));
   }
 
@@ -314,6 +306,22 @@ export class SimulatedPeer implements SimSocketOwner {
     if (this.#outbox.length > 0 || socket.state !== 'open') return;
     if (this.#closing) socket.close();
     else if (this.#ending) socket.shutdown();
+  }
+
+  /**
+   * Waits until `arrived()`; rejects if the connection fails first (its
+   * error) or the other side ends it first (`ERR_PEER_ENDED`, the message
+   * ending with `missing()`).
+   */
+  async #receive(arrived: () => boolean, what: () => string, missing: () => string): Promise<void> {
+    await this.#until(() => arrived() || this.error !== undefined || this.ended, what);
+    if (arrived()) return;
+    if (this.error !== undefined) throw this.error;
+    throw new ReactorError('ERR_PEER_ENDED', `the other side ended the connection ${missing()}`, {
+      syscall: 'read',
+      address: this.#socket.remoteAddress,
+      port: this.#socket.remotePort,
+    });
   }
 
   #until(done: () => boolean, what: () => string): Promise<void> {

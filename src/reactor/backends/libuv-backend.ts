@@ -1,4 +1,3 @@
-import { publishDrop } from './publish-drop';
 import * as net from 'node:net';
 import type { Clock } from '../../timers';
 import { ReactorError } from '../reactor-error';
@@ -6,6 +5,7 @@ import { Readiness } from '../readiness';
 import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import { HostSleep } from './host-sleep';
 import { type LingerEntry, LingerList } from './linger-list';
+import { publishDrop } from './publish-drop';
 import { socketBackendOptions } from './socket-backend-options';
 import { inboxPush, inboxTake } from './stream-inbox';
 import { endOfStream, FAILED_STREAM, type PeerNameSource, resetBehindEnd, streamReadiness, type StreamFields } from './stream-readiness';

@@ -1,4 +1,3 @@
-import { publishDrop } from './publish-drop';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
@@ -8,6 +7,7 @@ import { Readiness } from '../readiness';
 import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import { HostSleep } from './host-sleep';
 import { type LingerEntry, LingerList } from './linger-list';
+import { publishDrop } from './publish-drop';
 import { loadTcpBindings, type ConnectWrap, type ShutdownWrap, type SocketAddress, type TcpBindings, type TcpHandle, type WriteWrap } from './raw/tcp-bindings';
 import { socketBackendOptions } from './socket-backend-options';
 import { inboxPush, inboxTake } from './stream-inbox';

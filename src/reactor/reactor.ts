@@ -298,7 +298,15 @@ export class Reactor<T = unknown> {
     this.#clock = options.clock ?? options.timers?.clock ?? backend.clock ?? SystemClock.instance;
     this.timers = options.timers ?? new TimerWheel({ clock: this.#clock });
     this.#table = new DescriptorTable({ limit: options.maxDescriptors });
-    const sink: BackendSink = { ready: (fd, edges) => this.#onReady(fd, edges) };
+    const sink: BackendSink = {
+      ready: (fd, edges) => this.#onReady(fd, edges),
+      fail: (error) => {
+        const pending = this.#pending;
+        if (pending === undefined) return;
+        this.#finish(pending);
+        pending.reject(error);
+      },
+    };
     backend.attach(sink, this.#clock, { lingerMs });
   }
 

@@ -436,7 +436,8 @@ export class EventLoop {
         try {
           await reactor.poll(events, this.#deferred.size > 0 ? 0 : null);
         } catch (err) {
-          if (err instanceof ReactorError && err.code === 'ERR_REACTOR_CLOSED') throw err;
+          // The reactor closed, or its simulation stalled (nothing can ever happen): the loop cannot go on.
+          if (err instanceof ReactorError && (err.code === 'ERR_REACTOR_CLOSED' || err.code === 'ERR_SIM_STALLED')) throw err;
           // A timer callback on loop.timers threw (inside the poll): isolated like any callback.
           this.#callbackFailed(err, undefined, 'timer');
           continue;

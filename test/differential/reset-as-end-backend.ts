@@ -12,7 +12,7 @@ const EMPTY = Buffer.alloc(0);
  */
 export class ResetAsEndBackend extends FaultyBackend {
   override attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
-    super.attach({ ready: (fd, edges) => sink.ready(fd, disguise(edges)) }, clock, settings);
+    super.attach({ ready: (fd, edges) => sink.ready(fd, disguise(edges)), fail: (error) => sink.fail(error) }, clock, settings);
   }
 
   override readiness(fd: number): number {

@@ -39,6 +39,18 @@ describe('the package as a consumer sees it', () => {
     expect(JSON.parse(stdout)).toEqual({ same: true, size: 0 });
   });
 
+  test('tsreactor/fast-check gives a schedule arbitrary to both module systems', async () => {
+    const script = `
+      import { scheduleArbitrary } from 'tsreactor/fast-check';
+      import { createRequire } from 'node:module';
+      const required = createRequire(import.meta.url)('tsreactor/fast-check');
+      const arbitrary = scheduleArbitrary({ kinds: ['reset'], maxDecisions: 2 });
+      console.log(JSON.stringify({ same: required.scheduleArbitrary === scheduleArbitrary, canGenerate: typeof arbitrary.generate }));
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: consumer });
+    expect(JSON.parse(stdout)).toEqual({ same: true, canGenerate: 'function' });
+  });
+
   test('types resolve for both an ES module and a CommonJS consumer', async () => {
     const body = `
       const clock = new ManualClock();

@@ -90,6 +90,13 @@ export interface BackendSink {
    * `sleep`). A backend that moves time itself holds it still meanwhile.
    */
   ready(fd: number, edges: number): boolean;
+
+  /**
+   * The backend can never end the waiting poll (a simulation with nothing
+   * left to happen: see `SimulatedBackend`, "Stalls"): that poll rejects
+   * with `error`. Ignored when no poll waits.
+   */
+  fail(error: Error): void;
 }
 
 /**

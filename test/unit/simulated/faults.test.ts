@@ -121,7 +121,7 @@ describe('SimulatedBackend faults: each gives what a real socket would, and the 
     expect(error).toBeInstanceOf(ReactorError);
     expect((error as ReactorError).code).toBe('ERR_SIM_STALLED');
     expect((error as ReactorError).message).toMatch(/peer 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:7000 waits for 5 bytes \(has 0\)/);
-    expect((error as ReactorError).message).toContain('the reactor polls with no timeout');
+    expect((error as ReactorError).message).toContain('a reactor poll waits with no timeout');
     expect((error as ReactorError).message).toMatch(/write .* 6/); // the tail of the trace
     await loop.close({ timeoutMs: 0 });
     await running;

@@ -283,14 +283,51 @@ describe('SimulatedBackend: addresses and listeners', () => {
     await reactor.close();
   });
 
-  test('a full backlog refuses and counts the drop', async () => {
-    const sim = new SimulatedBackend();
+  test('a full backlog drops the SYN and counts it; the client sends it again 1 s later and is served once there is room', async () => {
+    const sim = new SimulatedBackend({ latencyMs: 1 });
     const reactor = new Reactor({ backend: sim });
     const fd = await reactor.listen({ host: '127.0.0.1', port: 7000, backlog: 2 });
     const peers = [sim.connect(7000), sim.connect(7000), sim.connect(7000)];
-    expect((await peers[2].waitError()).code).toBe('ECONNREFUSED');
+    await Promise.all([peers[0].connected, peers[1].connected]);
+    sim.run(sim.clock.now() + 500);
     expect(sim.droppedConnections(fd)).toBe(1);
-    expect(reactor.accept(fd)).not.toBeNull();
+    expect(peers[2].error).toBeUndefined(); // not refused: still connecting
+    expect(reactor.accept(fd)).not.toBeNull(); // room for one
+    await peers[2].connected;
+    expect(sim.clock.now()).toBeGreaterThanOrEqual(1_000 + 2); // the retransmission, one second after the first SYN
+    expect(sim.stats.refused).toBe(0);
+    await reactor.close();
+  });
+
+  test('a client that never finds room gives up after the SYN retries, with ETIMEDOUT (about 127 s, as Linux)', async () => {
+    const sim = new SimulatedBackend({ trace: true });
+    const reactor = new Reactor({ backend: sim });
+    const fd = await reactor.listen({ host: '127.0.0.1', port: 7000, backlog: 1 });
+    sim.connect(7000);
+    const late = sim.connect(7000);
+    expect((await late.waitError()).code).toBe('ETIMEDOUT');
+    expect(sim.clock.now()).toBeGreaterThanOrEqual(127_000);
+    expect(sim.clock.now()).toBeLessThan(128_000);
+    expect(sim.droppedConnections(fd)).toBe(7); // the SYN and its six retransmissions
+    expect(sim.trace.filter((line) => line.includes('syn (retry')).length).toBe(6);
+    await reactor.close();
+  });
+
+  test('a thousand simultaneous clients on the default backlog are all served, the late ones after a retransmission', async () => {
+    const sim = new SimulatedBackend();
+    const reactor = new Reactor({ backend: sim });
+    const fd = await reactor.listen({ host: '127.0.0.1', port: 7000 });
+    reactor.register(fd, Interest.READABLE);
+    const peers = Array.from({ length: 1_000 }, () => sim.connect(7000));
+    const events = new Events();
+    let accepted = 0;
+    while (accepted < 1_000) {
+      await reactor.poll(events);
+      while (reactor.accept(fd) !== null) accepted++;
+    }
+    await Promise.all(peers.map((peer) => peer.connected));
+    expect(sim.stats.refused).toBe(0);
+    expect(sim.droppedConnections(fd)).toBe(1_000 - 511);
     await reactor.close();
   });
 });

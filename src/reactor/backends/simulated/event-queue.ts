@@ -1,17 +1,40 @@
+/**
+ * The events of one connection: among events due at the same time, a lane's
+ * keep the order it scheduled them in, however the queue reorders the rest
+ * (bytes of one TCP connection never overtake each other).
+ */
+export interface Lane {
+  /** Its events still in the queue. */
+  pending: number;
+  /** The rank its next event gets at least: never lower while any of its events waits. */
+  rank: number;
+}
+
+export function newLane(): Lane {
+  return { pending: 0, rank: 0 };
+}
+
 /** One scheduled happening of the simulated network. */
 interface Scheduled {
   time: number;
+  /** Among events due at one time, lower ranks run first (0 unless reordered). */
+  rank: number;
   seq: number;
   run: () => void;
+  lane: Lane;
 }
 
 /**
  * The simulator's agenda: actions ordered by time (fractional milliseconds),
- * ties in the order they were scheduled, so a run is fully determined by
- * what was scheduled. A binary min-heap of its own: one heap class serving
- * this and DescriptorTable's free list (objects and numbers, two orders)
- * made the simulator benchmark about 6% slower, its call sites no longer
- * monomorphic.
+ * then by rank, then in the order they were scheduled. Ranks are 0 unless the
+ * simulation explores orders: then `push` takes a rank (a chance decision of
+ * the caller's), and a lane's rank never falls while one of its events waits,
+ * so each lane keeps its order. A run is fully determined by what was
+ * scheduled and the ranks given.
+ *
+ * A binary min-heap of its own: one heap class serving this and
+ * DescriptorTable's free list made the simulator slower, its call sites no
+ * longer monomorphic.
  */
 export class EventQueue {
   readonly #heap: Scheduled[] = [];
@@ -26,9 +49,13 @@ export class EventQueue {
     return this.#heap.length > 0 ? this.#heap[0].time : Infinity;
   }
 
-  push(time: number, run: () => void): void {
+  /** Schedules `run` at `time` in `lane`; `rank` (>= 0) postpones it behind events due with it that rank lower. */
+  push(time: number, run: () => void, lane: Lane, rank = 0): void {
+    if (rank < lane.rank) rank = lane.rank;
+    lane.rank = rank;
+    lane.pending++;
     const heap = this.#heap;
-    const item: Scheduled = { time, seq: ++this.#seq, run };
+    const item: Scheduled = { time, rank, seq: ++this.#seq, run, lane };
     let i = heap.push(item) - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -58,14 +85,19 @@ export class EventQueue {
       }
       heap[i] = last;
     }
+    if (--top.lane.pending === 0) top.lane.rank = 0;
     return top.run;
   }
 
   clear(): void {
+    for (const item of this.#heap) {
+      item.lane.pending = 0;
+      item.lane.rank = 0;
+    }
     this.#heap.length = 0;
   }
 }
 
 function before(a: Scheduled, b: Scheduled): boolean {
-  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+  return a.time < b.time || (a.time === b.time && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));
 }

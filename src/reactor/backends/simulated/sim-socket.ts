@@ -1,17 +1,22 @@
 import { compactFront } from '../../compact-front';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
-import type { SeededRandom } from './seeded-random';
+import type { Chance } from './chance';
+import type { Lane } from './event-queue';
 
-/** The network services a socket needs: time, scheduling, randomness, faults, tracing. */
+/** The network services a socket needs: time, scheduling, chance decisions, faults, tracing. */
 export interface SimContext {
   now(): number;
-  /** Runs `run` at simulated time `time` (not before now). */
-  at(time: number, run: () => void): void;
-  readonly random: SeededRandom;
+  /** Runs `run` at simulated time `time` (not before now), after what `lane` scheduled before for that time. */
+  at(time: number, run: () => void, lane: Lane): void;
+  /** Whether each fault happens (from the seed, or from a schedule). */
+  readonly chance: Chance;
+  /** The rates, for the sizes of faults (`delayMs`, `stallMs`). */
   readonly faults: Readonly<FaultRates>;
   /** Records a trace line, if tracing is on (the line is built only then). */
   trace(line: () => string): void;
+  /** A payload as the trace writes it (hex, a hash, or truncated: see `TraceOptions`). */
+  payload(bytes: Buffer): string;
   /** Counts a delivered segment, for the statistics. */
   countSegment(bytes: number): void;
   /** How long a socket closed gracefully may go on sending before it is reset (the reactor's `lingerMs`). */
@@ -34,7 +39,7 @@ export interface FaultRates {
   /** Per data segment: delivered up to `delayMs` late (later segments keep their order behind it). */
   delay: number;
   delayMs: number;
-  /** Per delivery to a test peer: the peer stops reading for `stallMs`. */
+  /** Per delivery of data to a test peer: the peer stops reading for `stallMs` (its receive buffer fills). */
   stall: number;
   stallMs: number;
 }
@@ -42,6 +47,12 @@ export interface FaultRates {
 /** Whoever a socket reports to: the backend (for a reactor fd) or a test peer. */
 export interface SimSocketOwner {
   socketEvent(socket: SimSocket, edges: number): void;
+  /**
+   * Goes on hearing of the connection after closing its end (a test's peer
+   * that waits for the other side's FIN after `close()`, as a `net.Socket`
+   * hears `'end'` after `end()`); a reactor fd hears nothing after close.
+   */
+  readonly hearsAfterClose?: boolean;
 }
 
 /** Link properties of one direction of a connection. */
@@ -85,8 +96,15 @@ const EMPTY = Buffer.alloc(0);
 export class SimSocket {
   readonly connection: number;
   readonly side: 'client' | 'server';
+  /** The connection's events keep their order among those due at one time (both ends share it). */
+  readonly lane: Lane;
+  /** The reactor fd that owns this end, if a reactor does. */
+  fd: number | undefined;
   owner: SimSocketOwner | undefined;
+  /** The other end while the connection lasts. */
   other: SimSocket | undefined;
+  /** The other end, kept after the connection ended (for `peer.serverFd`). */
+  partner: SimSocket | undefined;
   state: 'connecting' | 'open' | 'closed' = 'connecting';
   localAddress: string;
   localPort: number;
@@ -124,11 +142,13 @@ export class SimSocket {
     side: 'client' | 'server',
     local: { address: string; port: number },
     remote: { address: string; port: number },
+    lane: Lane,
   ) {
     this.#net = net;
     this.#link = link;
     this.connection = connection;
     this.side = side;
+    this.lane = lane;
     this.localAddress = local.address;
     this.localPort = local.port;
     this.remoteAddress = remote.address;
@@ -188,9 +208,9 @@ export class SimSocket {
       this.bytesRead += out.length;
       // The window opened: the sender may go on (as soon as an ACK would say so).
       const other = this.other;
-      if (other !== undefined && other.sendBytes > 0) this.#net.at(this.#net.now(), () => other.transmit());
+      if (other !== undefined && other.sendBytes > 0) this.#net.at(this.#net.now(), () => other.transmit(), this.lane);
       // A reset held behind a full buffer: reading on reaches it.
-      if (this.#latent?.until === 'read') this.#net.at(this.#net.now(), () => this.#surfaceLatent());
+      if (this.#latent?.until === 'read') this.#net.at(this.#net.now(), () => this.#surfaceLatent(), this.lane);
       return out;
     }
     if (this.error !== undefined) throw this.error;
@@ -211,8 +231,9 @@ export class SimSocket {
     let n = Math.min(fits, this.nextWriteLimit);
     if (n <= 0) return 0; // connecting, or the send buffer is full: would block
     this.nextWriteLimit = Infinity;
-    if (n > 1 && this.#net.random.chance(this.#net.faults.shortWrite)) {
-      n = 1 + this.#net.random.int(n - 1);
+    const short = n > 1 ? this.#net.chance.decide('shortWrite') : undefined;
+    if (short !== undefined) {
+      n = 1 + Math.floor(short * (n - 1));
       this.#net.trace(() => `fault short-write ${this.#name} ${n}/${data.length}`);
     }
     // A short write (injected) says what a partial write always says: the send buffer is full now. It stops being
@@ -227,7 +248,7 @@ export class SimSocket {
     this.transmit(true);
     if (!this.#writable && this.sendBytes <= this.#link.sendBufferSize / 2) {
       // Room came back during this write: say so as an event, after it, as a kernel would.
-      this.#net.at(this.#net.now(), () => this.transmit());
+      this.#net.at(this.#net.now(), () => this.transmit(), this.lane);
     }
     return n;
   }
@@ -247,7 +268,7 @@ export class SimSocket {
    */
   close(): void {
     if (this.state === 'closed') return;
-    this.owner = undefined;
+    if (this.owner?.hearsAfterClose !== true) this.owner = undefined;
     if (this.recvBytes > 0 && this.error === undefined) {
       this.#net.trace(() => `close ${this.#name} with ${this.recvBytes} unread: reset`);
       this.reset();
@@ -262,7 +283,7 @@ export class SimSocket {
         if (!this.lingering) return;
         this.#net.trace(() => `linger-timeout ${this.#name} ${this.sendBytes} unsent: reset`);
         this.reset();
-      });
+      }, this.lane);
     }
   }
 
@@ -277,7 +298,7 @@ export class SimSocket {
     if (other === undefined) return;
     const arrival = Math.max(this.#net.now() + this.#link.latencyMs, this.lastArrival);
     this.#net.trace(() => `rst ${this.#name}`);
-    this.#net.at(arrival, () => other.receiveReset('ECONNRESET'));
+    this.#net.at(arrival, () => other.receiveReset('ECONNRESET'), this.lane);
   }
 
   /* ---- The wire -------------------------------------------------------- */
@@ -300,23 +321,24 @@ export class SimSocket {
       this.#busyUntil = end;
       let arrival = Math.max(end + this.#link.latencyMs + this.nextDelayMs, this.lastArrival);
       this.nextDelayMs = 0;
-      if (net.random.chance(net.faults.delay)) {
-        const extra = net.random.next() * net.faults.delayMs;
+      const late = net.chance.decide('delay');
+      if (late !== undefined) {
+        const extra = late * net.faults.delayMs;
         arrival += extra;
         net.trace(() => `fault delay ${this.#name} +${extra.toFixed(3)}`);
       }
       this.lastArrival = arrival;
       this.#inFlight += segment.length;
-      if (net.random.chance(net.faults.reset)) {
+      if (net.chance.decide('reset') !== undefined) {
         net.trace(() => `fault reset ${this.#name}`);
         net.at(arrival, () => {
           this.#inFlight -= segment.length;
           other.receiveReset('ECONNRESET');
           this.receiveReset('ECONNRESET');
-        });
+        }, this.lane);
         return;
       }
-      net.at(arrival, () => other.receiveData(this, segment));
+      net.at(arrival, () => other.receiveData(this, segment), this.lane);
     }
     if (!quiet && !this.#writable && this.state === 'open' && this.error === undefined && !this.shutdownRequested) {
       if (this.sendBytes <= this.#link.sendBufferSize / 2) {
@@ -329,7 +351,7 @@ export class SimSocket {
       const arrival = Math.max(Math.max(net.now(), this.#busyUntil) + this.#link.latencyMs, this.lastArrival);
       this.lastArrival = arrival;
       net.trace(() => `fin ${this.#name}`);
-      net.at(arrival, () => other.receiveFin());
+      net.at(arrival, () => other.receiveFin(), this.lane);
     }
   }
 
@@ -373,7 +395,7 @@ export class SimSocket {
       this.reset();
       return;
     }
-    this.#net.trace(() => `data ${from.#name} ${segment.length} ${segment.toString('hex')}`);
+    this.#net.trace(() => `data ${from.#name} ${segment.length} ${this.#net.payload(segment)}`);
     this.#recv.push(segment);
     this.recvBytes += segment.length;
     this.#report(Readiness.READABLE);
@@ -383,7 +405,6 @@ export class SimSocket {
     if (this.finReceived) return;
     this.finReceived = true;
     this.#net.trace(() => `fin-received ${this.#name}`);
-    if (this.state === 'closed') return;
     let edges = Readiness.READABLE;
     if (this.recvBytes === 0) edges |= Readiness.READ_CLOSED;
     if (this.shutdownRequested) edges |= Readiness.WRITE_CLOSED;
@@ -444,7 +465,7 @@ export class SimSocket {
     if (this.state !== 'connecting' || this.error !== undefined) return false;
     this.#net.trace(() => `connect-timeout ${this.#name}`);
     const other = this.other;
-    if (other !== undefined) this.#net.at(this.#net.now() + this.#link.latencyMs, () => other.receiveReset('ECONNRESET'));
+    if (other !== undefined) this.#net.at(this.#net.now() + this.#link.latencyMs, () => other.receiveReset('ECONNRESET'), this.lane);
     this.#fail(new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', address: this.remoteAddress, port: this.remotePort }), true);
     return true;
   }

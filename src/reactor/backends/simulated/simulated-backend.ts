@@ -2,20 +2,49 @@ import { type Clock, ManualClock } from '../../../timers';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
 import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from '../backend';
-import { EventQueue } from './event-queue';
+import { Chance, type ChanceKind, type Schedule } from './chance';
+import { EventQueue, type Lane, newLane } from './event-queue';
 import { SeededRandom } from './seeded-random';
 import { type FaultRates, type LinkOptions, type SimContext, SimSocket, type SimSocketOwner } from './sim-socket';
 import { type PeerHost, SimulatedPeer } from './simulated-peer';
+import { StallWatch, type Waiting } from './stall-watch';
+import { seedFromEnvironment } from './seed-from-environment';
+import { payloadFormatter, type TraceOptions } from './trace-options';
 
 export type { FaultRates } from './sim-socket';
 
+/** How long (real time) a simulation may sit with nothing to do while something waits, before the wait fails. */
+const STALL_TIMEOUT_MS = 250;
+/** The chance that exploration postpones an event behind others due at the same time. */
+const REORDER_RATE = 0.5;
+/** Linux's SYN retransmissions (`tcp_syn_retries`): the first after 1 s, each wait twice the one before. */
+const SYN_RETRIES = 6;
+const SYN_RTO_MS = 1_000;
 
-/** How long (real time) a simulation may sit with nothing to do while a test waits on a peer, before the wait fails. */
-const STALL_MS = 250;
 /** Options of {@link SimulatedBackend}. */
 export interface SimulatedBackendOptions {
-  /** Fixes every random choice (faults, their timing): one seed, one run. Default 1. */
+  /**
+   * Fixes every random choice (faults, their timing, the orders explored):
+   * one seed, one run. Default: the `TSREACTOR_SEED` environment variable
+   * if set (so a failing seed replays without editing the test), else 1.
+   */
   seed?: number;
+  /**
+   * Takes every chance decision from this list instead of the seed (see
+   * {@link Schedule}): `sim.schedule` of one run, with the same other
+   * options, replays it. Decisions not listed do not happen; the `faults`
+   * rates are not drawn from, but their sizes (`delayMs`, `stallMs`) count. Same-time
+   * events are ordered as the schedule's `'reorder'` entries say.
+   */
+  schedule?: Schedule;
+  /**
+   * Explores orders: events due at the same simulated time (deliveries on
+   * different connections, a timer and a packet) run in a seeded order
+   * instead of the order they were scheduled in; each connection's own
+   * events keep their order. Off by default, so traces stay as they were;
+   * on, each seed tries another interleaving.
+   */
+  explore?: boolean;
   /** The simulated clock's start, in ms. Default 0. */
   startMs?: number;
   /** One-way latency of every link, in ms. Default 0.1. */
@@ -28,8 +57,13 @@ export interface SimulatedBackendOptions {
   receiveBufferSize?: number;
   /** Faults injected by chance (see {@link FaultRates}); none by default. */
   faults?: Partial<FaultRates>;
-  /** Record every event and byte in `trace`. Default false. */
-  trace?: boolean;
+  /**
+   * Record every event and byte in `trace`. Default false. `true` writes
+   * payloads in hex; `{ payloads: 'hash' }` writes a short hash of each
+   * instead, `{ payloads: n }` the first n bytes and the length (long runs
+   * keep a trace that can still be compared).
+   */
+  trace?: boolean | TraceOptions;
   /**
    * The addresses this simulated host has, besides the wildcards; listening
    * on another gives EADDRNOTAVAIL. Default `['127.0.0.1', '::1']`.
@@ -46,6 +80,13 @@ export interface SimulatedBackendOptions {
    * never fires behind its back).
    */
   autoAdvance?: boolean;
+  /**
+   * Real time (ms) that a simulation may sit with nothing due while
+   * something waits on it, before the waits fail with `ERR_SIM_STALLED`
+   * (see "Stalls" on {@link SimulatedBackend}). Default 250; `Infinity`
+   * never fails them.
+   */
+  stallTimeoutMs?: number;
 }
 
 /** Counts of what the simulated network did. */
@@ -57,7 +98,7 @@ export interface SimulatedStats {
   bytes: number;
   connections: number;
   refused: number;
-  /** Connections dropped because a listener's backlog was full. */
+  /** SYNs dropped because a listener's backlog was full (the client retries, as on Linux). */
   dropped: number;
 }
 
@@ -155,12 +196,32 @@ const DEFAULT_FAULTS: FaultRates = {
  * - Deterministic: everything happens in (time, order of scheduling) order,
  *   random choices come from the seed, and with `trace: true` every event and
  *   every byte is recorded; the same seed and the same program give a
- *   byte-identical trace.
+ *   byte-identical trace. `explore: true` orders same-time events by the
+ *   seed instead; every chance decision is also written out as a
+ *   {@link Schedule} (`sim.schedule`) that replays the run without the seed.
  *
  * Time moves only inside the simulation's own steps (run from `setImmediate`):
  * while a poll waits, up to its deadline; while nothing polls, one event at a
  * time, so a test can `await peer.waitFor(n)` without a poll loop. Code that
  * waits on real timers (`setTimeout`) sees no simulated time pass.
+ *
+ * ## Stalls
+ *
+ * A stalled simulation is an error, never a hang. When nothing is due and
+ * nothing can come (no network event, no poll deadline) while something
+ * waits (a peer's `waitFor`/`readLine`/`waitEnd`, `sim.waitUntil`, or a
+ * poll with no timeout and nothing else waiting), the wait rejects after
+ * `stallTimeoutMs` of real time (250 ms) with `ERR_SIM_STALLED`: the
+ * message names who waits for what, the simulated time and the last lines
+ * of the trace. A server with a timer is not stalled: time runs on to it.
+ *
+ * ## Full backlogs
+ *
+ * A connection that finds its listener's backlog full is not refused: its
+ * SYN is dropped and the client sends it again 1, 2, 4 ... 32 s later
+ * (Linux's `tcp_syn_retries` of 6), and gives up with `ETIMEDOUT` 64 s
+ * after the last, unless its own connect timeout comes first. A burst of
+ * clients larger than the backlog is thus served, late, as on Linux.
  *
  * @example
  * ```ts
@@ -188,6 +249,9 @@ export class SimulatedBackend implements Backend {
   readonly #ipv6: boolean;
   readonly #queue = new EventQueue();
   readonly #trace: string[] | undefined;
+  readonly #chance: Chance;
+  readonly #explore: boolean;
+  readonly #payload: (bytes: Buffer) => string;
   readonly #listeners = new Map<number, SimListener[]>();
   readonly #handles: (SimSocket | SimListener | undefined)[] = [];
   readonly #refuseNext = new Set<number>();
@@ -202,10 +266,10 @@ export class SimulatedBackend implements Backend {
   #pumpImmediate: NodeJS.Immediate | undefined;
   /** Counts wake-ups of a test's waiters: when it moves, let the test's code run before time moves on. */
   #testWakes = 0;
-  /** Counts everything that happens (events scheduled or run, waiters woken): a stall is a stretch without any. */
-  #activity = 0;
-  readonly #waitingPeers = new Set<SimulatedPeer>();
-  #stallTimer: NodeJS.Timeout | undefined;
+  readonly #watch: StallWatch;
+  /** The conditions of `waitUntil` still waited for, checked once per turn of the host's event loop. */
+  readonly #conditions: { what: string; holds: () => boolean; resolve: () => void; reject: (err: Error) => void }[] = [];
+  #conditionsImmediate: NodeJS.Immediate | undefined;
   /** The reactor has news to dispatch: time stands still until it sleeps again or resolves its poll. */
   #awaitingReactor = false;
   #sleeping = false;
@@ -217,7 +281,7 @@ export class SimulatedBackend implements Backend {
   readonly #closed = new Map<SimSocket, { fd: number; closedAtMs: number }>();
 
   constructor(options: SimulatedBackendOptions = {}) {
-    const { seed = 1, startMs = 0, latencyMs = 0.1, bandwidth = Infinity } = options;
+    const { seed = seedFromEnvironment() ?? 1, startMs = 0, latencyMs = 0.1, bandwidth = Infinity } = options;
     const { sendBufferSize = 64 * 1024, receiveBufferSize = 64 * 1024 } = options;
     if (!(latencyMs >= 0) || !Number.isFinite(latencyMs)) {
       throw new RangeError(`'latencyMs' must be a finite number >= 0, got ${String(latencyMs)}`);
@@ -242,14 +306,31 @@ export class SimulatedBackend implements Backend {
     this.#link = { latencyMs, bandwidth, sendBufferSize, receiveBufferSize };
     this.#ipv6 = options.ipv6 ?? true;
     this.#localAddresses = new Set(options.localAddresses ?? (this.#ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']));
-    this.#trace = options.trace === true ? [] : undefined;
+    this.#trace = options.trace === undefined || options.trace === false ? undefined : [];
+    this.#payload = payloadFormatter(options.trace);
     this.#autoAdvance = options.autoAdvance ?? true;
+    const stallTimeoutMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+    if (!(stallTimeoutMs > 0)) throw new RangeError(`'stallTimeoutMs' must be a number of ms > 0 (Infinity: never), got ${String(stallTimeoutMs)}`);
+    this.#explore = options.explore === true || options.schedule !== undefined;
+    this.#chance = new Chance(this.random, { ...faults, reorder: options.explore === true ? REORDER_RATE : 0 }, options.schedule);
+    this.#watch = new StallWatch(
+      {
+        idle: () =>
+          this.#queue.size === 0 && this.#pumpImmediate === undefined && !this.#awaitingReactor && (!this.#sleeping || this.#sleepDeadline === Infinity),
+        pollWaitsForever: () => this.#sleeping && this.#sleepDeadline === Infinity,
+        nowMs: () => this.clock.now(),
+        traceTail: () => (this.#trace === undefined ? '(trace off: new SimulatedBackend({ trace: true }) records one)' : this.#trace.slice(-8).join('\n  ')),
+        failPoll: (error) => this.#sink?.fail(error),
+      },
+      stallTimeoutMs,
+    );
     this.#context = {
       now: () => this.clock.now(),
-      at: (time, run) => this.#at(time, run),
-      random: this.random,
+      at: (time, run, lane) => this.#at(time, run, lane),
+      chance: this.#chance,
       faults: this.#faults,
       trace: (line) => this.#record(line),
+      payload: this.#payload,
       countSegment: (bytes) => {
         this.stats.segments++;
         this.stats.bytes += bytes;
@@ -257,15 +338,14 @@ export class SimulatedBackend implements Backend {
       lingerMs: Infinity,
     };
     this.#peerHost = {
-      after: (delayMs, run) => this.#at(this.clock.now() + delayMs, run),
+      after: (delayMs, run, lane) => this.#at(this.clock.now() + delayMs, run, lane),
       wakeTest: () => {
         this.#testWakes++;
-        this.#activity++;
+        this.#watch.activity++;
       },
-      waiting: (peer) => {
-        this.#waitingPeers.add(peer);
-        this.#watchForStall();
-      },
+      waiting: (peer) => this.#watch.waiting(peer),
+      decide: (kind: ChanceKind) => this.#chance.decide(kind),
+      faults: this.#faults,
     };
   }
 
@@ -273,6 +353,76 @@ export class SimulatedBackend implements Backend {
   get trace(): readonly string[] {
     return this.#trace ?? [];
   }
+
+  /**
+   * Every chance decision taken so far that happened (faults, reorderings),
+   * in order: `new SimulatedBackend({ ...sameOptions, schedule: sim.schedule })`
+   * replays the run without the seed. See {@link Schedule}.
+   */
+  get schedule(): Schedule {
+    return this.#chance.taken;
+  }
+
+  /**
+   * Resolves once `condition` holds: server-side state the test cannot
+   * await otherwise (`loop.connections.size === 3`, a counter of the
+   * server's). It is checked once per turn of the host's event loop, while
+   * the simulation runs on. Rejects with `ERR_SIM_STALLED` if the
+   * simulation stalls first (nothing due, nothing can come), naming `what`.
+   *
+   * @example
+   * ```ts
+   * const sim = new SimulatedBackend();
+   * const loop = new EventLoop({ reactor: new Reactor({ backend: sim }) });
+   * // ... listen, run, connect clients ...
+   * await sim.waitUntil(() => loop.connections.size === 2, 'two connections served');
+   * ```
+   */
+  waitUntil(condition: () => boolean, what = 'a condition (sim.waitUntil)'): Promise<void> {
+    if (typeof condition !== 'function') return Promise.reject(new TypeError(`'condition' must be a function`));
+    try {
+      if (condition()) return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#conditions.push({ what, holds: condition, resolve, reject });
+      this.#watch.waiting(this.#conditionWaits);
+      this.#conditionsImmediate ??= setImmediate(this.#checkConditions);
+      this.#schedulePump();
+    });
+  }
+
+  readonly #checkConditions = (): void => {
+    this.#conditionsImmediate = undefined;
+    if (this.#disposed) return;
+    let woke = false;
+    for (let i = 0; i < this.#conditions.length; i++) {
+      const condition = this.#conditions[i];
+      let holds: boolean;
+      try {
+        holds = condition.holds();
+      } catch (err) {
+        this.#conditions.splice(i--, 1);
+        condition.reject(err instanceof Error ? err : new Error(String(err)));
+        continue;
+      }
+      if (!holds) continue;
+      this.#conditions.splice(i--, 1);
+      condition.resolve();
+      woke = true;
+    }
+    if (woke) this.#peerHost.wakeTest();
+    if (this.#conditions.length > 0) this.#conditionsImmediate = setImmediate(this.#checkConditions);
+  };
+
+  /** The conditions, as the stall watch sees them. */
+  readonly #conditionWaits: Waiting = {
+    waits: () => this.#conditions.map((condition) => `sim.waitUntil waits for ${condition.what}`),
+    failWaits: (error) => {
+      for (const condition of this.#conditions.splice(0)) condition.reject(error);
+    },
+  };
 
   /* ---- The test's side: peers and faults -------------------------------- */
 
@@ -419,6 +569,7 @@ export class SimulatedBackend implements Backend {
     const host = normalizeHost(options.host);
     const socket = this.#newClientSocket(isIPv6(host) ? '::1' : '127.0.0.1', host, options.port);
     socket.owner = this.#fdOwner(fd);
+    socket.fd = fd;
     this.#handles[fd] = socket;
     this.#dial(socket, host, options.port);
   }
@@ -434,13 +585,14 @@ export class SimulatedBackend implements Backend {
 
   accept(listenFd: number, fd: number): void {
     const listener = this.#listener(listenFd);
-    if (listener.failNextAccept || this.random.chance(this.#faults.acceptEmfile)) {
+    if (listener.failNextAccept || this.#chance.decide('acceptEmfile') !== undefined) {
       listener.failNextAccept = false;
       this.#record(() => `fault accept-emfile port ${listener.port}`);
       throw new ReactorError('EMFILE', 'too many open files', { syscall: 'accept', fd: listenFd });
     }
     const socket = listener.queue.shift() as SimSocket;
     socket.owner = this.#fdOwner(fd);
+    socket.fd = fd;
     this.#handles[fd] = socket;
     this.#record(() => `accept c${socket.connection} fd${fd}`);
   }
@@ -464,6 +616,7 @@ export class SimulatedBackend implements Backend {
     this.#handles[fd] = undefined;
     if (handle instanceof SimListener) this.#unbind(handle);
     else if (handle !== undefined) {
+      handle.fd = undefined;
       handle.close();
       if (handle.lingering) this.#closed.set(handle, { fd, closedAtMs: this.clock.now() });
     }
@@ -475,6 +628,7 @@ export class SimulatedBackend implements Backend {
     if (handle instanceof SimListener) this.#unbind(handle);
     else if (handle !== undefined) {
       this.#record(() => `abort fd${fd}`);
+      handle.fd = undefined;
       handle.reset();
     }
   }
@@ -552,6 +706,7 @@ export class SimulatedBackend implements Backend {
     this.#onDeadline = onDeadline;
     this.#awaitingReactor = false;
     this.#schedulePump();
+    if (deadlineMs === Infinity && this.#autoAdvance) this.#watch.pollSleeps();
   }
 
   cancelSleep(): void {
@@ -566,9 +721,9 @@ export class SimulatedBackend implements Backend {
 
   dispose(): Promise<void> {
     this.#disposed = true;
-    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
-    this.#stallTimer = undefined;
-    this.#waitingPeers.clear();
+    this.#watch.dispose();
+    if (this.#conditionsImmediate !== undefined) clearImmediate(this.#conditionsImmediate);
+    this.#conditionsImmediate = undefined;
     this.cancelSleep();
     if (this.#pumpImmediate !== undefined) clearImmediate(this.#pumpImmediate);
     this.#pumpImmediate = undefined;
@@ -579,51 +734,11 @@ export class SimulatedBackend implements Backend {
 
   /* ---- The simulation -------------------------------------------------- */
 
-  /**
-   * A stalled simulation is an error, never a hang. While a test waits on a
-   * peer (`waitFor`, `waitEnd`, `waitError`), the network checks, every
-   * `STALL_MS` of real time, whether anything happened meanwhile; if nothing
-   * did and nothing can (no event is due, ever, and the reactor either is
-   * not polling or polls with no timeout), every such wait rejects with
-   * `ERR_SIM_STALLED`, naming who waits for what, the simulated time, and
-   * the tail of the trace. Not with `autoAdvance: false`: there the test
-   * steps the network itself.
-   */
-  #watchForStall(): void {
-    if (!this.#autoAdvance || this.#disposed || this.#stallTimer !== undefined) return;
-    const seen = this.#activity;
-    this.#stallTimer = setTimeout(() => {
-      this.#stallTimer = undefined;
-      this.#checkStall(seen);
-    }, STALL_MS);
-    this.#stallTimer.unref(); // a wait that nothing else keeps alive is the test's to time out
-  }
-
-  #checkStall(seen: number): void {
-    for (const peer of this.#waitingPeers) if (peer.waits().length === 0) this.#waitingPeers.delete(peer);
-    if (this.#waitingPeers.size === 0 || this.#disposed) return;
-    const idle =
-      this.#queue.size === 0 && this.#pumpImmediate === undefined && !this.#awaitingReactor && (!this.#sleeping || this.#sleepDeadline === Infinity);
-    if (this.#activity !== seen || !idle) {
-      this.#watchForStall();
-      return;
-    }
-    const waits = [...this.#waitingPeers].flatMap((peer) => peer.waits());
-    const reactor = this.#sleeping ? 'the reactor polls with no timeout' : 'the reactor is not polling';
-    const tail = this.#trace === undefined ? '(trace off: new SimulatedBackend({ trace: true }) records one)' : this.#trace.slice(-8).join('\n  ');
-    const error = new ReactorError(
-      'ERR_SIM_STALLED',
-      `the simulation stalled at ${this.clock.now()} ms of simulated time: nothing is due and nothing can happen, but\n  ${waits.join('\n  ')}\n${reactor}. Last events:\n  ${tail}`,
-    );
-    const peers = [...this.#waitingPeers];
-    this.#waitingPeers.clear();
-    for (const peer of peers) peer.failWaits(error);
-  }
-
-  #at(time: number, run: () => void): void {
+  /** Schedules `run` at `time` in `lane`; exploring, a chance decision may postpone it behind others due with it. */
+  #at(time: number, run: () => void, lane: Lane): void {
     if (this.#disposed) return;
-    this.#activity++;
-    this.#queue.push(Math.max(time, this.clock.now()), run);
+    this.#watch.activity++;
+    this.#queue.push(Math.max(time, this.clock.now()), run, lane, this.#explore ? (this.#chance.decide('reorder') ?? 0) : 0);
     this.#schedulePump();
   }
 
@@ -670,7 +785,7 @@ export class SimulatedBackend implements Backend {
   #runDue(): void {
     const now = this.clock.now();
     while (this.#queue.peekTime() <= now) {
-      this.#activity++;
+      this.#watch.activity++;
       (this.#queue.pop() as () => void)();
       this.stats.events++;
     }
@@ -698,29 +813,40 @@ export class SimulatedBackend implements Backend {
       'client',
       { address: localAddress, port: this.#nextClientPort++ },
       { address: host, port },
+      newLane(),
     );
   }
 
-  /** The handshake: SYN now, the listener's queue one latency later, established one more later. */
-  #dial(client: SimSocket, host: string, port: number): void {
+  /**
+   * The handshake: SYN now, the listener's queue one latency later,
+   * established one more later. A SYN that finds no room (a full backlog)
+   * or no answer (a blackholed port) is lost, and sent again as Linux does
+   * (see "Full backlogs" above): `attempt` counts the retransmissions.
+   */
+  #dial(client: SimSocket, host: string, port: number, attempt = 0): void {
     const latency = this.#link.latencyMs;
-    this.#record(() => `syn c${client.connection} ${client.localAddress}:${client.localPort} -> ${host}:${port}`);
-    this.#at(this.clock.now() + latency, () => {
-      if (client.state === 'closed' || client.error !== undefined) return;
+    const sentAt = this.clock.now();
+    this.#record(() => `syn${attempt > 0 ? ` (retry ${attempt})` : ''} c${client.connection} ${client.localAddress}:${client.localPort} -> ${host}:${port}`);
+    this.#at(sentAt + latency, () => {
+      if (client.state !== 'connecting' || client.error !== undefined) return;
       if (this.#blackholed.has(port)) {
         this.#record(() => `syn lost c${client.connection} (${port} is unanswered)`);
+        this.#retransmitSyn(client, host, port, attempt, sentAt);
         return;
       }
       const listener = this.#listenerFor(host, port);
-      const refuse = this.#refuseNext.delete(port) || this.random.chance(this.#faults.refuse);
-      if (listener === undefined || refuse || listener.queue.length >= listener.backlog) {
-        if (listener !== undefined && !refuse) {
-          listener.dropped++;
-          this.stats.dropped++;
-        }
+      const refuse = this.#refuseNext.delete(port) || this.#chance.decide('refuse') !== undefined;
+      if (listener === undefined || refuse) {
         this.stats.refused++;
         if (refuse) this.#record(() => `fault refuse c${client.connection}`);
-        this.#at(this.clock.now() + latency, () => client.receiveReset('ECONNREFUSED'));
+        this.#at(this.clock.now() + latency, () => client.receiveReset('ECONNREFUSED'), client.lane);
+        return;
+      }
+      if (listener.queue.length >= listener.backlog) {
+        listener.dropped++;
+        this.stats.dropped++;
+        this.#record(() => `syn dropped c${client.connection} (backlog of ${listener.backlog} full on port ${port})`);
+        this.#retransmitSyn(client, host, port, attempt, sentAt);
         return;
       }
       const server = new SimSocket(
@@ -730,12 +856,15 @@ export class SimulatedBackend implements Backend {
         'server',
         { address: host, port },
         { address: client.localAddress, port: client.localPort },
+        client.lane,
       );
       server.state = 'open';
       server.other = client;
       client.other = server;
+      client.partner = server;
+      server.partner = client;
       server.lastArrival = this.clock.now() + latency; // nothing overtakes the SYN-ACK
-      this.#at(server.lastArrival, () => client.established());
+      this.#at(server.lastArrival, () => client.established(), client.lane);
       this.#record(() => `queued c${client.connection} on port ${port}`);
       if (listener.peerServer !== undefined) {
         const peer = new SimulatedPeer(server, this.#peerHost);
@@ -747,7 +876,21 @@ export class SimulatedBackend implements Backend {
       }
       listener.queue.push(server);
       if (this.#sink?.ready(listener.fd as number, Readiness.READABLE) === true) this.#awaitingReactor = true;
-    });
+    }, client.lane);
+  }
+
+  /** A SYN sent at `sentAt` was lost: send it again after the retransmission timeout, or give up. */
+  #retransmitSyn(client: SimSocket, host: string, port: number, attempt: number, sentAt: number): void {
+    const rtoMs = SYN_RTO_MS * 2 ** attempt;
+    this.#at(
+      sentAt + rtoMs,
+      () => {
+        if (client.state !== 'connecting' || client.error !== undefined) return;
+        if (attempt < SYN_RETRIES) this.#dial(client, host, port, attempt + 1);
+        else client.timeOut();
+      },
+      client.lane,
+    );
   }
 
   #listenerFor(host: string, port: number): SimListener | undefined {

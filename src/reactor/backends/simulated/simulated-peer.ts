@@ -1,15 +1,20 @@
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
-import type { SimSocket, SimSocketOwner } from './sim-socket';
+import type { ChanceKind } from './chance';
+import type { Lane } from './event-queue';
+import type { FaultRates, SimSocket, SimSocketOwner } from './sim-socket';
 
 /** What a peer needs from its network. */
 export interface PeerHost {
-  /** Runs `run` after `delayMs` of simulated time. */
-  after(delayMs: number, run: () => void): void;
+  /** Runs `run` after `delayMs` of simulated time, in `lane`. */
+  after(delayMs: number, run: () => void, lane: Lane): void;
   /** A waiter resolved: let the test's code run before time moves on. */
   wakeTest(): void;
   /** `peer` waits for something (the network watches for a stall: see `SimulatedBackend`). */
   waiting(peer: SimulatedPeer): void;
+  /** Does the fault `kind` happen this time? (see `Chance`) */
+  decide(kind: ChanceKind): number | undefined;
+  readonly faults: Readonly<FaultRates>;
 }
 
 /** A test waiting on a peer: what it waits for, how to tell it is done, and how to fail it. */
@@ -45,6 +50,8 @@ interface Waiter {
  * ```
  */
 export class SimulatedPeer implements SimSocketOwner {
+  /** A peer that closed still hears the other side's FIN: `waitEnd` after `close` resolves. */
+  readonly hearsAfterClose = true;
   readonly #socket: SimSocket;
   readonly #host: PeerHost;
   readonly #outbox: Buffer[] = [];
@@ -78,6 +85,17 @@ export class SimulatedPeer implements SimSocketOwner {
   /** Our port and the port we are connected to. */
   get localPort(): number {
     return this.#socket.localPort;
+  }
+
+  /**
+   * The reactor's descriptor for the other end of this connection, which
+   * the fault calls take (`sim.resetConnection(client.serverFd!)`): for a
+   * client, the fd its server accepted it as; for a peer a `sim.listen()`
+   * server accepted, the fd of the reactor's `connect`. `undefined` until
+   * accepted, and again once that fd is closed.
+   */
+  get serverFd(): number | undefined {
+    return this.#socket.partner?.fd;
   }
   get remotePort(): number {
     return this.#socket.remotePort;
@@ -170,7 +188,7 @@ export class SimulatedPeer implements SimSocketOwner {
   /** Stops reading for `ms` of simulated time: a stalled peer. */
   stall(ms: number): void {
     this.pause();
-    this.#host.after(ms, () => this.resume());
+    this.#host.after(ms, () => this.resume(), this.#socket.lane);
   }
 
   /**
@@ -250,7 +268,10 @@ export class SimulatedPeer implements SimSocketOwner {
       this.#connectedSettled = true;
       this.#rejectConnected(this.#socket.error as ReactorError);
     }
-    if ((edges & Readiness.READABLE) !== 0) this.#drain();
+    if ((edges & Readiness.READABLE) !== 0) {
+      if (!this.#paused && this.#socket.recvBytes > 0 && this.#host.decide('stall') !== undefined) this.stall(this.#host.faults.stallMs);
+      this.#drain();
+    }
     this.#wake();
   }
 

@@ -1,0 +1,2 @@
+export { scheduleArbitrary } from './testing/schedule-arbitrary';
+export type { ScheduleArbitraryOptions } from './testing/schedule-arbitrary';

@@ -1,0 +1,119 @@
+import { ReactorError } from '../../reactor-error';
+
+/** Something a test (or a program) waits on: a peer's `waitFor`, a `sim.waitUntil`. */
+export interface Waiting {
+  /** What it waits for, one line each; empty once it waits for nothing. */
+  waits(): string[];
+  /** The simulation stalled: every wait rejects with `error`. */
+  failWaits(error: Error): void;
+}
+
+/** What the watch needs to know of the simulation it watches. */
+export interface Watched {
+  /** Nothing is due and nothing can come: no event queued, no step pending, the reactor not dispatching, no poll deadline. */
+  idle(): boolean;
+  /** A reactor poll waits with no timeout (the only thing that can still end it is I/O, and none can come). */
+  pollWaitsForever(): boolean;
+  /** The simulated time, for the message. */
+  nowMs(): number;
+  /** The last lines of the trace, for the message. */
+  traceTail(): string;
+  /** Rejects the waiting poll with `error`. */
+  failPoll(error: Error): void;
+}
+
+/** The watches whose poll waits with no timeout: checked when the process would exit. */
+const watchingExit = new Set<StallWatch>();
+const onBeforeExit = (): void => {
+  for (const watch of watchingExit) watch.processWouldExit();
+};
+
+/**
+ * A stalled simulation is an error, never a hang. While a test waits (on a
+ * peer, or `sim.waitUntil`), the watch looks, every `timeoutMs` of real
+ * time, whether anything happened meanwhile (`activity` moved); if nothing
+ * did and nothing can (`idle()`), the waits reject with `ERR_SIM_STALLED`,
+ * naming who waits for what, the simulated time and the tail of the trace.
+ * Its timer is unref'd: it never keeps a process alive by itself.
+ *
+ * A poll with no timeout is judged differently, because the program's own
+ * code may still act on the simulation (a test stepping turns, a real timer
+ * of its own): it is stalled only when nothing else in the process can
+ * happen either, which is when Node is about to exit (`beforeExit`). It
+ * then rejects, so a plain script whose simulation has nothing left to do
+ * fails with the message instead of exiting silently. (Under a test runner,
+ * whose own handles keep the process alive, await a peer or `waitUntil`.)
+ */
+export class StallWatch {
+  /** Bumped by the simulation for everything that happens: a stall is a stretch without any. */
+  activity = 0;
+  readonly #watched: Watched;
+  readonly #timeoutMs: number;
+  readonly #waiting = new Set<Waiting>();
+  #timer: NodeJS.Timeout | undefined;
+  #disposed = false;
+
+  constructor(watched: Watched, timeoutMs: number) {
+    this.#watched = watched;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** `waiting` waits for something: watch until it waits no more. */
+  waiting(waiting: Waiting): void {
+    this.#waiting.add(waiting);
+    this.#arm();
+  }
+
+  /** A poll waits with no timeout: watch for the moment nothing else can happen. */
+  pollSleeps(): void {
+    if (this.#disposed || this.#timeoutMs === Infinity || watchingExit.has(this)) return;
+    if (watchingExit.size === 0) process.on('beforeExit', onBeforeExit);
+    watchingExit.add(this);
+  }
+
+  /** Node's loop is empty: a poll waiting with no timeout on an idle simulation can never end. */
+  processWouldExit(): void {
+    if (!this.#watched.pollWaitsForever() || !this.#watched.idle()) return;
+    this.#watched.failPoll(this.#stalled(['a reactor poll waits with no timeout, and nothing else in the process can happen']));
+  }
+
+  dispose(): void {
+    if (watchingExit.delete(this) && watchingExit.size === 0) process.off('beforeExit', onBeforeExit);
+    this.#disposed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#waiting.clear();
+  }
+
+  #arm(): void {
+    if (this.#disposed || this.#timer !== undefined || this.#timeoutMs === Infinity) return;
+    const seen = this.activity;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#check(seen);
+    }, this.#timeoutMs);
+    this.#timer.unref();
+  }
+
+  #check(seen: number): void {
+    for (const waiting of this.#waiting) if (waiting.waits().length === 0) this.#waiting.delete(waiting);
+    if (this.#disposed || this.#waiting.size === 0) return;
+    if (this.activity !== seen || !this.#watched.idle()) {
+      this.#arm();
+      return;
+    }
+    const reactor = this.#watched.pollWaitsForever() ? '(and a reactor poll waits with no timeout)' : '(and no reactor is polling)';
+    const error = this.#stalled([...[...this.#waiting].flatMap((waiting) => waiting.waits()), reactor]);
+    const failed = [...this.#waiting];
+    this.#waiting.clear();
+    for (const waiting of failed) waiting.failWaits(error);
+  }
+
+  #stalled(waits: string[]): ReactorError {
+    return new ReactorError(
+      'ERR_SIM_STALLED',
+      `the simulation stalled at ${this.#watched.nowMs()} ms of simulated time: nothing is due and nothing can happen, but\n` +
+        `  ${waits.join('\n  ')}\nLast events:\n  ${this.#watched.traceTail()}`,
+    );
+  }
+}

@@ -638,6 +638,26 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     expectCode(() => reactor.accept(accepted[0]), 'EINVAL');
   });
 
+  test('rule 23: a connect past a full backlog is not refused: its SYN is dropped, and the retransmission connects once there is room', async () => {
+    const lfd = await reactor.listen({ host: harness.host, port: 0, backlog: 1 }); // Linux holds backlog + 1 = 2
+    const { localPort: port } = reactor.info(lfd);
+    reactor.register(lfd, READABLE, { token: 'listener' });
+    const connecting = [0, 1, 2].map(() => harness.connectPeer(port as number));
+    const refused = Promise.all(connecting).then(() => false, () => true);
+    const accepted: number[] = [];
+    while (accepted.length < 3) {
+      await pollUntil(reactor, events, (e) => e.fd === lfd, 10_000); // the third comes with the SYN sent again, about 1 s later
+      for (let fd = reactor.accept(lfd); fd !== null; fd = reactor.accept(lfd)) accepted.push(fd);
+    }
+    expect(await refused).toBe(false);
+    const third = await connecting[2];
+    await third.write('late');
+    const fd = accepted[2];
+    reactor.register(fd, READABLE);
+    await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(reactor.read(fd)?.toString()).toBe('late');
+  }, 20_000);
+
   test('rule 24: a connect that fails reports error on its fd with the system code', async () => {
     const port = await harness.closedPort();
     await expectConnectFails(reactor.connect({ host: harness.host, port }), 'ECONNREFUSED');

@@ -18,8 +18,8 @@ describe('EventLoop lifecycle', () => {
   test('connections the backend lost (past the backlog) count as drops, also once the server socket is gone', async () => {
     const sim = new SimulatedBackend();
     const loop = new EventLoop({ reactor: new Reactor({ backend: sim }) });
-    const [server] = await loop.listen([{ host: '127.0.0.1', port: 7000, backlog: 2 }], echo);
-    const clients = Array.from({ length: 5 }, () => sim.connect(7000)); // nobody accepts yet: two wait, three SYNs are dropped
+    const [server] = await loop.listen([{ host: '127.0.0.1', port: 7000, backlog: 1 }], echo);
+    const clients = Array.from({ length: 5 }, () => sim.connect(7000)); // nobody accepts yet: two wait (backlog + 1), three SYNs are dropped
     sim.run(sim.clock.now() + 100);
     expect(loop.reactor.info(server.fd).droppedConnections).toBe(3);
     expect(loop.metrics.drops).toBe(3);

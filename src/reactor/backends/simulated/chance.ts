@@ -68,10 +68,13 @@ export class Chance {
   readonly #planned: Map<ChanceKind, Map<number, number>> | undefined;
   readonly #asked: Record<ChanceKind, number> = { reset: 0, refuse: 0, acceptEmfile: 0, shortWrite: 0, delay: 0, stall: 0, reorder: 0 };
   readonly #taken: ScheduledChance[] = [];
+  /** Seeded with every rate 0: nothing can happen, and nothing need be counted (no schedule will name it). */
+  readonly #never: boolean;
 
   constructor(random: SeededRandom, rates: Readonly<Record<ChanceKind, number>>, schedule?: Schedule) {
     this.#random = random;
     this.#rates = rates;
+    this.#never = schedule === undefined && CHANCE_KINDS.every((kind) => !(rates[kind] > 0));
     if (schedule === undefined) return;
     this.#planned = new Map();
     for (const [i, entry] of schedule.entries()) {
@@ -97,15 +100,18 @@ export class Chance {
    * [0, 1), which the caller uses to choose how.
    */
   decide(kind: ChanceKind): number | undefined {
-    const nth = this.#asked[kind]++;
+    if (this.#never) return undefined;
     let value: number | undefined;
     if (this.#planned !== undefined) {
-      value = this.#planned.get(kind)?.get(nth);
+      value = this.#planned.get(kind)?.get(this.#asked[kind]);
     } else {
+      // A kind whose rate is 0 is never recorded, so its questions need no numbers: the schedule of this run
+      // names none of them, and a replay (which counts every question) finds none.
       const rate = this.#rates[kind];
-      if (!(rate > 0) || !(this.#random.next() < rate)) return undefined;
-      value = HAS_VALUE[kind] ? this.#random.next() : 0;
+      if (!(rate > 0)) return undefined;
+      if (this.#random.next() < rate) value = HAS_VALUE[kind] ? this.#random.next() : 0;
     }
+    const nth = this.#asked[kind]++;
     if (value !== undefined) this.#taken.push({ kind, nth, value });
     return value;
   }

@@ -39,6 +39,12 @@ interface Scheduled {
 export class EventQueue {
   readonly #heap: Scheduled[] = [];
   #seq = 0;
+  /** Ranks in use (exploring): lanes are kept. Otherwise every rank is 0 and lanes are left alone. */
+  readonly #ranked: boolean;
+
+  constructor(ranked: boolean) {
+    this.#ranked = ranked;
+  }
 
   get size(): number {
     return this.#heap.length;
@@ -51,9 +57,11 @@ export class EventQueue {
 
   /** Schedules `run` at `time` in `lane`; `rank` (>= 0) postpones it behind events due with it that rank lower. */
   push(time: number, run: () => void, lane: Lane, rank = 0): void {
-    if (rank < lane.rank) rank = lane.rank;
-    lane.rank = rank;
-    lane.pending++;
+    if (this.#ranked) {
+      if (rank < lane.rank) rank = lane.rank;
+      lane.rank = rank;
+      lane.pending++;
+    }
     const heap = this.#heap;
     const item: Scheduled = { time, rank, seq: ++this.#seq, run, lane };
     let i = heap.push(item) - 1;
@@ -85,7 +93,7 @@ export class EventQueue {
       }
       heap[i] = last;
     }
-    if (--top.lane.pending === 0) top.lane.rank = 0;
+    if (this.#ranked && --top.lane.pending === 0) top.lane.rank = 0;
     return top.run;
   }
 

@@ -217,7 +217,8 @@ const DEFAULT_FAULTS: FaultRates = {
  *
  * ## Full backlogs
  *
- * A connection that finds its listener's backlog full is not refused: its
+ * A connection that finds its listener's backlog full (`backlog + 1`
+ * waiting, as Linux counts) is not refused: its
  * SYN is dropped and the client sends it again 1, 2, 4 ... 32 s later
  * (Linux's `tcp_syn_retries` of 6), and gives up with `ETIMEDOUT` 64 s
  * after the last, unless its own connect timeout comes first. A burst of
@@ -247,7 +248,7 @@ export class SimulatedBackend implements Backend {
   readonly #link: LinkOptions;
   readonly #localAddresses: Set<string>;
   readonly #ipv6: boolean;
-  readonly #queue = new EventQueue();
+  readonly #queue: EventQueue;
   readonly #trace: string[] | undefined;
   readonly #chance: Chance;
   readonly #explore: boolean;
@@ -267,6 +268,8 @@ export class SimulatedBackend implements Backend {
   /** Counts wake-ups of a test's waiters: when it moves, let the test's code run before time moves on. */
   #testWakes = 0;
   readonly #watch: StallWatch;
+  /** Counts everything that happens (events scheduled or run, waiters woken), for the stall watch. */
+  #activity = 0;
   /** The conditions of `waitUntil` still waited for, checked once per turn of the host's event loop. */
   readonly #conditions: { what: string; holds: () => boolean; resolve: () => void; reject: (err: Error) => void }[] = [];
   #conditionsImmediate: NodeJS.Immediate | undefined;
@@ -313,8 +316,10 @@ export class SimulatedBackend implements Backend {
     if (!(stallTimeoutMs > 0)) throw new RangeError(`'stallTimeoutMs' must be a number of ms > 0 (Infinity: never), got ${String(stallTimeoutMs)}`);
     this.#explore = options.explore === true || options.schedule !== undefined;
     this.#chance = new Chance(this.random, { ...faults, reorder: options.explore === true ? REORDER_RATE : 0 }, options.schedule);
+    this.#queue = new EventQueue(this.#explore);
     this.#watch = new StallWatch(
       {
+        activity: () => this.#activity,
         idle: () =>
           this.#queue.size === 0 && this.#pumpImmediate === undefined && !this.#awaitingReactor && (!this.#sleeping || this.#sleepDeadline === Infinity),
         pollWaitsForever: () => this.#sleeping && this.#sleepDeadline === Infinity,
@@ -341,7 +346,7 @@ export class SimulatedBackend implements Backend {
       after: (delayMs, run, lane) => this.#at(this.clock.now() + delayMs, run, lane),
       wakeTest: () => {
         this.#testWakes++;
-        this.#watch.activity++;
+        this.#activity++;
       },
       waiting: (peer) => this.#watch.waiting(peer),
       decide: (kind: ChanceKind) => this.#chance.decide(kind),
@@ -737,7 +742,7 @@ export class SimulatedBackend implements Backend {
   /** Schedules `run` at `time` in `lane`; exploring, a chance decision may postpone it behind others due with it. */
   #at(time: number, run: () => void, lane: Lane): void {
     if (this.#disposed) return;
-    this.#watch.activity++;
+    this.#activity++;
     this.#queue.push(Math.max(time, this.clock.now()), run, lane, this.#explore ? (this.#chance.decide('reorder') ?? 0) : 0);
     this.#schedulePump();
   }
@@ -785,7 +790,7 @@ export class SimulatedBackend implements Backend {
   #runDue(): void {
     const now = this.clock.now();
     while (this.#queue.peekTime() <= now) {
-      this.#watch.activity++;
+      this.#activity++;
       (this.#queue.pop() as () => void)();
       this.stats.events++;
     }
@@ -842,7 +847,7 @@ export class SimulatedBackend implements Backend {
         this.#at(this.clock.now() + latency, () => client.receiveReset('ECONNREFUSED'), client.lane);
         return;
       }
-      if (listener.queue.length >= listener.backlog) {
+      if (listener.queue.length > listener.backlog) { // Linux holds backlog + 1 (sk_acceptq_is_full)
         listener.dropped++;
         this.stats.dropped++;
         this.#record(() => `syn dropped c${client.connection} (backlog of ${listener.backlog} full on port ${port})`);

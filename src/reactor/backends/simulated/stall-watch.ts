@@ -10,6 +10,8 @@ export interface Waiting {
 
 /** What the watch needs to know of the simulation it watches. */
 export interface Watched {
+  /** Counts everything that happens in the simulation: a stall is a stretch without any. */
+  activity(): number;
   /** Nothing is due and nothing can come: no event queued, no step pending, the reactor not dispatching, no poll deadline. */
   idle(): boolean;
   /** A reactor poll waits with no timeout (the only thing that can still end it is I/O, and none can come). */
@@ -31,7 +33,7 @@ const onBeforeExit = (): void => {
 /**
  * A stalled simulation is an error, never a hang. While a test waits (on a
  * peer, or `sim.waitUntil`), the watch looks, every `timeoutMs` of real
- * time, whether anything happened meanwhile (`activity` moved); if nothing
+ * time, whether anything happened meanwhile (`activity()` moved); if nothing
  * did and nothing can (`idle()`), the waits reject with `ERR_SIM_STALLED`,
  * naming who waits for what, the simulated time and the tail of the trace.
  * Its timer is unref'd: it never keeps a process alive by itself.
@@ -45,8 +47,6 @@ const onBeforeExit = (): void => {
  * whose own handles keep the process alive, await a peer or `waitUntil`.)
  */
 export class StallWatch {
-  /** Bumped by the simulation for everything that happens: a stall is a stretch without any. */
-  activity = 0;
   readonly #watched: Watched;
   readonly #timeoutMs: number;
   readonly #waiting = new Set<Waiting>();
@@ -87,7 +87,7 @@ export class StallWatch {
 
   #arm(): void {
     if (this.#disposed || this.#timer !== undefined || this.#timeoutMs === Infinity) return;
-    const seen = this.activity;
+    const seen = this.#watched.activity();
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#check(seen);
@@ -98,7 +98,7 @@ export class StallWatch {
   #check(seen: number): void {
     for (const waiting of this.#waiting) if (waiting.waits().length === 0) this.#waiting.delete(waiting);
     if (this.#disposed || this.#waiting.size === 0) return;
-    if (this.activity !== seen || !this.#watched.idle()) {
+    if (this.#watched.activity() !== seen || !this.#watched.idle()) {
       this.#arm();
       return;
     }

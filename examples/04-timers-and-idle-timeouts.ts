@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < 3; i++) loop.timers.schedule(i * 20_000, () => chatty.write(`ping ${i}`));
   loop.timers.schedule(50_000, () => chatty.close());
 
-  await quiet.waitEnd(); // cut at its idle timeout
+  await quiet.waitError(); // cut (reset) at its idle timeout
   await chatty.waitEnd();
   await loop.close();
   await running;

@@ -57,8 +57,8 @@ function explain(err: unknown, seed: number, schedule: SimulatedBackendOptions['
       : `replay: ${replayCommand(seed)}`;
   const note = `\n\n(simulation seed ${seed}; ${how})`;
   const original = err.message;
-  err.message = original + note;
-  if (err.stack?.includes(original) === true) err.stack = err.stack.replace(original, err.message);
+  if (original.includes('\n\n(simulation seed ')) return err; // told already (one error object thrown twice)
+  err.message = original + note; // (the stack keeps the message it was made with: runners print both)
   Object.assign(err, { seed, schedule: sim.schedule });
   return err;
 }

@@ -288,7 +288,15 @@ function simPeer(peer: SimulatedPeer): Peer {
       return Promise.resolve();
     },
     outcome: () => (peer.error !== undefined ? 'reset' : peer.ended ? 'fin' : 'open'),
-    waitOutcome: () => peer.waitEnd().then(() => (peer.error !== undefined ? 'reset' : 'fin')),
+    // waitEnd rejects on a reset: that is an outcome here; anything else (a stall) is not.
+    waitOutcome: () =>
+      peer.waitEnd().then(
+        () => (peer.error !== undefined ? 'reset' : 'fin'),
+        (err: unknown) => {
+          if (peer.error !== undefined) return 'reset' as const;
+          throw err;
+        },
+      ),
     end: () => peer.end(),
     reset: () => peer.reset(),
     pause: () => peer.pause(),

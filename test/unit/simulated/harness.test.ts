@@ -107,6 +107,23 @@ describe('the harness: seeds from the environment, failures that say how to repl
     await reactor.close();
   });
 
+  test('waits that can no longer be met reject with the reason: waitEnd on a reset, and every wait when the simulation ends', async () => {
+    const sim = new SimulatedBackend();
+    const reactor = new Reactor({ backend: sim });
+    const listener = await reactor.listen({ port: 7000 });
+    const reset = sim.connect(7000);
+    await reset.connected;
+    sim.run(sim.clock.now() + 1);
+    reactor.abort(reactor.accept(listener) as number);
+    await expect(reset.waitEnd()).rejects.toMatchObject({ code: 'ECONNRESET' });
+    const waiting = sim.connect(7000);
+    const bytes = waiting.waitFor(1);
+    const condition = sim.waitUntil(() => false, 'something that never happens');
+    await reactor.close();
+    await expect(bytes).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+    await expect(condition).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED', message: expect.stringContaining('while this waited') as string });
+  });
+
   test('peer.serverFd is the descriptor the server accepted the client as, for the fault calls; undefined before and after', async () => {
     const sim = new SimulatedBackend();
     const reactor = new Reactor({ backend: sim });

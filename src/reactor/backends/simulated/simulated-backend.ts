@@ -726,7 +726,9 @@ export class SimulatedBackend implements Backend {
 
   dispose(): Promise<void> {
     this.#disposed = true;
-    this.#watch.dispose();
+    this.#watch.dispose(
+      new ReactorError('ERR_REACTOR_CLOSED', 'the simulation ended (its reactor closed) while this waited', { syscall: 'wait' }),
+    );
     if (this.#conditionsImmediate !== undefined) clearImmediate(this.#conditionsImmediate);
     this.#conditionsImmediate = undefined;
     this.cancelSleep();

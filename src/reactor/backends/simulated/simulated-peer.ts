@@ -248,9 +248,14 @@ export class SimulatedPeer implements SimSocketOwner {
     return line.endsWith('\r\n') ? line.slice(0, -2) : line.slice(0, -1);
   }
 
-  /** Resolves when the other side's FIN has arrived. */
-  waitEnd(): Promise<void> {
-    return this.#until(() => this.ended || this.error !== undefined, () => 'waits for the end of the stream');
+  /**
+   * Resolves when the other side's FIN has arrived (after everything before
+   * it). Rejects with the connection's error (`ECONNRESET`,
+   * `ECONNREFUSED`) if it failed instead: a reset is not an orderly end.
+   */
+  async waitEnd(): Promise<void> {
+    await this.#until(() => this.ended || this.error !== undefined, () => 'waits for the end of the stream');
+    if (!this.ended && this.error !== undefined) throw this.error;
   }
 
   /** Resolves when the connection has failed (reset, refused). */

@@ -77,12 +77,15 @@ export class StallWatch {
     this.#watched.failPoll(this.#stalled(['a reactor poll waits with no timeout, and nothing else in the process can happen']));
   }
 
-  dispose(): void {
+  /** The simulation ended: what still waits can never be satisfied, and rejects with `error`. */
+  dispose(error: Error): void {
     if (watchingExit.delete(this) && watchingExit.size === 0) process.off('beforeExit', onBeforeExit);
     this.#disposed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    const waiting = [...this.#waiting];
     this.#waiting.clear();
+    for (const waits of waiting) waits.failWaits(error);
   }
 
   #arm(): void {

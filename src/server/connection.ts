@@ -55,7 +55,7 @@ export interface ConnectionHandlers<T = unknown> {
 }
 
 /** What a Connection needs from its event loop (one object, shared by all its connections). Internal. */
-export interface ConnectionHost {
+export interface ConnectionLoop {
   readonly reactor: Reactor;
   /** Queued bytes past which reading pauses until the queue drains to half. */
   readonly highWaterMark: number;
@@ -169,15 +169,17 @@ export class Connection<T = unknown> {
   /** The application's own state for this connection. */
   data: T | undefined = undefined;
   readonly handlers: ConnectionHandlers<T>;
-  /** Timer handles on the loop's wheel (0: none). */
+  /** @internal The idle timer's handle on the loop's wheel (0: none). */
   idleTimer = 0;
+  /** @internal The linger timer's handle on the loop's wheel (0: none). */
   lingerTimer = 0;
   /** @internal The registry's list links. */
   newer: Connection | undefined = undefined;
+  /** @internal */
   older: Connection | undefined = undefined;
 
   #state: ConnectionState = 'open';
-  readonly #host: ConnectionHost;
+  readonly #loop: ConnectionLoop;
   #queue: Buffer[] | undefined = undefined;
   #queued = 0;
   /** Sends gathered while `onData` runs (see CORK_LIMIT); undefined when none. */
@@ -186,12 +188,12 @@ export class Connection<T = unknown> {
   #flags = 0;
   #addresses: Addresses | undefined = undefined;
 
-  constructor(host: ConnectionHost, fd: number, handlers: ConnectionHandlers<T>) {
-    this.id = host.nextConnectionId();
+  constructor(loop: ConnectionLoop, fd: number, handlers: ConnectionHandlers<T>) {
+    this.id = loop.nextConnectionId();
     this.fd = fd;
-    this.#host = host;
+    this.#loop = loop;
     this.handlers = handlers;
-    this.connectedAtMs = Math.floor(host.now());
+    this.connectedAtMs = Math.floor(loop.now());
     this.lastActivityMs = this.connectedAtMs;
   }
 
@@ -215,6 +217,7 @@ export class Connection<T = unknown> {
   get touched(): boolean {
     return (this.#flags & TOUCHED) !== 0;
   }
+  /** @internal */
   set touched(value: boolean) {
     this.#flags = value ? this.#flags | TOUCHED : this.#flags & ~TOUCHED;
   }
@@ -328,7 +331,7 @@ export class Connection<T = unknown> {
     // Sent before destroy(): handed to the socket first, as a direct write would have been (the reset may
     // still overtake what the kernel has not sent). A failed write has finished it already.
     if (this.#corked !== undefined && !this.#uncork()) return;
-    this.#host.finish(this, 'destroyed');
+    this.#loop.finish(this, 'destroyed');
   }
 
   /**
@@ -366,21 +369,21 @@ export class Connection<T = unknown> {
     this.#setPaused(PAUSED_BY_QUEUE, false);
     if ((this.#flags & BLOCKED) !== 0) {
       this.#flags &= ~BLOCKED;
-      this.#host.callHandler(this, 'onDrain');
+      this.#loop.callHandler(this, 'onDrain');
     }
     // onDrain may have queued more (and then ended): FIN only once that is out too.
     if (this.#state === 'ending' && this.#queued === 0 && (this.#flags & FIN_SENT) === 0) this.#sendFin();
   }
 
   /** @internal Reads until the socket has nothing more (edge-triggered), handing each chunk to `onData`. */
-  drain(): void {
-    const reactor = this.#host.reactor;
+  readAvailable(): void {
+    const reactor = this.#loop.reactor;
     while (this.reading) {
       let chunk: Buffer | null;
       try {
         chunk = reactor.read(this.fd);
       } catch (err) {
-        this.#host.finish(this, 'error', err as Error);
+        this.#loop.finish(this, 'error', err as Error);
         return;
       }
       if (chunk === null) return;
@@ -390,9 +393,9 @@ export class Connection<T = unknown> {
       }
       this.reads++;
       this.bytesRead += chunk.length;
-      this.#host.activity(this, chunk.length, 0);
+      this.#loop.activity(this, chunk.length, 0);
       this.#flags |= CORKED;
-      this.#host.callHandler(this, 'onData', chunk);
+      this.#loop.callHandler(this, 'onData', chunk);
       this.#flags &= ~CORKED;
       if (this.#corked !== undefined && this.#state !== 'closed' && !this.#uncork()) return;
     }
@@ -411,7 +414,7 @@ export class Connection<T = unknown> {
   /** @internal Marks the connection closed; the loop has released it. */
   markClosed(): void {
     this.#state = 'closed';
-    if (this.#queued > 0) this.#host.bufferedChanged(-this.#queued);
+    if (this.#queued > 0) this.#loop.bufferedChanged(-this.#queued);
     this.#queue = undefined;
     this.#queued = 0;
     this.#corked = undefined;
@@ -422,7 +425,7 @@ export class Connection<T = unknown> {
   #lookUpAddresses(): Addresses {
     if (this.#addresses === undefined) {
       if (this.#state === 'closed') return NO_ADDRESSES;
-      const info = this.#host.reactor.info(this.fd);
+      const info = this.#loop.reactor.info(this.fd);
       this.#addresses = {
         localAddress: info.localAddress,
         localPort: info.localPort,
@@ -437,43 +440,43 @@ export class Connection<T = unknown> {
   #setPaused(bit: number, paused: boolean): void {
     if (((this.#flags & bit) !== 0) === paused) return;
     this.#flags = paused ? this.#flags | bit : this.#flags & ~bit;
-    this.#host.interestChanged(this);
+    this.#loop.interestChanged(this);
   }
 
   #onPeerEnd(): void {
     this.#flags |= PEER_ENDED;
-    this.#host.interestChanged(this);
-    this.#host.callHandler(this, 'onEnd');
+    this.#loop.interestChanged(this);
+    this.#loop.callHandler(this, 'onEnd');
     if (this.#state === 'closed') return;
-    if ((this.#flags & FIN_SENT) !== 0) this.#host.finish(this, 'closed');
-    else if (!this.#host.allowHalfOpen) this.end();
+    if ((this.#flags & FIN_SENT) !== 0) this.#loop.finish(this, 'closed');
+    else if (!this.#loop.allowHalfOpen) this.end();
   }
 
   #sendFin(): void {
     try {
-      this.#host.reactor.shutdown(this.fd);
+      this.#loop.reactor.shutdown(this.fd);
     } catch (err) {
-      this.#host.finish(this, 'error', err as Error);
+      this.#loop.finish(this, 'error', err as Error);
       return;
     }
     this.#flags |= FIN_SENT;
-    if ((this.#flags & PEER_ENDED) !== 0) this.#host.finish(this, 'closed');
-    else this.#host.lingering(this);
+    if ((this.#flags & PEER_ENDED) !== 0) this.#loop.finish(this, 'closed');
+    else this.#loop.lingering(this);
   }
 
   /** One write; -1 if it failed (the connection is then finished). */
   #write(bytes: Uint8Array): number {
     let accepted: number;
     try {
-      accepted = this.#host.reactor.write(this.fd, bytes);
+      accepted = this.#loop.reactor.write(this.fd, bytes);
     } catch (err) {
-      this.#host.finish(this, 'error', err as Error);
+      this.#loop.finish(this, 'error', err as Error);
       return -1;
     }
     if (accepted > 0) {
       this.writes++;
       this.bytesWritten += accepted;
-      this.#host.activity(this, 0, accepted);
+      this.#loop.activity(this, 0, accepted);
     }
     return accepted;
   }
@@ -500,8 +503,8 @@ export class Connection<T = unknown> {
     (this.#queue ??= []).push(bytes);
     this.#queued += bytes.length;
     if (owed) this.#flags |= BLOCKED;
-    this.#host.bufferedChanged(bytes.length);
-    if (this.#queued > this.#host.highWaterMark) {
+    this.#loop.bufferedChanged(bytes.length);
+    if (this.#queued > this.#loop.highWaterMark) {
       this.#flags |= BLOCKED; // reading pauses on our output: onDrain says when to go on
       this.#setPaused(PAUSED_BY_QUEUE, true);
     }
@@ -509,7 +512,7 @@ export class Connection<T = unknown> {
 
   #dequeued(bytes: number): void {
     this.#queued -= bytes;
-    this.#host.bufferedChanged(-bytes);
-    if (this.#queued <= this.#host.highWaterMark / 2) this.#setPaused(PAUSED_BY_QUEUE, false);
+    this.#loop.bufferedChanged(-bytes);
+    if (this.#queued <= this.#loop.highWaterMark / 2) this.#setPaused(PAUSED_BY_QUEUE, false);
   }
 }

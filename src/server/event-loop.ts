@@ -2,7 +2,7 @@ import { Channels } from '../diagnostics';
 import { type Event, Events, Interest, Reactor, ReactorError } from '../reactor';
 import { describe, optionsObject } from '../reactor/options-object';
 import type { TimerWheel } from '../timers';
-import { type CloseReason, Connection, type ConnectionHandlers, type ConnectionHost } from './connection';
+import { type CloseReason, Connection, type ConnectionHandlers, type ConnectionLoop } from './connection';
 import { ConnectionRegistry, type MaxConnectionsPolicy } from './connection-registry';
 import { type DeferHandle, DeferredQueue, type DeferPriority } from './deferred-queue';
 import { type DescriptorReportEntry, descriptorReport } from './descriptor-report';
@@ -132,7 +132,7 @@ export class EventLoop {
   #retiredDrops = 0;
   readonly #deferred = new DeferredQueue();
   readonly #events: Events<Token>;
-  readonly #host: ConnectionHost;
+  readonly #connectionLoop: ConnectionLoop;
   #state: EventLoopState = 'idle';
   #stopRequested = false;
   #running: Promise<void> | undefined;
@@ -177,7 +177,7 @@ export class EventLoop {
       idleTimeoutMs: options.idleTimeoutMs,
     });
     this.metrics = new Metrics(this.reactor.stats, () => this.registry.size, () => this.#backendDrops());
-    this.#host = {
+    this.#connectionLoop = {
       reactor: this.reactor,
       highWaterMark: this.#options.connectionHighWaterMark,
       allowHalfOpen: this.#options.allowHalfOpen,
@@ -282,7 +282,7 @@ export class EventLoop {
 
   /** Serves stream `fd` with handlers already checked (an accepted connection: its server's, checked when added). */
   #serve<T>(fd: number, handlers: ConnectionHandlers<T>): Connection<T> {
-    const connection = new Connection<T>(this.#host, fd, handlers);
+    const connection = new Connection<T>(this.#connectionLoop, fd, handlers);
     this.reactor.register(fd, CONNECTION_INTEREST, { trigger: 'edge', token: connection });
     this.registry.add(connection);
     return connection;
@@ -470,7 +470,7 @@ export class EventLoop {
       if (isClosed(token)) return;
       if (event.writable) token.flush();
       if (isClosed(token)) return; // flushing may have finished it
-      if (event.readable) token.drain();
+      if (event.readable) token.readAvailable();
       else if (event.error) this.#surfaceError(token);
       // writeClosed alone on a paused connection: both sides are done, but it has unread data
       // its owner paused; resume() reads it (and the end), or the linger timer closes it.
@@ -767,13 +767,13 @@ export class EventLoop {
     // connection is ended, or told to finish what it is in (onShutdown); the loop keeps serving them meanwhile.
     const connections = [...this.registry.values()];
     this.#dispatching = true;
-    for (const connection of connections) if (connection.reading) connection.drain();
+    for (const connection of connections) if (connection.reading) connection.readAvailable();
     this.#dispatching = false;
     this.#rearmIdleTimers();
     for (const connection of connections) {
       if (connection.state !== 'open') continue;
       if (connection.handlers.onShutdown === undefined) connection.end();
-      else this.#host.callHandler(connection, 'onShutdown');
+      else this.#connectionLoop.callHandler(connection, 'onShutdown');
     }
     if (this.registry.size === 0) this.#shutdown?.drained();
     const deadline = this.reactor.timers.schedule(timeoutMs, () => this.#forceAll());

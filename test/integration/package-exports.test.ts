@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +37,19 @@ describe('the package as a consumer sees it', () => {
     `;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: consumer });
     expect(JSON.parse(stdout)).toEqual({ same: true, size: 0 });
+  });
+
+  test('the published types hold no member marked @internal', () => {
+    const declarations = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? declarations(join(dir, entry.name)) : entry.name.endsWith('.d.ts') ? [join(dir, entry.name)] : [],
+      );
+    const files = declarations(join(root, 'dist', 'cjs'));
+    expect(files.length).toBeGreaterThan(20);
+    expect(files.filter((file) => readFileSync(file, 'utf8').includes('@internal'))).toEqual([]);
+    const connection = readFileSync(join(root, 'dist', 'cjs', 'server', 'connection.d.ts'), 'utf8');
+    for (const member of ['markClosed', 'idleTimer', 'newer', 'readAvailable', 'flush(']) expect(connection).not.toContain(member);
+    expect(connection).toContain('send(data');
   });
 
   test('tsreactor/fast-check gives a schedule arbitrary to both module systems', async () => {

@@ -22,9 +22,8 @@ export interface RawHandleBackendOptions {
    * time). Default 64 KiB: one read's worth, so the JavaScript side holds
    * one chunk and the kernel the rest. A larger limit (128 KiB) lets a
    * consumer that lags by a read avoid a `readStop`/`readStart` pair per
-   * read: under bulk echo that saved a median 4% of the server's CPU per
-   * message (0.94x to 1.46x over eleven paired runs: mostly noise, sometimes
-   * a fifth) at twice the memory per unread connection.
+   * read, at twice the memory per unread connection (BENCHMARKS.md has the
+   * measurement).
    */
   inboxLimit?: number;
   /**

@@ -32,9 +32,8 @@ interface Scheduled {
  * so each lane keeps its order. A run is fully determined by what was
  * scheduled and the ranks given.
  *
- * A binary min-heap of its own: one heap class serving this and
- * DescriptorTable's free list made the simulator slower, its call sites no
- * longer monomorphic.
+ * A binary min-heap of its own, not shared with DescriptorTable's free list
+ * (numbers there, objects here): each heap's comparisons stay monomorphic.
  */
 export class EventQueue {
   readonly #heap: Scheduled[] = [];

@@ -6,7 +6,7 @@ import { Chance, type ChanceKind, type Schedule } from './chance';
 import { EventQueue, type Lane, newLane } from './event-queue';
 import { SeededRandom } from './seeded-random';
 import { type FaultRates, type LinkOptions, type SimContext, SimSocket, type SimSocketOwner } from './sim-socket';
-import { type PeerHost, SimulatedPeer } from './simulated-peer';
+import { type PeerNetwork, SimulatedPeer } from './simulated-peer';
 import { StallWatch, type Waiting } from './stall-watch';
 import { seedFromEnvironment } from './seed-from-environment';
 import { payloadFormatter, type TraceOptions } from './trace-options';
@@ -259,7 +259,7 @@ export class SimulatedBackend implements Backend {
   readonly #blackholed = new Set<number>();
   #reusePortTurn = 0;
   readonly #context: SimContext;
-  readonly #peerHost: PeerHost;
+  readonly #peerNetwork: PeerNetwork;
   #sink: BackendSink | undefined;
   #nextListenPort = 32_768;
   #nextClientPort = 49_152;
@@ -342,7 +342,7 @@ export class SimulatedBackend implements Backend {
       },
       lingerMs: Infinity,
     };
-    this.#peerHost = {
+    this.#peerNetwork = {
       after: (delayMs, run, lane) => this.#at(this.clock.now() + delayMs, run, lane),
       wakeTest: () => {
         this.#testWakes++;
@@ -417,7 +417,7 @@ export class SimulatedBackend implements Backend {
       condition.resolve();
       woke = true;
     }
-    if (woke) this.#peerHost.wakeTest();
+    if (woke) this.#peerNetwork.wakeTest();
     if (this.#conditions.length > 0) this.#conditionsImmediate = setImmediate(this.#checkConditions);
   };
 
@@ -440,7 +440,7 @@ export class SimulatedBackend implements Backend {
     const host = normalizeHost(options.host ?? '127.0.0.1');
     const localAddress = options.localAddress ?? (isIPv6(host) ? '::1' : '127.0.0.1');
     const socket = this.#newClientSocket(localAddress, host, port);
-    const peer = new SimulatedPeer(socket, this.#peerHost);
+    const peer = new SimulatedPeer(socket, this.#peerNetwork);
     this.#dial(socket, host, port);
     return peer;
   }
@@ -874,7 +874,7 @@ export class SimulatedBackend implements Backend {
       this.#at(server.lastArrival, () => client.established(), client.lane);
       this.#record(() => `queued c${client.connection} on port ${port}`);
       if (listener.peerServer !== undefined) {
-        const peer = new SimulatedPeer(server, this.#peerHost);
+        const peer = new SimulatedPeer(server, this.#peerNetwork);
         const taker = listener.peerServer.takers.shift();
         if (taker !== undefined) taker(peer);
         else listener.peerServer.peers.push(peer);

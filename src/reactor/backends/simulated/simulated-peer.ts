@@ -2,10 +2,10 @@ import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
 import type { ChanceKind } from './chance';
 import type { Lane } from './event-queue';
-import type { FaultRates, SimSocket, SimSocketOwner } from './sim-socket';
+import type { FaultRates, SimSocket } from './sim-socket';
 
 /** What a peer needs from its network. */
-export interface PeerHost {
+export interface PeerNetwork {
   /** Runs `run` after `delayMs` of simulated time, in `lane`. */
   after(delayMs: number, run: () => void, lane: Lane): void;
   /** A waiter resolved: let the test's code run before time moves on. */
@@ -49,11 +49,11 @@ interface Waiter {
  * await reactor.poll(new Events()); // the listener is readable: accept it
  * ```
  */
-export class SimulatedPeer implements SimSocketOwner {
-  /** A peer that closed still hears the other side's FIN: `waitEnd` after `close` resolves. */
+export class SimulatedPeer {
+  /** @internal A peer that closed still hears the other side's FIN: `waitEnd` after `close` resolves. */
   readonly hearsAfterClose = true;
   readonly #socket: SimSocket;
-  readonly #host: PeerHost;
+  readonly #network: PeerNetwork;
   readonly #outbox: Buffer[] = [];
   #outboxBytes = 0;
   #ending = false;
@@ -70,9 +70,9 @@ export class SimulatedPeer implements SimSocketOwner {
   #resolveConnected!: () => void;
   #rejectConnected!: (err: ReactorError) => void;
 
-  constructor(socket: SimSocket, host: PeerHost) {
+  constructor(socket: SimSocket, network: PeerNetwork) {
     this.#socket = socket;
-    this.#host = host;
+    this.#network = network;
     socket.owner = this;
     this.connected = new Promise<void>((resolve, reject) => {
       this.#resolveConnected = resolve;
@@ -188,7 +188,7 @@ export class SimulatedPeer implements SimSocketOwner {
   /** Stops reading for `ms` of simulated time: a stalled peer. */
   stall(ms: number): void {
     this.pause();
-    this.#host.after(ms, () => this.resume(), this.#socket.lane);
+    this.#network.after(ms, () => this.resume(), this.#socket.lane);
   }
 
   /**
@@ -263,7 +263,7 @@ export class SimulatedPeer implements SimSocketOwner {
     return this.#until(() => this.error !== undefined, () => 'waits for an error').then(() => this.error as ReactorError);
   }
 
-  /** SimSocketOwner: the network's news about our socket. */
+  /** @internal SimSocketOwner: the network's news about our socket. */
   socketEvent(_socket: SimSocket, edges: number): void {
     if ((edges & Readiness.WRITABLE) !== 0) {
       this.#settleConnected();
@@ -274,7 +274,7 @@ export class SimulatedPeer implements SimSocketOwner {
       this.#rejectConnected(this.#socket.error as ReactorError);
     }
     if ((edges & Readiness.READABLE) !== 0) {
-      if (!this.#paused && this.#socket.recvBytes > 0 && this.#host.decide('stall') !== undefined) this.stall(this.#host.faults.stallMs);
+      if (!this.#paused && this.#socket.recvBytes > 0 && this.#network.decide('stall') !== undefined) this.stall(this.#network.faults.stallMs);
       this.#drain();
     }
     this.#wake();
@@ -354,7 +354,7 @@ export class SimulatedPeer implements SimSocketOwner {
     if (done()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ what, done, resolve, reject });
-      this.#host.waiting(this);
+      this.#network.waiting(this);
     });
   }
 
@@ -379,6 +379,6 @@ export class SimulatedPeer implements SimSocketOwner {
       waiter.resolve();
       return false;
     });
-    if (this.#waiters.length < before) this.#host.wakeTest();
+    if (this.#waiters.length < before) this.#network.wakeTest();
   }
 }

@@ -1,5 +1,6 @@
 import { Channels } from '../diagnostics';
 import { type Clock, SystemClock, type TimerHandle, TimerWheel } from '../timers';
+import { OncePerBurst } from '../timers/once-per-burst';
 import type { Backend, BackendSink, HandleInfo, LingeringHandle } from './backends/backend';
 import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
@@ -284,7 +285,6 @@ export class Reactor<T = unknown> {
   #pending: PendingPoll<T> | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #woken = false;
-  #rearmQueued = false;
 
   constructor(options?: ReactorOptions) {
     options = optionsObject(options, 'options');
@@ -756,14 +756,10 @@ export class Reactor<T = unknown> {
   };
 
   /** A timer was scheduled before the poll meant to wake: sleep less (once per burst). */
-  readonly #onEarlierTimer = (): void => {
-    if (this.#rearmQueued) return;
-    this.#rearmQueued = true;
-    queueMicrotask(() => {
-      this.#rearmQueued = false;
-      if (this.#pending !== undefined && this.#immediate === undefined) this.#sleep();
-    });
-  };
+  readonly #resleep = new OncePerBurst(() => {
+    if (this.#pending !== undefined && this.#immediate === undefined) this.#sleep();
+  });
+  readonly #onEarlierTimer = (): void => this.#resleep.request();
 
   /** Runs in a setImmediate: fire due timers, gather a batch, resolve or wait on. */
   readonly #dispatch = (): void => {

@@ -1,3 +1,5 @@
+import { DeadlineTimer } from './deadline-timer';
+import { OncePerBurst } from './once-per-burst';
 import type { TimerWheel } from './timer-wheel';
 
 /** Options of {@link TimerDriver}. */
@@ -9,20 +11,16 @@ export interface TimerDriverOptions {
   unref?: boolean;
 }
 
-/** setTimeout's longest delay; a longer one would fire after 1 ms. */
-const MAX_HOST_DELAY_MS = 2 ** 31 - 1;
-
 /**
  * Runs a {@link TimerWheel} on its own, for programs without a reactor (a
  * reactor drives its wheel from `poll`; do not attach both to one wheel).
  *
- * It keeps at most one host timer, armed for the wheel's next expiration and
+ * It keeps at most one Node timer, armed for the wheel's next expiration and
  * nothing else: no periodic tick, and nothing at all while the wheel is empty.
  * Scheduling an earlier timer re-arms it (once per synchronous burst of
- * scheduling, through the wheel's waker). The host timer may fire a little
- * before the wheel's clock reaches the deadline (libuv's loop time is coarse);
- * the driver then fires nothing and re-arms for the remainder, so timers are
- * never early. When `advance` stops at its budget after a stall, the driver
+ * scheduling, through the wheel's waker). A Node timer that fires a little
+ * before the wheel's clock reaches the deadline (libuv's loop time is coarse)
+ * is armed again for the remainder, so timers are never early. When `advance` stops at its budget after a stall, the driver
  * continues with `setImmediate`, letting I/O run between batches.
  *
  * An exception thrown by a timer callback propagates to the host (an uncaught
@@ -42,17 +40,17 @@ const MAX_HOST_DELAY_MS = 2 ** 31 - 1;
  */
 export class TimerDriver {
   readonly #wheel: TimerWheel;
-  #timeout: NodeJS.Timeout | undefined;
+  readonly #timer: DeadlineTimer;
   #immediate: NodeJS.Immediate | undefined;
-  /** The deadline the host timer is armed for (Infinity: none). */
-  #armedFor = Infinity;
   #refed: boolean;
   #closed = false;
-  #rearmQueued = false;
+  readonly #rearm = new OncePerBurst(() => this.#arm());
 
   constructor(wheel: TimerWheel, options: TimerDriverOptions = {}) {
     this.#wheel = wheel;
+    this.#timer = new DeadlineTimer(wheel.clock);
     this.#refed = options.unref !== true;
+    if (!this.#refed) this.#timer.unref();
     this.#arm();
   }
 
@@ -64,7 +62,7 @@ export class TimerDriver {
   /** Lets the process exit while only this driver's timer is pending. */
   unref(): this {
     this.#refed = false;
-    this.#timeout?.unref();
+    this.#timer.unref();
     this.#immediate?.unref();
     return this;
   }
@@ -72,7 +70,7 @@ export class TimerDriver {
   /** Undoes `unref()`: a pending expiration keeps the process alive. */
   ref(): this {
     this.#refed = true;
-    this.#timeout?.ref();
+    this.#timer.ref();
     this.#immediate?.ref();
     return this;
   }
@@ -90,9 +88,7 @@ export class TimerDriver {
   }
 
   readonly #run = (): void => {
-    this.#timeout = undefined;
     this.#immediate = undefined;
-    this.#armedFor = Infinity;
     try {
       this.#wheel.advance();
     } finally {
@@ -100,15 +96,8 @@ export class TimerDriver {
     }
   };
 
-  readonly #rearm = (): void => {
-    this.#rearmQueued = false;
-    this.#arm();
-  };
-
   readonly #onEarlier = (): void => {
-    if (this.#rearmQueued || this.#closed) return;
-    this.#rearmQueued = true;
-    queueMicrotask(this.#rearm);
+    if (!this.#closed) this.#rearm.request();
   };
 
   #arm(): void {
@@ -119,27 +108,24 @@ export class TimerDriver {
       this.#wheel.setWaker(Infinity, this.#onEarlier);
       return;
     }
-    const delayMs = next - this.#wheel.clock.now();
-    if (delayMs <= 0) {
+    if (next <= this.#wheel.clock.now()) {
+      // Due now (a stall, or advance stopped at its budget): go on after the I/O of this turn.
       if (this.#immediate === undefined) {
         this.#disarm();
         this.#immediate = setImmediate(this.#run);
         if (!this.#refed) this.#immediate.unref();
       }
-    } else if (next !== this.#armedFor) {
-      this.#disarm();
-      this.#timeout = setTimeout(this.#run, Math.min(Math.ceil(delayMs), MAX_HOST_DELAY_MS));
-      if (!this.#refed) this.#timeout.unref();
-      this.#armedFor = next;
+    } else {
+      if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+      this.#immediate = undefined;
+      this.#timer.arm(next, this.#run); // the same deadline again leaves the Node timer as it is
     }
     this.#wheel.setWaker(next, this.#onEarlier);
   }
 
   #disarm(): void {
-    if (this.#timeout !== undefined) clearTimeout(this.#timeout);
+    this.#timer.cancel();
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
-    this.#timeout = undefined;
     this.#immediate = undefined;
-    this.#armedFor = Infinity;
   }
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../../timers';
 import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
 import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
-import { HostSleep } from './host-sleep';
+import { DeadlineTimer } from '../../timers/deadline-timer';
 import { type LingerEntry, LingerList } from './linger-list';
 import { publishDrop } from './publish-drop';
 import { socketBackendOptions } from './socket-backend-options';
@@ -238,7 +238,7 @@ export class LibuvBackend implements Backend {
   /** Sockets closed gracefully that still send what they held; reset at their deadline. */
   readonly #lingering = new LingerList<net.Socket>(resetSoon);
   #sink: BackendSink | undefined;
-  readonly #sleep = new HostSleep();
+  readonly #sleep = new DeadlineTimer();
 
   constructor(options: LibuvBackendOptions = {}) {
     const settings = socketBackendOptions(options, { inboxLimit: DEFAULT_INBOX_LIMIT, highWaterMark: DEFAULT_HIGH_WATER_MARK });
@@ -250,7 +250,7 @@ export class LibuvBackend implements Backend {
   attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
     if (this.#sink !== undefined) throw new Error('a LibuvBackend serves one reactor');
     this.#sink = sink;
-    this.#sleep.attach(clock);
+    this.#sleep.clock = clock;
     this.#lingering.configure(clock, settings.lingerMs);
   }
 
@@ -520,7 +520,7 @@ export class LibuvBackend implements Backend {
   }
 
   sleep(deadlineMs: number, onDeadline: () => void): void {
-    this.#sleep.sleep(deadlineMs, onDeadline);
+    this.#sleep.arm(deadlineMs, onDeadline);
   }
 
   cancelSleep(): void {

@@ -5,7 +5,7 @@ import type { Clock } from '../../timers';
 import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
 import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
-import { HostSleep } from './host-sleep';
+import { DeadlineTimer } from '../../timers/deadline-timer';
 import { type LingerEntry, LingerList } from './linger-list';
 import { publishDrop } from './publish-drop';
 import { loadTcpBindings, type ConnectWrap, type ShutdownWrap, type SocketAddress, type TcpBindings, type TcpHandle, type WriteWrap } from './raw/tcp-bindings';
@@ -266,7 +266,7 @@ export class RawHandleBackend implements Backend {
   readonly #lingering = new LingerList<RawHandle>((handle) => this.abortClosed(handle));
   #whenAllClosed: (() => void) | undefined;
   #sink: BackendSink | undefined;
-  readonly #sleep = new HostSleep();
+  readonly #sleep = new DeadlineTimer();
 
   /** `true` if this Node has the bindings the backend needs (see the class comment). */
   static available(): boolean {
@@ -289,7 +289,7 @@ export class RawHandleBackend implements Backend {
   attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
     if (this.#sink !== undefined) throw new Error('a RawHandleBackend serves one reactor');
     this.#sink = sink;
-    this.#sleep.attach(clock);
+    this.#sleep.clock = clock;
     this.#lingering.configure(clock, settings.lingerMs);
   }
 
@@ -614,7 +614,7 @@ export class RawHandleBackend implements Backend {
   }
 
   sleep(deadlineMs: number, onDeadline: () => void): void {
-    this.#sleep.sleep(deadlineMs, onDeadline);
+    this.#sleep.arm(deadlineMs, onDeadline);
   }
 
   cancelSleep(): void {

@@ -11,8 +11,16 @@ const COMPACT_AFTER = 64;
  *
  * @example
  * ```ts
+ * import { compactFront } from './compact-front';
+ *
+ * const queue: string[] = ['a', 'b', 'c'];
  * let head = 0;
- * const take = () => { const item = queue[head++]; head = compactFront(queue, head); return item; };
+ * const take = () => {
+ *   const item = queue[head++];
+ *   head = compactFront(queue, head);
+ *   return item;
+ * };
+ * take(); // 'a'
  * ```
  */
 export function compactFront(items: unknown[], head: number): number {

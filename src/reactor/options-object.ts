@@ -8,6 +8,8 @@ const NO_OPTIONS: object = Object.freeze({});
  *
  * @example
  * ```ts
+ * import { optionsObject } from './options-object';
+ *
  * function listen(options?: { port?: number }) {
  *   const { port = 0 } = optionsObject(options, 'options');
  *   return port;

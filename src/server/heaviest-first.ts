@@ -6,6 +6,8 @@
  *
  * @example
  * ```ts
+ * import { heaviestFirst } from './heaviest-first';
+ *
  * const [first, second] = heaviestFirst([3, 9, 1, 7], (n) => n); // 9, then 7
  * ```
  */

@@ -5,7 +5,7 @@ import type { TimerWheel } from './timer-wheel';
 /** Options of {@link TimerDriver}. */
 export interface TimerDriverOptions {
   /**
-   * Start unref'd: the driver's host timer does not keep the process alive
+   * Start unref'd: the driver's Node timer does not keep the process alive
    * (as `timeout.unref()`). Default `false`.
    */
   unref?: boolean;
@@ -76,7 +76,7 @@ export class TimerDriver {
   }
 
   /**
-   * Stops driving the wheel and releases the host timer. Idempotent; the
+   * Stops driving the wheel and releases the Node timer. Idempotent; the
    * wheel keeps its timers. Called from a timer callback, it lets the rest of
    * the batch that `advance` is firing finish, then arms nothing more.
    */

@@ -1,5 +1,11 @@
 import type { Clock } from './clock';
 import { SystemClock } from './system-clock';
+import * as recurring from './missed-ticks';
+import * as geometry from './wheel-geometry';
+
+// Bound once here: read through the module object in the hot loops, each use would be a property load.
+const { LEVELS, SLOT_BITS, SLOTS, SPAN, WHEEL_SLOTS, nextOccupiedSlot, slotFor, slotStart } = geometry;
+const { missedTicks, nextNominal } = recurring;
 
 /**
  * A timer handle: a number that names one scheduled timer. It packs the slab
@@ -73,15 +79,6 @@ export interface EveryOptions<C> {
 /** Receives the deadline that made a {@link TimerWheel.setWaker} waker fire. */
 export type TimerWaker = (deadlineMs: number) => void;
 
-/* ---- Geometry ---------------------------------------------------------- */
-
-const LEVELS = 6;
-const SLOT_BITS = 6;
-const SLOTS = 1 << SLOT_BITS; // 64
-/** SPAN[L]: milliseconds covered by one slot of level L; SPAN[6] is the wheel's whole span. */
-const SPAN: readonly number[] = [1, 64, 4096, 262_144, 16_777_216, 1_073_741_824, 68_719_476_736];
-const TOP = LEVELS - 1;
-
 /* ---- Slab layout --------------------------------------------------------
  * Every list is circular with a sentinel node that lives in the slab itself,
  * so unlinking an entry needs no knowledge of the list it is in, and a list
@@ -89,7 +86,6 @@ const TOP = LEVELS - 1;
  * sides. Sentinels 0..383 are the 6 x 64 wheel slots (id = level * 64 + slot),
  * then two queues of due timers. Entries start after them.
  */
-const WHEEL_SLOTS = LEVELS * SLOTS; // 384
 /** Due now, in firing order: what the current or next `advance` fires first. */
 const READY = WHEEL_SLOTS;
 /**
@@ -128,10 +124,6 @@ interface AbortLink {
   listener: () => void;
 }
 
-/** Index of the lowest set bit of a non-zero 32-bit word. */
-function lowestBit(word: number): number {
-  return 31 - Math.clz32(word & -word);
-}
 
 /**
  * A hierarchical timing wheel: O(1) schedule, cancel and reschedule, and
@@ -535,8 +527,8 @@ export class TimerWheel {
           this.#fire(this.#next[READY], now);
         }
         if (this.#elapsed >= target) return fired;
-        const slot = this.#nextSlot();
-        const start = slot < 0 ? Infinity : this.#slotStart(slot);
+        const slot = nextOccupiedSlot(this.#occupied, this.#elapsed);
+        const start = slot < 0 ? Infinity : slotStart(slot, this.#elapsed);
         if (start > target) {
           this.#elapsed = target;
           return fired;
@@ -652,7 +644,7 @@ export class TimerWheel {
     if (deadline <= this.#elapsed) {
       this.#linkInOrder(dueList, i);
     } else {
-      const slot = this.#slotFor(deadline);
+      const slot = slotFor(this.#elapsed, deadline);
       this.#linkTail(slot, i);
       this.#occupied[slot >> 5] |= 1 << (slot & 31);
     }
@@ -713,56 +705,6 @@ export class TimerWheel {
     if (p === n && p < WHEEL_SLOTS) this.#occupied[p >> 5] &= ~(1 << (p & 31));
   }
 
-  /**
-   * The slot for a deadline after #elapsed: level = highest differing bit / 6.
-   * Fast path in 32-bit integer arithmetic while ticks fit in 31 bits (the
-   * first 24.8 days of a performance.now() clock); the general path divides.
-   */
-  #slotFor(deadline: number): number {
-    const elapsed = this.#elapsed;
-    if (deadline < 0x8000_0000) {
-      const highest = 31 - Math.clz32((deadline ^ elapsed) | (SLOTS - 1));
-      const level = (highest / SLOT_BITS) | 0;
-      return (level << SLOT_BITS) | ((deadline >>> (level * SLOT_BITS)) & (SLOTS - 1));
-    }
-    for (let level = 0; level < TOP; level++) {
-      const parent = SPAN[level + 1];
-      if (Math.floor(deadline / parent) === Math.floor(elapsed / parent)) {
-        return (level << SLOT_BITS) | (Math.floor(deadline / SPAN[level]) % SLOTS);
-      }
-    }
-    // Top level: a ring of 64 slots of ~12.4 days. A deadline more than a lap
-    // away parks in the farthest slot (the one just behind the current
-    // position) and is re-filed from there.
-    const current = Math.floor(elapsed / SPAN[TOP]);
-    const wanted = Math.floor(deadline / SPAN[TOP]);
-    const slot = wanted - current < SLOTS ? wanted % SLOTS : (current + SLOTS - 1) % SLOTS;
-    return (TOP << SLOT_BITS) | slot;
-  }
-
-  /** The earliest occupied wheel slot (the lowest occupied level holds it), or -1. */
-  #nextSlot(): number {
-    const occupied = this.#occupied;
-    for (let level = 0; level < LEVELS; level++) {
-      const low = occupied[level * 2];
-      const high = occupied[level * 2 + 1];
-      if ((low | high) === 0) continue;
-      const position = Math.floor(this.#elapsed / SPAN[level]) & (SLOTS - 1);
-      let slot = firstSetFrom(low, high, position + 1);
-      if (slot < 0) slot = firstSetFrom(low, high, 0); // the top level's ring wraps
-      return (level << SLOT_BITS) | slot;
-    }
-    return -1;
-  }
-
-  /** The first tick after #elapsed at which wheel slot `slot` comes due. */
-  #slotStart(slot: number): number {
-    const span = SPAN[slot >> SLOT_BITS];
-    const current = Math.floor(this.#elapsed / span);
-    const ahead = ((slot & (SLOTS - 1)) - (current & (SLOTS - 1))) & (SLOTS - 1);
-    return (current + (ahead === 0 ? SLOTS : ahead)) * span;
-  }
-
   /** Tick `tick` has come: move its timers to READY and re-file the rest of its slots. */
   #expire(tick: number): void {
     const next = this.#next;
@@ -787,7 +729,7 @@ export class TimerWheel {
 
   /** Re-files entry `i` (not linked anywhere) into its wheel slot; no cache or waker checks. */
   #refile(i: number): void {
-    const slot = this.#slotFor(this.#deadline[i]);
+    const slot = slotFor(this.#elapsed, this.#deadline[i]);
     this.#linkTail(slot, i);
     this.#occupied[slot >> 5] |= 1 << (slot & 31);
   }
@@ -862,11 +804,8 @@ export class TimerWheel {
   }
 
   #fireRecurring(i: number, state: Recurring, now: number): void {
-    const { intervalMs, nominalMs } = state;
-    const missed = now >= nominalMs + intervalMs ? Math.floor((now - nominalMs) / intervalMs) : 0;
-    if (missed === 0 || state.policy === 'burst') state.nominalMs = nominalMs + intervalMs;
-    else if (state.policy === 'skip') state.nominalMs = nominalMs + (missed + 1) * intervalMs;
-    else state.nominalMs = now + intervalMs;
+    const missed = missedTicks(state.nominalMs, state.intervalMs, now);
+    state.nominalMs = nextNominal(state.policy, state.nominalMs, state.intervalMs, missed, now);
     this.#deadline[i] = this.#tickAtOrAfter(state.nominalMs + this.#jitter(state.jitterMs));
     this.#seq[i] = ++this.#seqCounter;
     // A tick already due (a burst catching up, with jitter) joins this advance, in order.
@@ -885,13 +824,13 @@ export class TimerWheel {
     const next = this.#next;
     const deadline = this.#deadline;
     for (;;) {
-      const slot = this.#nextSlot();
+      const slot = nextOccupiedSlot(this.#occupied, this.#elapsed);
       if (slot < 0) return Infinity;
       let earliest = Infinity;
       for (let i = next[slot]; i !== slot; ) {
         const following = next[i];
         const due = deadline[i];
-        const home = this.#slotFor(due);
+        const home = slotFor(this.#elapsed, due);
         if (home !== slot) {
           this.#unlink(i);
           this.#linkTail(home, i);
@@ -934,19 +873,6 @@ function checkDelay(value: number, name: string): void {
   }
 }
 
-/** First set bit at index >= from (0..64) in a 64-bit word given as two halves; -1 if none. */
-function firstSetFrom(low: number, high: number, from: number): number {
-  if (from < 32) {
-    const word = low & (-1 << from);
-    if (word !== 0) return lowestBit(word);
-    return high !== 0 ? 32 + lowestBit(high) : -1;
-  }
-  if (from < 64) {
-    const word = high & (-1 << (from - 32));
-    return word !== 0 ? 32 + lowestBit(word) : -1;
-  }
-  return -1;
-}
 
 function growFloat64(array: Float64Array, capacity: number): Float64Array {
   const grown = new Float64Array(capacity);

@@ -197,7 +197,7 @@ export interface Backend {
    * (absolute, on the reactor's clock; never before; `Infinity`: no deadline,
    * the poll waits for readiness alone), unless `cancelSleep` comes first. At
    * most one sleep is pending; a new one replaces it. A real backend arms a
-   * host timer; a simulated one moves its clock forward.
+   * Node timer; a simulated one moves its clock forward.
    */
   sleep(deadlineMs: number, onDeadline: () => void): void;
   cancelSleep(): void;

@@ -19,7 +19,7 @@ const MAX_HOST_DELAY_MS = 2 ** 31 - 1;
  * The streams a backend on real sockets closed gracefully and that still
  * send what they held (contract rule 28), oldest first. Every one gets the
  * same `lingerMs`, so deadlines come in the order of closing: the list is a
- * FIFO, insert and remove are O(1), and one host timer, armed for the
+ * FIFO, insert and remove are O(1), and one Node timer, armed for the
  * oldest, serves them all (none while the list is empty; unref'd, since a
  * lingering socket keeps the process alive by itself). When a deadline
  * passes, `onExpired` aborts that stream.

@@ -2,6 +2,7 @@ import { compactFront } from '../../compact-front';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
 import type { Chance } from './chance';
+import type { FaultRates } from './fault-rates';
 import type { Lane } from './event-queue';
 
 /** The network services a socket needs: time, scheduling, chance decisions, faults, tracing. */
@@ -21,27 +22,6 @@ export interface SimContext {
   countSegment(bytes: number): void;
   /** How long a socket closed gracefully may go on sending before it is reset (the reactor's `lingerMs`). */
   readonly lingerMs: number;
-}
-
-/**
- * Chances, from 0 to 1, that the simulator injects each fault on its own,
- * drawn from the seeded generator (so one seed gives the same faults).
- */
-export interface FaultRates {
-  /** Per data segment: the connection is reset instead (the receiver gets ECONNRESET). */
-  reset: number;
-  /** Per connection attempt: refused (ECONNREFUSED). */
-  refuse: number;
-  /** Per `accept`: fails with EMFILE; the connection stays waiting. */
-  acceptEmfile: number;
-  /** Per `write`: accepts fewer bytes than there was room for. */
-  shortWrite: number;
-  /** Per data segment: delivered up to `delayMs` late (later segments keep their order behind it). */
-  delay: number;
-  delayMs: number;
-  /** Per delivery of data to a test peer: the peer stops reading for `stallMs` (its receive buffer fills). */
-  stall: number;
-  stallMs: number;
 }
 
 /** Whoever a socket reports to: the backend (for a reactor fd) or a test peer. */

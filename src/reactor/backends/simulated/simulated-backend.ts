@@ -4,14 +4,16 @@ import { Readiness } from '../../readiness';
 import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from '../backend';
 import { Chance, type ChanceKind, type Schedule } from './chance';
 import { EventQueue, type Lane, newLane } from './event-queue';
+import { checkFaultRates, type FaultRates } from './fault-rates';
+import { seedFromEnvironment } from './seed-from-environment';
 import { SeededRandom } from './seeded-random';
-import { type FaultRates, type LinkOptions, type SimContext, SimSocket, type SimSocketOwner } from './sim-socket';
+import { isIPv6, normalizeHost, type PeerServerState, SimListener, SimListeners } from './sim-listeners';
+import { type LinkOptions, type SimContext, SimSocket, type SimSocketOwner } from './sim-socket';
 import { type PeerNetwork, SimulatedPeer } from './simulated-peer';
 import { StallWatch, type Waiting } from './stall-watch';
-import { seedFromEnvironment } from './seed-from-environment';
 import { payloadFormatter, type TraceOptions } from './trace-options';
 
-export type { FaultRates } from './sim-socket';
+export type { FaultRates } from './fault-rates';
 
 /** How long (real time) a simulation may sit with nothing to do while something waits, before the wait fails. */
 const STALL_TIMEOUT_MS = 250;
@@ -73,7 +75,7 @@ export interface SimulatedBackendOptions {
   ipv6?: boolean;
   /**
    * Default `true`: while no poll waits, the simulation moves on by itself,
-   * one event per turn of the host's event loop, so a test can
+   * one event per turn of Node's event loop, so a test can
    * `await peer.waitFor(n)` without a poll loop. `false`: time moves only
    * while a poll waits and inside `run` and `settle`, for a harness that
    * steps the world itself (a far timer, such as a linger deadline, then
@@ -102,50 +104,6 @@ export interface SimulatedStats {
   dropped: number;
 }
 
-interface PeerServerState {
-  peers: SimulatedPeer[];
-  takers: ((peer: SimulatedPeer) => void)[];
-}
-
-/** A listening socket of the simulated host: a reactor fd, or a test's peer server. */
-class SimListener {
-  readonly host: string;
-  readonly port: number;
-  readonly ipv6Only: boolean;
-  readonly reusePort: boolean;
-  readonly backlog: number;
-  readonly queue: SimSocket[] = [];
-  dropped = 0;
-  failNextAccept = false;
-  closed = false;
-  /** Set for a reactor fd; undefined for a peer server. */
-  fd: number | undefined;
-  peerServer: PeerServerState | undefined;
-
-  constructor(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number) {
-    this.host = host;
-    this.port = port;
-    this.ipv6Only = ipv6Only;
-    this.reusePort = reusePort;
-    this.backlog = backlog;
-  }
-
-  /** Does a connection to `address` reach this listener? */
-  covers(address: string): boolean {
-    if (this.host === '::') return this.ipv6Only ? isIPv6(address) : true;
-    if (this.host === '0.0.0.0') return !isIPv6(address);
-    return this.host === address;
-  }
-
-  /** Could this listener and `other` both be bound? Only if they cover no address in common, or share with reusePort. */
-  conflictsWith(other: SimListener): boolean {
-    if (this.reusePort && other.reusePort) return false;
-    const sample = (l: SimListener): string[] =>
-      l.host === '::' ? (l.ipv6Only ? ['::1', '::x'] : ['::1', '::x', '127.0.0.1', '0.0.0.x']) : l.host === '0.0.0.0' ? ['127.0.0.1', '0.0.0.x'] : [l.host];
-    return sample(other).some((a) => this.covers(a)) || sample(this).some((a) => other.covers(a));
-  }
-}
-
 /** A test's listening peer: `reactor.connect` reaches it; each connection becomes a SimulatedPeer. */
 export interface SimulatedPeerServer {
   readonly port: number;
@@ -153,25 +111,6 @@ export interface SimulatedPeerServer {
   accepted(): Promise<SimulatedPeer>;
   close(): void;
 }
-
-function isIPv6(address: string): boolean {
-  return address.includes(':');
-}
-
-function normalizeHost(host: string): string {
-  return host === 'localhost' ? '127.0.0.1' : host;
-}
-
-const DEFAULT_FAULTS: FaultRates = {
-  reset: 0,
-  refuse: 0,
-  acceptEmfile: 0,
-  shortWrite: 0,
-  delay: 0,
-  delayMs: 0,
-  stall: 0,
-  stallMs: 0,
-};
 
 /**
  * A whole network in memory, on a virtual clock, behind the same Backend
@@ -246,22 +185,18 @@ export class SimulatedBackend implements Backend {
   readonly stats: SimulatedStats = { events: 0, segments: 0, bytes: 0, connections: 0, refused: 0, dropped: 0 };
   readonly #faults: FaultRates;
   readonly #link: LinkOptions;
-  readonly #localAddresses: Set<string>;
-  readonly #ipv6: boolean;
   readonly #queue: EventQueue;
   readonly #trace: string[] | undefined;
   readonly #chance: Chance;
   readonly #explore: boolean;
   readonly #payload: (bytes: Buffer) => string;
-  readonly #listeners = new Map<number, SimListener[]>();
+  readonly #listeners: SimListeners;
   readonly #handles: (SimSocket | SimListener | undefined)[] = [];
   readonly #refuseNext = new Set<number>();
   readonly #blackholed = new Set<number>();
-  #reusePortTurn = 0;
   readonly #context: SimContext;
   readonly #peerNetwork: PeerNetwork;
   #sink: BackendSink | undefined;
-  #nextListenPort = 32_768;
   #nextClientPort = 49_152;
   #connections = 0;
   #pumpImmediate: NodeJS.Immediate | undefined;
@@ -270,7 +205,7 @@ export class SimulatedBackend implements Backend {
   readonly #watch: StallWatch;
   /** Counts everything that happens (events scheduled or run, waiters woken), for the stall watch. */
   #activity = 0;
-  /** The conditions of `waitUntil` still waited for, checked once per turn of the host's event loop. */
+  /** The conditions of `waitUntil` still waited for, checked once per turn of Node's event loop. */
   readonly #conditions: { what: string; holds: () => boolean; resolve: () => void; reject: (err: Error) => void }[] = [];
   #conditionsImmediate: NodeJS.Immediate | undefined;
   /** The reactor has news to dispatch: time stands still until it sleeps again or resolves its poll. */
@@ -296,19 +231,13 @@ export class SimulatedBackend implements Backend {
     ] as const) {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`'${name}' must be a whole number >= 1, got ${String(value)}`);
     }
-    const faults = { ...DEFAULT_FAULTS, ...options.faults };
-    for (const [name, value] of Object.entries(faults)) {
-      const ms = name.endsWith('Ms');
-      if (typeof value !== 'number' || !(value >= 0) || (!ms && value > 1)) {
-        throw new RangeError(`'faults.${name}' must be ${ms ? 'a number of ms >= 0' : 'a probability from 0 to 1'}, got ${String(value)}`);
-      }
-    }
+    const faults = checkFaultRates(options.faults);
     this.clock = new ManualClock(startMs);
     this.random = new SeededRandom(seed);
     this.#faults = faults;
     this.#link = { latencyMs, bandwidth, sendBufferSize, receiveBufferSize };
-    this.#ipv6 = options.ipv6 ?? true;
-    this.#localAddresses = new Set(options.localAddresses ?? (this.#ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']));
+    const ipv6 = options.ipv6 ?? true;
+    this.#listeners = new SimListeners(ipv6, options.localAddresses ?? (ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']), (line) => this.#record(line));
     this.#trace = options.trace === undefined || options.trace === false ? undefined : [];
     this.#payload = payloadFormatter(options.trace);
     this.#autoAdvance = options.autoAdvance ?? true;
@@ -370,17 +299,19 @@ export class SimulatedBackend implements Backend {
 
   /**
    * Resolves once `condition` holds: server-side state the test cannot
-   * await otherwise (`loop.connections.size === 3`, a counter of the
-   * server's). It is checked once per turn of the host's event loop, while
+   * await otherwise (`loop.registry.size === 3`, a counter of the
+   * server's). It is checked once per turn of Node's event loop, while
    * the simulation runs on. Rejects with `ERR_SIM_STALLED` if the
    * simulation stalls first (nothing due, nothing can come), naming `what`.
    *
    * @example
    * ```ts
+   * import { EventLoop, Reactor, SimulatedBackend } from 'tsreactor';
+   *
    * const sim = new SimulatedBackend();
    * const loop = new EventLoop({ reactor: new Reactor({ backend: sim }) });
    * // ... listen, run, connect clients ...
-   * await sim.waitUntil(() => loop.connections.size === 2, 'two connections served');
+   * await sim.waitUntil(() => loop.registry.size === 2, 'two connections served');
    * ```
    */
   waitUntil(condition: () => boolean, what = 'a condition (sim.waitUntil)'): Promise<void> {
@@ -448,7 +379,7 @@ export class SimulatedBackend implements Backend {
   /** Opens a listening peer for `reactor.connect` to reach (port 0: any free port). */
   listen(port = 0, options: { host?: string } = {}): SimulatedPeerServer {
     const host = normalizeHost(options.host ?? '127.0.0.1');
-    const listener = this.#bind(host, port, false, false, 511);
+    const listener = this.#listeners.bind(host, port, false, false, 511);
     const state: PeerServerState = { peers: [], takers: [] };
     listener.peerServer = state;
     return {
@@ -457,14 +388,13 @@ export class SimulatedBackend implements Backend {
         const peer = state.peers.shift();
         return peer !== undefined ? Promise.resolve(peer) : new Promise((resolve) => state.takers.push(resolve));
       },
-      close: () => this.#unbind(listener),
+      close: () => this.#listeners.unbind(listener),
     };
   }
 
   /** A port on which nothing listens (connecting to it is refused). */
   freePort(): number {
-    while (this.#listeners.has(this.#nextListenPort)) this.#nextListenPort++;
-    return this.#nextListenPort++;
+    return this.#listeners.freePort();
   }
 
   /** Resets the connection of reactor fd `fd` from the other side: the fd gets ECONNRESET. */
@@ -561,7 +491,7 @@ export class SimulatedBackend implements Backend {
 
   openListener(fd: number, options: ListenOptions): Promise<void> {
     try {
-      const listener = this.#bind(normalizeHost(options.host), options.port, options.ipv6Only, options.reusePort, options.backlog);
+      const listener = this.#listeners.bind(normalizeHost(options.host), options.port, options.ipv6Only, options.reusePort, options.backlog);
       listener.fd = fd;
       this.#handles[fd] = listener;
       return Promise.resolve();
@@ -619,7 +549,7 @@ export class SimulatedBackend implements Backend {
   close(fd: number): void {
     const handle = this.#handles[fd];
     this.#handles[fd] = undefined;
-    if (handle instanceof SimListener) this.#unbind(handle);
+    if (handle instanceof SimListener) this.#listeners.unbind(handle);
     else if (handle !== undefined) {
       handle.fd = undefined;
       handle.close();
@@ -630,7 +560,7 @@ export class SimulatedBackend implements Backend {
   abort(fd: number): void {
     const handle = this.#handles[fd];
     this.#handles[fd] = undefined;
-    if (handle instanceof SimListener) this.#unbind(handle);
+    if (handle instanceof SimListener) this.#listeners.unbind(handle);
     else if (handle !== undefined) {
       this.#record(() => `abort fd${fd}`);
       handle.fd = undefined;
@@ -841,7 +771,7 @@ export class SimulatedBackend implements Backend {
         this.#retransmitSyn(client, host, port, attempt, sentAt);
         return;
       }
-      const listener = this.#listenerFor(host, port);
+      const listener = this.#listeners.listenerFor(host, port);
       const refuse = this.#refuseNext.delete(port) || this.#chance.decide('refuse') !== undefined;
       if (listener === undefined || refuse) {
         this.stats.refused++;
@@ -898,58 +828,6 @@ export class SimulatedBackend implements Backend {
       },
       client.lane,
     );
-  }
-
-  #listenerFor(host: string, port: number): SimListener | undefined {
-    const listeners = this.#listeners.get(port)?.filter((l) => !l.closed && l.covers(host));
-    if (listeners === undefined || listeners.length === 0) return undefined;
-    if (listeners.length === 1) return listeners[0];
-    // Several with reusePort: spread connections over them in turn, counted as SYNs arrive (a kernel hashes the
-    // 4-tuple; the count since opening would hand a burst of connects, all dialled before any arrived, to one).
-    return listeners[this.#reusePortTurn++ % listeners.length];
-  }
-
-  #bind(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number): SimListener {
-    if (!this.#ipv6 && isIPv6(host)) {
-      throw new ReactorError('EAFNOSUPPORT', `listen EAFNOSUPPORT: address family not supported ${host}:${port}`, {
-        syscall: 'listen',
-        address: host,
-        port,
-      });
-    }
-    const wildcard = host === '::' || host === '0.0.0.0';
-    if (!wildcard && !this.#localAddresses.has(host)) {
-      throw new ReactorError('EADDRNOTAVAIL', `listen EADDRNOTAVAIL: address not available ${host}:${port}`, {
-        syscall: 'listen',
-        address: host,
-        port,
-      });
-    }
-    const chosenPort = port === 0 ? this.freePort() : port;
-    const listener = new SimListener(host, chosenPort, ipv6Only, reusePort, backlog);
-    const existing = this.#listeners.get(chosenPort) ?? [];
-    if (existing.some((l) => l.conflictsWith(listener))) {
-      throw new ReactorError('EADDRINUSE', `listen EADDRINUSE: address already in use ${host}:${chosenPort}`, {
-        syscall: 'listen',
-        address: host,
-        port: chosenPort,
-      });
-    }
-    existing.push(listener);
-    this.#listeners.set(chosenPort, existing);
-    this.#record(() => `listen ${host}:${chosenPort}`);
-    return listener;
-  }
-
-  #unbind(listener: SimListener): void {
-    if (listener.closed) return;
-    listener.closed = true;
-    const rest = (this.#listeners.get(listener.port) ?? []).filter((l) => l !== listener);
-    if (rest.length > 0) this.#listeners.set(listener.port, rest);
-    else this.#listeners.delete(listener.port);
-    for (const socket of listener.queue) socket.reset(); // never accepted: the clients see a reset
-    listener.queue.length = 0;
-    this.#record(() => `unlisten ${listener.host}:${listener.port}`);
   }
 
   #socket(fd: number): SimSocket {

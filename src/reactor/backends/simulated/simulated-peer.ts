@@ -2,7 +2,8 @@ import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
 import type { ChanceKind } from './chance';
 import type { Lane } from './event-queue';
-import type { FaultRates, SimSocket } from './sim-socket';
+import type { FaultRates } from './fault-rates';
+import type { SimSocket } from './sim-socket';
 
 /** What a peer needs from its network. */
 export interface PeerNetwork {
@@ -210,8 +211,13 @@ export class SimulatedPeer {
    * The next `n` bytes after what the read helpers (`readBytes`,
    * `readUntil`, `readLine`) took so far. Rejects as `waitFor` does
    * when the bytes cannot come.
+   *
    * @example
    * ```ts
+   * import { SimulatedBackend } from 'tsreactor';
+   *
+   * const sim = new SimulatedBackend();
+   * // ... a server listening on 7000, on a reactor of sim ...
    * const client = sim.connect(7000);
    * client.write('GET\n');
    * const status = await client.readLine(); // 'OK'

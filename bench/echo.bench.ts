@@ -104,13 +104,23 @@ async function main(): Promise<void> {
     const bulk = workload.startsWith('bulk');
     rows.push(
       pairedRow(
-        { name: `echo ${workload}, 50 connections: reactor (edge-triggered example)`, unit: bulk ? 'MB/s' : 'msg/s', baselineName: 'node:net pipe', better: 'higher', target: 0.95 },
+        {
+          name: `echo ${workload}, 50 connections: reactor (edge-triggered example)`,
+          unit: bulk ? 'MB/s' : 'msg/s',
+          baselineName: 'node:net pipe',
+          better: 'higher',
+          target: 0.95,
+        },
         bulk ? ours.mbPerSecond : ours.messagesPerSecond,
         bulk ? base.mbPerSecond : base.messagesPerSecond,
       ),
     );
     rows.push(
-      pairedRow({ name: `echo ${workload}: reactor server CPU per message`, unit: 'µs', baselineName: 'node:net pipe', better: 'lower' }, ours.cpuUsPerMessage, base.cpuUsPerMessage),
+      pairedRow(
+        { name: `echo ${workload}: reactor server CPU per message`, unit: 'µs', baselineName: 'node:net pipe', better: 'lower' },
+        ours.cpuUsPerMessage,
+        base.cpuUsPerMessage,
+      ),
     );
   }
   const pingPong = (name: ServerName) => results[`ping-pong 128 B|${name}`].messagesPerSecond;
@@ -118,9 +128,18 @@ async function main(): Promise<void> {
   for (const name of ['reactor, level', 'reactor, one-shot'] as const) {
     const trigger = name.slice('reactor, '.length);
     rows.push(
-      pairedRow({ name: `echo ping-pong 128 B: ${trigger}-triggered`, unit: 'msg/s', baselineName: 'edge-triggered', better: 'higher' }, pingPong(name), pingPong('reactor')),
       pairedRow(
-        { name: `echo ping-pong 128 B: ${trigger}-triggered, server CPU per message`, unit: 'µs', baselineName: 'edge-triggered', better: 'lower' },
+        { name: `echo ping-pong 128 B: ${trigger}-triggered`, unit: 'msg/s', baselineName: 'edge-triggered', better: 'higher' },
+        pingPong(name),
+        pingPong('reactor'),
+      ),
+      pairedRow(
+        {
+          name: `echo ping-pong 128 B: ${trigger}-triggered, server CPU per message`,
+          unit: 'µs',
+          baselineName: 'edge-triggered',
+          better: 'lower',
+        },
         cpuPingPong(name),
         cpuPingPong('reactor'),
       ),
@@ -133,19 +152,33 @@ async function main(): Promise<void> {
       const bulk = workload.startsWith('bulk');
       rows.push(
         pairedRow(
-          { name: `echo ${workload}: reactor on raw handles`, unit: bulk ? 'MB/s' : 'msg/s', baselineName: 'same on LibuvBackend', better: 'higher', target: 1.05 },
+          {
+            name: `echo ${workload}: reactor on raw handles`,
+            unit: bulk ? 'MB/s' : 'msg/s',
+            baselineName: 'same on LibuvBackend',
+            better: 'higher',
+            target: 1.05,
+          },
           bulk ? raw.mbPerSecond : raw.messagesPerSecond,
           bulk ? libuv.mbPerSecond : libuv.messagesPerSecond,
         ),
         pairedRow(
-          { name: `echo ${workload}: reactor on raw handles, server CPU per message`, unit: 'µs', baselineName: 'same on LibuvBackend', better: 'lower' },
+          {
+            name: `echo ${workload}: reactor on raw handles, server CPU per message`,
+            unit: 'µs',
+            baselineName: 'same on LibuvBackend',
+            better: 'lower',
+          },
           raw.cpuUsPerMessage,
           libuv.cpuUsPerMessage,
         ),
       );
     }
   }
-  printTable(`Echo (Node ${process.version}, medians of ${ROUNDS} interleaved rounds, 3 s each; ratios: median of the rounds' ratios)`, rows);
+  printTable(
+    `Echo (Node ${process.version}, medians of ${ROUNDS} interleaved rounds, 3 s each; ratios: median of the rounds' ratios)`,
+    rows,
+  );
 }
 
 void main();

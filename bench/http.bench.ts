@@ -58,7 +58,12 @@ async function main(): Promise<void> {
         for (const [load, pipeline] of Object.entries(LOADS) as [LoadName, number][]) {
           await httpLoad(generator, { port: server.port, connections: CONNECTIONS, durationMs: WARMUP_MS, pipeline });
           const before = cpuSeconds(server.pid);
-          const result: Sample = await httpLoad(generator, { port: server.port, connections: CONNECTIONS, durationMs: DURATION_MS, pipeline });
+          const result: Sample = await httpLoad(generator, {
+            port: server.port,
+            connections: CONNECTIONS,
+            durationMs: DURATION_MS,
+            pipeline,
+          });
           const after = cpuSeconds(server.pid);
           if (before !== undefined && after !== undefined) result.cpuSeconds = after - before;
           const key = `${name}|${load}`;
@@ -86,10 +91,22 @@ async function main(): Promise<void> {
   const against = (subject: ServerName, baseline: ServerName, baselineName: string, load: LoadName, label: string, target?: number) => {
     const name = `HTTP ${load}, ${CONNECTIONS} connections: ${label}`;
     return {
-      rps: pairedRow({ name: `${name}, req/s`, unit: 'req/s', baselineName, better: 'higher', target }, rounds(subject, load, rps), rounds(baseline, load, rps)),
-      perCpu: pairedRow({ name: `${name}, req per CPU second`, unit: 'req/CPU-s', baselineName, better: 'higher' }, rounds(subject, load, perCpu), rounds(baseline, load, perCpu)),
+      rps: pairedRow(
+        { name: `${name}, req/s`, unit: 'req/s', baselineName, better: 'higher', target },
+        rounds(subject, load, rps),
+        rounds(baseline, load, rps),
+      ),
+      perCpu: pairedRow(
+        { name: `${name}, req per CPU second`, unit: 'req/CPU-s', baselineName, better: 'higher' },
+        rounds(subject, load, perCpu),
+        rounds(baseline, load, perCpu),
+      ),
       // wrk does not always record the 99th percentile under pipelining: then the row says n/a.
-      p99: pairedRow({ name: `${name}, p99 latency`, unit: 'ms', baselineName, better: 'lower' }, rounds(subject, load, p99), rounds(baseline, load, p99)),
+      p99: pairedRow(
+        { name: `${name}, p99 latency`, unit: 'ms', baselineName, better: 'lower' },
+        rounds(subject, load, p99),
+        rounds(baseline, load, p99),
+      ),
     };
   };
   const ours: ServerName = 'HTTP example (EventLoop)';
@@ -112,7 +129,10 @@ async function main(): Promise<void> {
       );
     }
   }
-  printTable(`HTTP hello world (Node ${process.version}, load by ${generator}, medians of ${ROUNDS} rotating rounds, ${DURATION_MS / 1000} s each; ratios: median of the rounds' ratios)`, rows);
+  printTable(
+    `HTTP hello world (Node ${process.version}, load by ${generator}, medians of ${ROUNDS} rotating rounds, ${DURATION_MS / 1000} s each; ratios: median of the rounds' ratios)`,
+    rows,
+  );
 }
 
 void main();

@@ -40,7 +40,11 @@ async function measure(script: string): Promise<{ bytes: number; rss: number; wa
       return JSON.parse(await server.nextLine()) as Memory;
     };
     const empty = await ask();
-    const clients = await startProcess('bench/clients/idle-clients.ts', ['--port', String(server.port), '--count', String(CONNECTIONS)], /connected (\d+)/);
+    const clients = await startProcess(
+      'bench/clients/idle-clients.ts',
+      ['--port', String(server.port), '--count', String(CONNECTIONS)],
+      /connected (\d+)/,
+    );
     try {
       // The client counts a connection once the kernel completes it; wait for the server to have accepted all.
       let full = await ask();

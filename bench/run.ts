@@ -149,7 +149,11 @@ function printSummary(results: ResultsFile, names: string[]): void {
   });
   const header = ['benchmark', 'figure', 'value', 'baseline (same run)', 'ratio', 'target'];
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   console.log(`\nSummary\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of cells) console.log(line(r));
 }

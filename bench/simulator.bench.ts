@@ -105,13 +105,30 @@ async function main(): Promise<void> {
   const wall = (runs: Run[]) => runs.map((r) => r.wallMs);
   const workload = `${CONNECTIONS.toLocaleString('en-US')} connections x ${EXCHANGES} exchanges`;
   const rows: Row[] = [
-    pairedRow({ name: `wall time: ${workload}, simulated`, unit: 'ms', better: 'lower', baselineName: 'the same on loopback sockets' }, wall(plain), wall(sockets)),
+    pairedRow(
+      { name: `wall time: ${workload}, simulated`, unit: 'ms', better: 'lower', baselineName: 'the same on loopback sockets' },
+      wall(plain),
+      wall(sockets),
+    ),
     { name: 'simulated time for the same', value: median(plain.map((r) => r.simulatedMs)), unit: 'ms', better: 'lower' },
     { name: 'simulated ms per wall ms (plain)', value: median(plain.map((r) => r.simulatedMs / r.wallMs)), unit: 'x', better: 'higher' },
-    pairedRow({ name: 'wall time, exploring (explore: true)', unit: 'ms', better: 'lower', baselineName: 'plain' }, wall(exploring), wall(plain)),
+    pairedRow(
+      { name: 'wall time, exploring (explore: true)', unit: 'ms', better: 'lower', baselineName: 'plain' },
+      wall(exploring),
+      wall(plain),
+    ),
     { name: 'simulated time, exploring', value: median(exploring.map((r) => r.simulatedMs)), unit: 'ms', better: 'lower' },
-    pairedRow({ name: "wall time, traced (payloads: 'hash')", unit: 'ms', better: 'lower', baselineName: 'plain' }, wall(traced), wall(plain)),
-    { name: 'network events per wall second (plain)', value: median(plain.map((r) => r.events / (r.wallMs / 1000))), unit: 'events/s', better: 'higher' },
+    pairedRow(
+      { name: "wall time, traced (payloads: 'hash')", unit: 'ms', better: 'lower', baselineName: 'plain' },
+      wall(traced),
+      wall(plain),
+    ),
+    {
+      name: 'network events per wall second (plain)',
+      value: median(plain.map((r) => r.events / (r.wallMs / 1000))),
+      unit: 'events/s',
+      better: 'higher',
+    },
     {
       name: 'messages (requests + responses) per wall second (plain)',
       value: median(plain.map((r) => (CONNECTIONS * EXCHANGES * 2) / (r.wallMs / 1000))),

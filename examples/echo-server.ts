@@ -162,7 +162,12 @@ if (require.main === module) {
       const inboxLimit = argument('inbox-limit', '');
       const backend = backendNamed(argument('backend', 'libuv'), inboxLimit === '' ? {} : { inboxLimit: Number(inboxLimit) });
       const reactor = new Reactor<Connection | undefined>({ backend });
-      return startEchoServer({ host, port: Number(argument('port', '7007')), trigger: argument('trigger', 'edge') as EchoTrigger, reactor });
+      return startEchoServer({
+        host,
+        port: Number(argument('port', '7007')),
+        trigger: argument('trigger', 'edge') as EchoTrigger,
+        reactor,
+      });
     })
     .then((server) => {
       const stop = () => {

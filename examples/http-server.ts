@@ -256,7 +256,13 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     '/stats': {
       methods: ['GET', 'HEAD'],
       handle(conn, request) {
-        respond(conn, request, 200, 'application/json', Buffer.from(JSON.stringify({ ...loop.metrics.snapshot(), requests: requests + 1 /* this answer included */ })));
+        respond(
+          conn,
+          request,
+          200,
+          'application/json',
+          Buffer.from(JSON.stringify({ ...loop.metrics.snapshot(), requests: requests + 1 /* this answer included */ })),
+        );
       },
     },
     '/echo': {
@@ -311,7 +317,9 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   const tooLarge = (pending: Buffer, headLength: number): HttpError => {
     const lineEnd = pending.indexOf(CRLF);
     const lineLength = lineEnd < 0 ? headLength : lineEnd;
-    return lineLength > limits.maxHeaderBytes ? new HttpError(414, 'request target too long') : new HttpError(431, 'request head too large');
+    return lineLength > limits.maxHeaderBytes
+      ? new HttpError(414, 'request target too long')
+      : new HttpError(431, 'request head too large');
   };
 
   const stopTimer = (state: HttpState) => {
@@ -437,7 +445,16 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
 
   const servers = await loop.listen([{ host: options.host ?? '::', port: options.port ?? 8080, backlog: 4096 }], {
     onConnect(conn) {
-      (conn as HttpConnection).data = { pending: undefined, scanned: 0, request: undefined, timer: 0, startedMs: 0, done: false, emptyLines: 0, closing: false };
+      (conn as HttpConnection).data = {
+        pending: undefined,
+        scanned: 0,
+        request: undefined,
+        timer: 0,
+        startedMs: 0,
+        done: false,
+        emptyLines: 0,
+        closing: false,
+      };
     },
     onData(conn, chunk) {
       const http = conn as HttpConnection;
@@ -491,7 +508,11 @@ if (require.main === module) {
   Promise.resolve()
     .then(() => {
       const reactor = new Reactor({ backend: backendNamed(argument('backend', 'libuv')) });
-      return startHttpServer({ host: argument('host', '::'), port: Number(argument('port', '8080')), loopOptions: { idleTimeoutMs: 5_000, reactor } });
+      return startHttpServer({
+        host: argument('host', '::'),
+        port: Number(argument('port', '8080')),
+        loopOptions: { idleTimeoutMs: 5_000, reactor },
+      });
     })
     .then(async (server) => {
       server.loop.handleSignals({ timeoutMs: 2_000 }); // before saying we are ready: a signal may follow at once

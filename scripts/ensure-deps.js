@@ -33,7 +33,5 @@ if (mismatch === undefined) process.exit(0);
 
 console.log(`tsreactor: ${mismatch} does not match package-lock.json; running npm ci ...`);
 const npm = process.env.npm_execpath; // set when run from an npm script
-const [command, args] = npm
-  ? [process.execPath, [npm, 'ci', '--no-audit', '--no-fund']]
-  : ['npm', ['ci', '--no-audit', '--no-fund']];
+const [command, args] = npm ? [process.execPath, [npm, 'ci', '--no-audit', '--no-fund']] : ['npm', ['ci', '--no-audit', '--no-fund']];
 execFileSync(command, args, { cwd: root, stdio: 'inherit' });

@@ -45,9 +45,13 @@ function install(version) {
   if (existsSync(join(bin, 'node'))) return bin;
   mkdirSync(prefix, { recursive: true });
   console.error(`with-node: installing ${packageName}@${version} into ${prefix}`);
-  execFileSync(npm, ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `${packageName}@${version}`], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    npm,
+    ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `${packageName}@${version}`],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   if (!existsSync(join(bin, 'node'))) throw new Error(`${packageName}@${version} installed, but ${bin}/node is missing`);
   return bin;
 }

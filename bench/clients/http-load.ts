@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   await Promise.all(workers);
   await pool.close();
   const ms = (p: number) => latency.percentile(p) / 1e6;
-  console.log(JSON.stringify({ requests, seconds, requestsPerSecond: requests / seconds, latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99) } }));
+  console.log(
+    JSON.stringify({ requests, seconds, requestsPerSecond: requests / seconds, latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99) } }),
+  );
 }
 
 void main();

@@ -13,7 +13,7 @@ const count = arg('count', 10_000);
 const sockets: net.Socket[] = [];
 
 async function main(): Promise<void> {
-  for (let opened = 0; opened < count; ) {
+  for (let opened = 0; opened < count;) {
     const batch = Math.min(500, count - opened);
     await Promise.all(
       Array.from(

@@ -67,15 +67,14 @@ export function barsOf(row: Row): Bar[] {
 
 /** Renders the chart for `sections` (benchmarks in order), titled with `subtitle` (machine, date). */
 export function renderChart(sections: ChartSection[], subtitle: string): string {
-  const groups = sections
-    .map((s) => ({ name: s.name, bars: s.rows.flatMap(barsOf) }))
-    .filter((g) => g.bars.length > 0);
+  const groups = sections.map((s) => ({ name: s.name, bars: s.rows.flatMap(barsOf) })).filter((g) => g.bars.length > 0);
   const allRatios = groups.flatMap((g) => g.bars.flatMap((b) => [b.ratio, b.target ?? 1]));
   const maxRatio = 2 ** Math.max(2, Math.ceil(Math.log2(Math.max(...allRatios, 1))));
   const minRatio = Math.min(MIN_RATIO, 2 ** Math.floor(Math.log2(Math.min(...allRatios, 1))));
   const plotLeft = LABEL_WIDTH + 10;
   const plotWidth = WIDTH - plotLeft - NOTE_WIDTH;
-  const x = (ratio: number) => plotLeft + ((Math.log2(ratio) - Math.log2(minRatio)) / (Math.log2(maxRatio) - Math.log2(minRatio))) * plotWidth;
+  const x = (ratio: number) =>
+    plotLeft + ((Math.log2(ratio) - Math.log2(minRatio)) / (Math.log2(maxRatio) - Math.log2(minRatio))) * plotWidth;
 
   const top = 64;
   const rowCount = groups.reduce((n, g) => n + g.bars.length, 0);
@@ -115,7 +114,9 @@ export function renderChart(sections: ChartSection[], subtitle: string): string 
       );
       if (bar.target !== undefined) {
         const tx = x(bar.target).toFixed(1);
-        out.push(`<line x1="${tx}" y1="${y + 1}" x2="${tx}" y2="${y + ROW_HEIGHT - 1}" stroke="#000" stroke-width="2" stroke-dasharray="3,2"/>`);
+        out.push(
+          `<line x1="${tx}" y1="${y + 1}" x2="${tx}" y2="${y + ROW_HEIGHT - 1}" stroke="#000" stroke-width="2" stroke-dasharray="3,2"/>`,
+        );
       }
       out.push(`<text x="${WIDTH - NOTE_WIDTH + 8}" y="${mid + 4}" fill="${colour}">${escape(bar.note)}</text>`);
       y += ROW_HEIGHT;

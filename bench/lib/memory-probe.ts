@@ -18,7 +18,9 @@ export function answerMemoryProbes(count: () => number): void {
         gc?.();
         gc?.();
         const m = process.memoryUsage();
-        console.log(JSON.stringify({ connections: count(), heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss }));
+        console.log(
+          JSON.stringify({ connections: count(), heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss }),
+        );
       }
       newline = buffered.indexOf('\n');
     }

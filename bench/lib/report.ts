@@ -73,7 +73,11 @@ export function printTable(title: string, rows: Row[]): void {
   });
   const header = ['figure', 'value', 'baseline (same run)', 'ratio', 'target'];
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   console.log(`\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of cells) console.log(line(r));
   const out = process.env[RESULTS_ENV];
@@ -93,7 +97,11 @@ function targetCell(row: Row): string {
  * to the next; a ratio within a round is untouched by that drift, while the
  * ratio of two medians may set a fast round against a slow one.
  */
-export function pairedRow(row: Omit<Row, 'value' | 'baselineValue' | 'ratio'>, values: readonly number[], baselines: readonly number[]): Row {
+export function pairedRow(
+  row: Omit<Row, 'value' | 'baselineValue' | 'ratio'>,
+  values: readonly number[],
+  baselines: readonly number[],
+): Row {
   const ratios: number[] = [];
   for (let i = 0; i < Math.min(values.length, baselines.length); i++) {
     const ratio = ratioOf({ ...row, value: values[i], baselineValue: baselines[i] });

@@ -25,7 +25,15 @@ function handleCounts(): Map<string, number> {
   return counts;
 }
 
-export async function apiMisuse({ backend, calls, seed }: { backend: 'simulator' | 'libuv' | 'raw'; calls: number; seed: number }): Promise<StressRow> {
+export async function apiMisuse({
+  backend,
+  calls,
+  seed,
+}: {
+  backend: 'simulator' | 'libuv' | 'raw';
+  calls: number;
+  seed: number;
+}): Promise<StressRow> {
   const before = handleCounts();
   const random = new SeededRandom(seed);
   const reactor = new Reactor<string>({ backend: backendNamed(backend), lingerMs: 50 });
@@ -43,7 +51,29 @@ export async function apiMisuse({ backend, calls, seed }: { backend: 'simulator'
   for (let i = 0; i < 3; i++) connectPeer();
   const values = (): unknown[] => {
     const open = reactor.state === 'open' ? reactor.descriptors() : [];
-    return [...open, ...open, -1, 0, 1, 7, 999, 1.5, Number.NaN, Infinity, 2 ** 40, '1', '', null, undefined, {}, [], () => 1, Symbol('s'), true, 10n];
+    return [
+      ...open,
+      ...open,
+      -1,
+      0,
+      1,
+      7,
+      999,
+      1.5,
+      Number.NaN,
+      Infinity,
+      2 ** 40,
+      '1',
+      '',
+      null,
+      undefined,
+      {},
+      [],
+      () => 1,
+      Symbol('s'),
+      true,
+      10n,
+    ];
   };
   const pick = <T>(list: readonly T[]): T => list[random.int(list.length)];
   const buffers = [Buffer.from('hello'), Buffer.alloc(0), Buffer.alloc(70_000, 1), 'text', 42];
@@ -63,9 +93,23 @@ export async function apiMisuse({ backend, calls, seed }: { backend: 'simulator'
     () => reactor.register(pick(values()) as number, pick(interests) as number, pick(options) as never),
     () => reactor.modify(pick(values()) as number, pick(interests) as number, pick(options) as never),
     () => reactor.unregister(pick(values()) as number),
-    () => reactor.setSocketOptions(pick(values()) as number, pick([{ noDelay: true }, { keepAlive: true, keepAliveInitialDelayMs: -1 }, null, 3]) as never),
-    () => reactor.connect(pick([{ host: '127.0.0.1', port }, { host: '127.0.0.1', port: pick(values()) }, null, { host: 5, port }, { host: '127.0.0.1', port, timeoutMs: pick([50, 0, -1, 'x']) }]) as never),
-    () => reactor.listen(pick([{ host: '127.0.0.1', port: 0 }, { port: -1 }, null, { port: 0, backlog: 0 }, { host: '', port: 0 }]) as never),
+    () =>
+      reactor.setSocketOptions(
+        pick(values()) as number,
+        pick([{ noDelay: true }, { keepAlive: true, keepAliveInitialDelayMs: -1 }, null, 3]) as never,
+      ),
+    () =>
+      reactor.connect(
+        pick([
+          { host: '127.0.0.1', port },
+          { host: '127.0.0.1', port: pick(values()) },
+          null,
+          { host: 5, port },
+          { host: '127.0.0.1', port, timeoutMs: pick([50, 0, -1, 'x']) },
+        ]) as never,
+      ),
+    () =>
+      reactor.listen(pick([{ host: '127.0.0.1', port: 0 }, { port: -1 }, null, { port: 0, backlog: 0 }, { host: '', port: 0 }]) as never),
   ];
   for (let i = 0; i < calls; i++) {
     if (i % 50 === 0) {
@@ -78,7 +122,9 @@ export async function apiMisuse({ backend, calls, seed }: { backend: 'simulator'
       if (result instanceof Promise) await result;
       accepted++;
     } catch (err) {
-      const clear = (err instanceof ReactorError && typeof err.code === 'string') || ((err instanceof TypeError || err instanceof RangeError) && !ENGINE.test(err.message));
+      const clear =
+        (err instanceof ReactorError && typeof err.code === 'string') ||
+        ((err instanceof TypeError || err instanceof RangeError) && !ENGINE.test(err.message));
       if (clear) refused++;
       else if (unexpected.length < 5) unexpected.push(String(err));
       else unexpected.push('');
@@ -105,6 +151,9 @@ export async function apiMisuse({ backend, calls, seed }: { backend: 'simulator'
     leaked,
     target: 'only ReactorError, TypeError or RangeError of our own; no handle left after close',
     met: unexpected.length === 0 && leaked === 0,
-    notes: unexpected.filter((u) => u !== '').slice(0, 2).join('; '),
+    notes: unexpected
+      .filter((u) => u !== '')
+      .slice(0, 2)
+      .join('; '),
   };
 }

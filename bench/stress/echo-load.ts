@@ -29,7 +29,9 @@ export async function concurrentClients({ backend, quick, clients = quick ? 500 
   const size = 16 * 1024;
   const target = await startStressTarget(backend);
   try {
-    const outcomes = await pool(clients, clients, (i) => echoChecked(target.echoPort, seededBytes(i + 1, size), { pieces: 4, timeoutMs: 60_000 }));
+    const outcomes = await pool(clients, clients, (i) =>
+      echoChecked(target.echoPort, seededBytes(i + 1, size), { pieces: 4, timeoutMs: 60_000 }),
+    );
     const lost = outcomes.filter((o) => o !== 'ok').length;
     const leaked = await leftOver(() => target.report());
     const tally = tallyOf(outcomes);
@@ -63,7 +65,9 @@ export async function churnWithResets({ backend, quick }: EchoLoadOptions): Prom
         const n = connections++;
         const reset = n % 4 === 0;
         if (reset) resets++;
-        const outcome = await echoChecked(target.echoPort, seededBytes(n + worker + 1, size), { resetAfter: reset ? 1_000 + (n % 4_000) : undefined });
+        const outcome = await echoChecked(target.echoPort, seededBytes(n + worker + 1, size), {
+          resetAfter: reset ? 1_000 + (n % 4_000) : undefined,
+        });
         if (!reset) outcomes.push(outcome);
       }
     });

@@ -31,7 +31,8 @@ function timedGet(port: number): Promise<number | undefined> {
   });
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 
 export async function slowPeers({ backend, quick }: Options): Promise<StressRow> {
   const loris = quick ? 50 : 500;

@@ -24,7 +24,23 @@ const CORPUS = [
   'GET http://x/?q=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n',
 ];
 
-const INSERTS = ['\r\n', '\n', '\r', ' ', '\t', ':', '\0', '\x7f', '\xff', 'Content-Length: 99999999999999999\r\n', 'Transfer-Encoding: chunked\r\n', `/${'a'.repeat(20_000)}`, '\r\n'.repeat(50), ';'.repeat(300), 'ffffffffffffffff\r\n'];
+const INSERTS = [
+  '\r\n',
+  '\n',
+  '\r',
+  ' ',
+  '\t',
+  ':',
+  '\0',
+  '\x7f',
+  '\xff',
+  'Content-Length: 99999999999999999\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  `/${'a'.repeat(20_000)}`,
+  '\r\n'.repeat(50),
+  ';'.repeat(300),
+  'ffffffffffffffff\r\n',
+];
 
 function mutate(random: SeededRandom, input: string): string {
   let text = input;
@@ -112,6 +128,9 @@ export async function httpFuzz({ inputs, seed }: { inputs: number; seed: number 
     leaked,
     target: 'a well-formed status line or none, no handler error, nothing left open',
     met: lost === 0 && leaked === 0,
-    notes: [...statuses].sort().map(([status, n]) => `${status}: ${count(n)}`).join(', '),
+    notes: [...statuses]
+      .sort()
+      .map(([status, n]) => `${status}: ${count(n)}`)
+      .join(', '),
   };
 }

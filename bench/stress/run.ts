@@ -39,7 +39,10 @@ const SCENARIOS: { name: string; run: () => Promise<StressRow[]> }[] = [
   { name: 'exhaustion', run: () => each(backends, (backend) => descriptorExhaustion({ backend, quick })) },
   { name: 'sigterm', run: () => each(backends, (backend) => sigtermUnderLoad({ backend, quick })) },
   { name: 'fuzz', run: async () => [await httpFuzz({ inputs: quick ? 2_000 : 20_000, seed })] },
-  { name: 'misuse', run: () => each(['simulator', 'libuv', 'raw'] as const, (backend) => apiMisuse({ backend, calls: quick ? 2_000 : 20_000, seed })) },
+  {
+    name: 'misuse',
+    run: () => each(['simulator', 'libuv', 'raw'] as const, (backend) => apiMisuse({ backend, calls: quick ? 2_000 : 20_000, seed })),
+  },
 ];
 
 async function each<B>(list: readonly B[], run: (item: B) => Promise<StressRow>): Promise<StressRow[]> {
@@ -58,7 +61,9 @@ async function main(): Promise<void> {
     process.stdout.write(`[${i + 1}/${chosen.length}] ${scenario.name} ... `);
     const got = await scenario.run();
     rows.push(...got);
-    console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${got.map((r) => `${r.met ? 'met' : 'MISSED'} (lost ${r.lost}, leaked ${r.leaked})`).join(', ')}`);
+    console.log(
+      `${((Date.now() - t0) / 1000).toFixed(1)} s: ${got.map((r) => `${r.met ? 'met' : 'MISSED'} (lost ${r.lost}, leaked ${r.leaked})`).join(', ')}`,
+    );
   }
   const table = stressTable(rows);
   console.log(`\n${table}\n\nall done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -76,7 +81,10 @@ function writeReliability(table: string, usedSeed: number): void {
   const text = readFileSync(file, 'utf8');
   const from = text.indexOf(START);
   const to = text.indexOf(END);
-  writeFileSync(file, from >= 0 && to > from ? text.slice(0, from) + summary + text.slice(to + END.length) : `${text.trimEnd()}\n\n${summary}\n`);
+  writeFileSync(
+    file,
+    from >= 0 && to > from ? text.slice(0, from) + summary + text.slice(to + END.length) : `${text.trimEnd()}\n\n${summary}\n`,
+  );
 }
 
 void main();

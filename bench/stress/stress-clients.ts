@@ -20,7 +20,11 @@ export type EchoOutcome = 'ok' | 'corrupt' | 'short' | 'error';
  * it came back (or `timeoutMs`), compares byte for byte, and closes.
  * `resetAfter` (bytes) resets the connection mid-write instead: a fault.
  */
-export function echoChecked(port: number, payload: Buffer, options: { pieces?: number; timeoutMs?: number; resetAfter?: number } = {}): Promise<EchoOutcome> {
+export function echoChecked(
+  port: number,
+  payload: Buffer,
+  options: { pieces?: number; timeoutMs?: number; resetAfter?: number } = {},
+): Promise<EchoOutcome> {
   const { pieces = 4, timeoutMs = 30_000, resetAfter } = options;
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });

@@ -34,7 +34,10 @@ export interface StoppedReport {
  * Starts bench/stress/stress-server.ts on `backend`; `ulimit` caps its open
  * descriptors (soft and hard), by running it under `bash -c 'ulimit -n N; exec node ...'`.
  */
-export async function startStressTarget(backend: 'libuv' | 'raw', options: { ulimit?: number; headersTimeoutMs?: number } = {}): Promise<StressTarget> {
+export async function startStressTarget(
+  backend: 'libuv' | 'raw',
+  options: { ulimit?: number; headersTimeoutMs?: number } = {},
+): Promise<StressTarget> {
   const args = ['--backend', backend, '--headers-timeout-ms', String(options.headersTimeoutMs ?? 2_000)];
   const started = await startProcess('bench/stress/stress-server.ts', args, /listening on 127\.0\.0\.1:(\d+) echo (\d+)/, {
     stdin: true,

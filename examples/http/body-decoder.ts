@@ -102,7 +102,8 @@ export class BodyDecoder {
           const lineBytes = (lf < 0 ? data.length : lf + 1) - at;
           // Counted before the line is complete too: a line can never outgrow the limit while we wait for its end.
           if (sizeLine) {
-            if (this.#framingBytes + lineBytes > this.#limits.maxFramingBytes) return new HttpError(413, 'chunk framing too large (extensions?)');
+            if (this.#framingBytes + lineBytes > this.#limits.maxFramingBytes)
+              return new HttpError(413, 'chunk framing too large (extensions?)');
           } else if (this.#trailerBytes + lineBytes > this.#limits.maxFramingBytes) {
             return new HttpError(431, 'trailers too large');
           }

@@ -62,7 +62,11 @@ export function isFieldValue(text: string, from: number, to: number): boolean {
  * section or a chunked body's trailers. Returns the name's end (the colon)
  * and the value's bounds with surrounding whitespace trimmed, or an error.
  */
-export function parseFieldLine(text: string, start: number, end: number): { colon: number; valueStart: number; valueEnd: number } | HttpError {
+export function parseFieldLine(
+  text: string,
+  start: number,
+  end: number,
+): { colon: number; valueStart: number; valueEnd: number } | HttpError {
   const first = text.charCodeAt(start);
   if (first === 0x20 || first === 0x09) return new HttpError(400, 'obsolete line folding');
   const colon = text.indexOf(':', start);
@@ -172,7 +176,7 @@ export function parseHead(head: string): RequestHead | HttpError {
   let connectionClose = false;
   let connectionKeepAlive = false;
   let expectContinue = false;
-  for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length; ) {
+  for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length;) {
     let end = head.indexOf('\r\n', start);
     if (end < 0) end = head.length;
     const field = parseFieldLine(head, start, end);
@@ -187,7 +191,12 @@ export function parseHead(head: string): RequestHead | HttpError {
       if (valueEnd - valueStart > 15) return new HttpError(413, 'body too large');
       contentLength = Number(value());
     } else if (nameLength === 17 && head.slice(start, colon).toLowerCase() === 'transfer-encoding') {
-      (codings ??= []).push(...value().toLowerCase().split(',').map((c) => c.trim()));
+      (codings ??= []).push(
+        ...value()
+          .toLowerCase()
+          .split(',')
+          .map((c) => c.trim()),
+      );
     } else if (nameLength === 4 && head.slice(start, colon).toLowerCase() === 'host') {
       hosts++;
       if (valueEnd > valueStart && !HOST_VALUE.test(value())) return new HttpError(400, 'invalid Host');

@@ -847,7 +847,8 @@ export class Reactor<T = unknown> {
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
     for (const [fd, descriptor] of [...this.#table.entries()]) {
-      if (descriptor.state === 'opening') this.#table.release(fd); // closed once its bind has settled, below
+      if (descriptor.state === 'opening')
+        this.#table.release(fd); // closed once its bind has settled, below
       else this.#release(fd, descriptor);
     }
     this.#ready.clear();
@@ -874,7 +875,8 @@ function checkPort(port: number, min: number): void {
 }
 
 function checkConnectTimeout(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`'${name}' must be a number of ms > 0 (or Infinity), got ${describe(value)}`);
+  if (typeof value !== 'number' || !(value > 0))
+    throw new RangeError(`'${name}' must be a number of ms > 0 (or Infinity), got ${describe(value)}`);
   return value;
 }
 
@@ -891,10 +893,7 @@ function checkRegistration<T>(interest: unknown, options: RegisterOptions<T> | u
   }
   const trigger = triggerFlags(optionsObject(options, 'options').trigger ?? 'level');
   if (trigger < 0) {
-    throw new ReactorError(
-      'EINVAL',
-      `'trigger' must be 'level', 'edge', 'oneshot' or 'edge-oneshot', got ${describe(options?.trigger)}`,
-    );
+    throw new ReactorError('EINVAL', `'trigger' must be 'level', 'edge', 'oneshot' or 'edge-oneshot', got ${describe(options?.trigger)}`);
   }
   return trigger;
 }

@@ -88,7 +88,7 @@ export class ConnectionRegistry {
 
   /** The live connections, oldest first. Safe to close the current one while iterating. */
   *values(): IterableIterator<Connection> {
-    for (let connection = this.#oldest; connection !== undefined; ) {
+    for (let connection = this.#oldest; connection !== undefined;) {
       const next = connection.newer;
       yield connection;
       connection = next;

@@ -116,7 +116,6 @@ const PAUSED = PAUSED_BY_APP | PAUSED_BY_QUEUE | PAUSED_BY_PRESSURE;
  */
 const CORK_LIMIT = 16 * 1024;
 
-
 /** A Buffer view of `bytes`, without copying. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length);
@@ -278,10 +277,14 @@ export class Connection<T = unknown> {
    * @throws ReactorError `EPIPE` after `end()`; TypeError for data that is not bytes or a string.
    */
   send(data: Uint8Array | string): boolean {
-    if (typeof data !== 'string' && !(data instanceof Uint8Array)) throw new TypeError(`'data' must be a string, Buffer or Uint8Array, got ${describe(data)}`);
+    if (typeof data !== 'string' && !(data instanceof Uint8Array))
+      throw new TypeError(`'data' must be a string, Buffer or Uint8Array, got ${describe(data)}`);
     if (this.#state !== 'open') {
       if (this.#state === 'ending') {
-        throw new ReactorError('EPIPE', `send after end(): connection ${this.id} is ending, nothing more can be sent`, { fd: this.fd, syscall: 'send' });
+        throw new ReactorError('EPIPE', `send after end(): connection ${this.id} is ending, nothing more can be sent`, {
+          fd: this.fd,
+          syscall: 'send',
+        });
       }
       return false;
     }

@@ -59,22 +59,20 @@ export function descriptorReport(reactor: Reactor<never> | Reactor): DescriptorR
       writeBuffered: info.writeBuffered,
     };
   });
-  const lingering = reactor.lingering().map(
-    (l): DescriptorReportEntry => ({
-      fd: l.fd,
-      state: 'lingering',
-      kind: 'stream',
-      localAddress: undefined,
-      localPort: undefined,
-      remoteAddress: l.remoteAddress,
-      remotePort: l.remotePort,
-      createdAtMs: l.closedAtMs,
-      openForMs: now - l.closedAtMs,
-      interest: undefined,
-      trigger: undefined,
-      readBuffered: 0,
-      writeBuffered: l.queuedBytes,
-    }),
-  );
+  const lingering = reactor.lingering().map((l): DescriptorReportEntry => ({
+    fd: l.fd,
+    state: 'lingering',
+    kind: 'stream',
+    localAddress: undefined,
+    localPort: undefined,
+    remoteAddress: l.remoteAddress,
+    remotePort: l.remotePort,
+    createdAtMs: l.closedAtMs,
+    openForMs: now - l.closedAtMs,
+    interest: undefined,
+    trigger: undefined,
+    readBuffered: 0,
+    writeBuffered: l.queuedBytes,
+  }));
   return [...open, ...lingering].sort((a, b) => a.createdAtMs - b.createdAtMs);
 }

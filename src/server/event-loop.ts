@@ -122,7 +122,9 @@ export class EventLoop {
   readonly socketManager: SocketManager;
   readonly registry: ConnectionRegistry;
   readonly metrics: Metrics;
-  readonly #options: Required<Omit<EventLoopOptions, 'reactor' | 'handlers' | 'onError' | 'maxConnections' | 'maxConnectionsPolicy' | 'idleTimeoutMs'>>;
+  readonly #options: Required<
+    Omit<EventLoopOptions, 'reactor' | 'handlers' | 'onError' | 'maxConnections' | 'maxConnectionsPolicy' | 'idleTimeoutMs'>
+  >;
   #handlers: ConnectionHandlers;
   readonly #onError: ((error: unknown, connection?: Connection) => void) | undefined;
   readonly #logger: Logger;
@@ -149,7 +151,8 @@ export class EventLoop {
 
   constructor(options?: EventLoopOptions) {
     options = optionsObject(options, 'options');
-    if (options.reactor !== undefined && !(options.reactor instanceof Reactor)) throw new TypeError(`'reactor' must be a Reactor, got ${describe(options.reactor)}`);
+    if (options.reactor !== undefined && !(options.reactor instanceof Reactor))
+      throw new TypeError(`'reactor' must be a Reactor, got ${describe(options.reactor)}`);
     this.reactor = (options.reactor ?? new Reactor()) as Reactor<Token>;
     this.socketManager = new SocketManager(this.reactor);
     this.#options = {
@@ -163,7 +166,14 @@ export class EventLoop {
       acceptRetryMs: options.acceptRetryMs ?? 100,
       logger: options.logger ?? silentLogger,
     };
-    for (const name of ['slowCallbackMs', 'connectionHighWaterMark', 'maxBufferedBytes', 'lingerMs', 'deferBudget', 'acceptRetryMs'] as const) {
+    for (const name of [
+      'slowCallbackMs',
+      'connectionHighWaterMark',
+      'maxBufferedBytes',
+      'lingerMs',
+      'deferBudget',
+      'acceptRetryMs',
+    ] as const) {
       const value = this.#options[name];
       if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`'${name}' must be a number > 0, got ${describe(value)}`);
     }
@@ -176,7 +186,11 @@ export class EventLoop {
       maxConnectionsPolicy: options.maxConnectionsPolicy,
       idleTimeoutMs: options.idleTimeoutMs,
     });
-    this.metrics = new Metrics(this.reactor.stats, () => this.registry.size, () => this.#backendDrops());
+    this.metrics = new Metrics(
+      this.reactor.stats,
+      () => this.registry.size,
+      () => this.#backendDrops(),
+    );
     this.#connectionLoop = {
       reactor: this.reactor,
       highWaterMark: this.#options.connectionHighWaterMark,
@@ -358,7 +372,8 @@ export class EventLoop {
    */
   close(options?: { timeoutMs?: number }): Promise<ShutdownReport> {
     const { timeoutMs = 5_000 } = optionsObject(options, 'options');
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new RangeError(`'timeoutMs' must be a number >= 0, got ${describe(timeoutMs)}`);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))
+      throw new RangeError(`'timeoutMs' must be a number >= 0, got ${describe(timeoutMs)}`);
     // One close at a time; one that failed may be tried again (a cached rejection would refuse every retry).
     this.#closing ??= this.#gracefulClose(timeoutMs).catch((err: unknown) => {
       this.#closing = undefined;
@@ -528,12 +543,13 @@ export class EventLoop {
       const handlers = entry.handlers ?? this.#handlers;
       const connection = this.#serve(fd, handlers); // a stream just accepted, with handlers checked when its server was added
       this.metrics.accepts++;
-      if (Channels.serverAccept.hasSubscribers) Channels.serverAccept.publish({
-        fd,
-        id: connection.id,
-        remoteAddress: connection.remoteAddress,
-        remotePort: connection.remotePort,
-      });
+      if (Channels.serverAccept.hasSubscribers)
+        Channels.serverAccept.publish({
+          fd,
+          id: connection.id,
+          remoteAddress: connection.remoteAddress,
+          remotePort: connection.remotePort,
+        });
       // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(handlers, ...)
       const onConnect = handlers.onConnect as Callable | undefined;
       if (onConnect !== undefined) this.#call(connection, 'onConnect', onConnect, handlers, connection);
@@ -595,11 +611,12 @@ export class EventLoop {
   readonly #onIdle = (connection: Connection): void => {
     connection.idleTimer = 0;
     this.metrics.idleTimeouts++;
-    if (Channels.connectionIdle.hasSubscribers) Channels.connectionIdle.publish({
-      id: connection.id,
-      fd: connection.fd,
-      idleMs: this.reactor.clock.now() - connection.lastActivityMs,
-    });
+    if (Channels.connectionIdle.hasSubscribers)
+      Channels.connectionIdle.publish({
+        id: connection.id,
+        fd: connection.fd,
+        idleMs: this.reactor.clock.now() - connection.lastActivityMs,
+      });
     this.#finish(connection, 'idle-timeout');
   };
 
@@ -621,14 +638,15 @@ export class EventLoop {
       else this.reactor.abort(connection.fd);
     }
     this.metrics.connectionsClosed++;
-    if (Channels.connectionClose.hasSubscribers) Channels.connectionClose.publish({
-      id: connection.id,
-      fd: connection.fd,
-      reason,
-      bytesRead: connection.bytesRead,
-      bytesWritten: connection.bytesWritten,
-      durationMs: this.reactor.clock.now() - connection.connectedAtMs,
-    });
+    if (Channels.connectionClose.hasSubscribers)
+      Channels.connectionClose.publish({
+        id: connection.id,
+        fd: connection.fd,
+        reason,
+        bytesRead: connection.bytesRead,
+        bytesWritten: connection.bytesWritten,
+        durationMs: this.reactor.clock.now() - connection.connectedAtMs,
+      });
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(connection.handlers, ...)
     const onClose = connection.handlers.onClose as Callable | undefined;
     if (onClose !== undefined) this.#call(connection, 'onClose', onClose, connection.handlers, connection, reason, error);
@@ -709,7 +727,8 @@ export class EventLoop {
       const target = this.#buffered - limit / 2;
       if (relieved < target) {
         const candidates: Connection[] = [];
-        for (const connection of this.registry.values()) if (connection.buffered > 0 && !connection.pressurePaused) candidates.push(connection);
+        for (const connection of this.registry.values())
+          if (connection.buffered > 0 && !connection.pressurePaused) candidates.push(connection);
         for (const connection of heaviestFirst(candidates, (c) => c.buffered)) {
           connection.setPressurePaused(true);
           this.#pressurePaused.push(connection);
@@ -732,7 +751,8 @@ export class EventLoop {
       this.#pressure = false;
       for (const connection of this.#pressurePaused) connection.setPressurePaused(false);
       this.#pressurePaused = [];
-      if (Channels.loopPressure.hasSubscribers) Channels.loopPressure.publish({ bufferedBytes: this.#buffered, limit, paused: 0, on: false });
+      if (Channels.loopPressure.hasSubscribers)
+        Channels.loopPressure.publish({ bufferedBytes: this.#buffered, limit, paused: 0, on: false });
       this.#logger.info('memory budget: back under half, reading resumed', { bufferedBytes: this.#buffered, limit });
     }
   }
@@ -827,7 +847,8 @@ function checkHandlers<H extends object>(handlers: H | undefined): H | undefined
   if (handlers === undefined) return undefined;
   const checked = optionsObject(handlers, 'handlers');
   for (const [name, handler] of Object.entries(checked)) {
-    if (handler !== undefined && typeof handler !== 'function') throw new TypeError(`'handlers.${name}' must be a function, got ${describe(handler)}`);
+    if (handler !== undefined && typeof handler !== 'function')
+      throw new TypeError(`'handlers.${name}' must be a function, got ${describe(handler)}`);
   }
   return checked;
 }

@@ -19,7 +19,7 @@ export function* heaviestFirst<T>(items: T[], weight: (item: T) => number): Gene
     [weights[a], weights[b]] = [weights[b], weights[a]];
   };
   const siftDown = (from: number) => {
-    for (let i = from; ; ) {
+    for (let i = from; ;) {
       const left = 2 * i + 1;
       const right = left + 1;
       let top = i;

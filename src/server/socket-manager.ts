@@ -119,7 +119,10 @@ export class SocketManager {
   acceptConnection(serverFd: number): number | null {
     const server = this.#servers.get(serverFd);
     if (server === undefined) {
-      throw new ReactorError('EBADF', `fd ${describe(serverFd)} is not a server socket of this manager`, { fd: typeof serverFd === 'number' ? serverFd : undefined, syscall: 'accept' });
+      throw new ReactorError('EBADF', `fd ${describe(serverFd)} is not a server socket of this manager`, {
+        fd: typeof serverFd === 'number' ? serverFd : undefined,
+        syscall: 'accept',
+      });
     }
     const fd = this.#reactor.accept(serverFd);
     if (fd === null) return null;
@@ -169,7 +172,8 @@ export class SocketManager {
       config: { ...config },
     };
     this.#servers.set(fd, server);
-    if (Channels.serverListen.hasSubscribers) Channels.serverListen.publish({ fd, host: server.host, port: server.port, family: server.family });
+    if (Channels.serverListen.hasSubscribers)
+      Channels.serverListen.publish({ fd, host: server.host, port: server.port, family: server.family });
     return server;
   }
 
@@ -196,14 +200,18 @@ function explain(err: unknown, host: string, port: number): ReactorError {
 function checkConfig(config: ServerSocketConfig, index: number): void {
   const where = `configs[${index}]`;
   const value: unknown = config;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`'${where}' must be an object with a port, got ${describe(config)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError(`'${where}' must be an object with a port, got ${describe(config)}`);
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {
     throw new RangeError(`'${where}.port' must be an integer from 0 to 65535, got ${describe(config.port)}`);
   }
   if (config.host !== undefined && (typeof config.host !== 'string' || config.host === '')) {
     throw new RangeError(`'${where}.host' must be a non-empty string`);
   }
-  if (config.keepAliveInitialDelayMs !== undefined && !(Number.isInteger(config.keepAliveInitialDelayMs) && config.keepAliveInitialDelayMs >= 0)) {
+  if (
+    config.keepAliveInitialDelayMs !== undefined &&
+    !(Number.isInteger(config.keepAliveInitialDelayMs) && config.keepAliveInitialDelayMs >= 0)
+  ) {
     throw new RangeError(`'${where}.keepAliveInitialDelayMs' must be a whole number >= 0`);
   }
 }

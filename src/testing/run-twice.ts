@@ -32,7 +32,10 @@ export async function runTwice<R, T = unknown>(
   scenario: (simulation: Simulation<T>) => Promise<R> | R,
   options: SimulatedBackendOptions = {},
 ): Promise<TwiceRun<R>> {
-  const traced: SimulatedBackendOptions = { ...options, trace: options.trace === undefined || options.trace === false ? true : options.trace };
+  const traced: SimulatedBackendOptions = {
+    ...options,
+    trace: options.trace === undefined || options.trace === false ? true : options.trace,
+  };
   const runs: { trace: readonly string[]; result: R }[] = [];
   for (let i = 0; i < 2; i++) {
     let trace: readonly string[] = [];

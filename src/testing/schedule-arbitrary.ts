@@ -44,7 +44,8 @@ export function scheduleArbitrary(options: ScheduleArbitraryOptions = {}): fc.Ar
   if (kinds.length === 0 || kinds.some((kind) => !CHANCE_KINDS.includes(kind))) {
     throw new RangeError(`'kinds' must be a non-empty list of ${CHANCE_KINDS.join(', ')}`);
   }
-  if (!Number.isInteger(maxDecisions) || maxDecisions < 0) throw new RangeError(`'maxDecisions' must be a whole number >= 0, got ${String(maxDecisions)}`);
+  if (!Number.isInteger(maxDecisions) || maxDecisions < 0)
+    throw new RangeError(`'maxDecisions' must be a whole number >= 0, got ${String(maxDecisions)}`);
   if (!Number.isInteger(maxNth) || maxNth < 0) throw new RangeError(`'maxNth' must be a whole number >= 0, got ${String(maxNth)}`);
   const decision = fc.record({
     kind: fc.constantFrom(...kinds),

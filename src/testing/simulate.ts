@@ -34,7 +34,10 @@ export interface Simulation<T = unknown> {
  * }, { faults: { shortWrite: 0.2 } });
  * ```
  */
-export async function simulate<R, T = unknown>(scenario: (simulation: Simulation<T>) => Promise<R> | R, options: SimulatedBackendOptions = {}): Promise<R> {
+export async function simulate<R, T = unknown>(
+  scenario: (simulation: Simulation<T>) => Promise<R> | R,
+  options: SimulatedBackendOptions = {},
+): Promise<R> {
   if (typeof scenario !== 'function') throw new TypeError(`'scenario' must be a function`);
   const seed = options.seed ?? seedFromEnvironment() ?? 1;
   const sim = new SimulatedBackend({ ...options, seed });
@@ -52,9 +55,7 @@ export async function simulate<R, T = unknown>(scenario: (simulation: Simulation
 function explain(err: unknown, seed: number, schedule: SimulatedBackendOptions['schedule'], sim: SimulatedBackend): unknown {
   if (!(err instanceof Error)) return err;
   const how =
-    schedule !== undefined
-      ? `replay: the same options with schedule: ${JSON.stringify(schedule)}`
-      : `replay: ${replayCommand(seed)}`;
+    schedule !== undefined ? `replay: the same options with schedule: ${JSON.stringify(schedule)}` : `replay: ${replayCommand(seed)}`;
   const note = `\n\n(simulation seed ${seed}; ${how})`;
   const original = err.message;
   if (original.includes('\n\n(simulation seed ')) return err; // told already (one error object thrown twice)
@@ -70,7 +71,8 @@ function replayCommand(seed: number): string {
   if (state?.testPath !== undefined) {
     const file = relativeToCwd(state.testPath);
     // -t takes a pattern: the name's own parentheses and dots must match themselves.
-    const name = state.currentTestName === undefined ? '' : ` -t ${shellQuote(state.currentTestName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))}`;
+    const name =
+      state.currentTestName === undefined ? '' : ` -t ${shellQuote(state.currentTestName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))}`;
     return `TSREACTOR_SEED=${seed} npx jest ${shellQuote(file)}${name}`;
   }
   return `TSREACTOR_SEED=${seed} ${process.argv.map((arg) => shellQuote(relativeToCwd(arg))).join(' ')}`;

@@ -54,9 +54,7 @@ export class ManualClock implements Clock {
       throw new RangeError(`'ms' must be a finite number, got ${String(ms)}`);
     }
     if (ms < this.#nowMs) {
-      throw new RangeError(
-        `'ms' must not be before the current time ${this.#nowMs} (the clock never goes backwards), got ${ms}`,
-      );
+      throw new RangeError(`'ms' must not be before the current time ${this.#nowMs} (the clock never goes backwards), got ${ms}`);
     }
     this.#nowMs = ms;
     return this.#nowMs;

@@ -124,7 +124,6 @@ interface AbortLink {
   listener: () => void;
 }
 
-
 /**
  * A hierarchical timing wheel: O(1) schedule, cancel and reschedule, and
  * `advance` that costs O(levels) per occupied slot it passes, however far
@@ -276,9 +275,7 @@ export class TimerWheel {
       throw new TypeError(`'random' must be a function returning numbers in [0, 1)`);
     }
     if (!Number.isInteger(initialCapacity) || initialCapacity < 0 || initialCapacity > TimerWheel.MAX_TIMERS) {
-      throw new RangeError(
-        `'initialCapacity' must be an integer from 0 to ${TimerWheel.MAX_TIMERS}, got ${String(initialCapacity)}`,
-      );
+      throw new RangeError(`'initialCapacity' must be an integer from 0 to ${TimerWheel.MAX_TIMERS}, got ${String(initialCapacity)}`);
     }
     this.#clock = clock;
     this.#budget = advanceBudget;
@@ -771,7 +768,7 @@ export class TimerWheel {
     const tail = this.#prev[READY];
     if (tail !== READY && deadline[next[DUE_NEXT]] < deadline[tail]) {
       // Rare: insert each due-next entry in order (lists are short).
-      for (let i = next[DUE_NEXT]; i !== DUE_NEXT; ) {
+      for (let i = next[DUE_NEXT]; i !== DUE_NEXT;) {
         const following = next[i];
         this.#unlink(i);
         this.#linkInOrder(READY, i);
@@ -827,7 +824,7 @@ export class TimerWheel {
       const slot = nextOccupiedSlot(this.#occupied, this.#elapsed);
       if (slot < 0) return Infinity;
       let earliest = Infinity;
-      for (let i = next[slot]; i !== slot; ) {
+      for (let i = next[slot]; i !== slot;) {
         const following = next[i];
         const due = deadline[i];
         const home = slotFor(this.#elapsed, due);
@@ -867,12 +864,9 @@ function isMissedTickPolicy(value: unknown): value is MissedTickPolicy {
 
 function checkDelay(value: number, name: string): void {
   if (typeof value !== 'number' || !(value >= 0 && value <= TimerWheel.MAX_DELAY_MS)) {
-    throw new RangeError(
-      `'${name}' must be a finite number from 0 to ${TimerWheel.MAX_DELAY_MS}, got ${String(value)}`,
-    );
+    throw new RangeError(`'${name}' must be a finite number from 0 to ${TimerWheel.MAX_DELAY_MS}, got ${String(value)}`);
   }
 }
-
 
 function growFloat64(array: Float64Array, capacity: number): Float64Array {
   const grown = new Float64Array(capacity);

@@ -26,12 +26,7 @@ export const QUIET_MS = 50;
  * Polls until an event matches; returns that event. Fails after `limitMs` on
  * the reactor's clock (real time on real sockets, simulated time otherwise).
  */
-export async function pollUntil<T>(
-  reactor: Reactor<T>,
-  events: Events<T>,
-  match: (seen: Seen) => boolean,
-  limitMs = 5_000,
-): Promise<Seen> {
+export async function pollUntil<T>(reactor: Reactor<T>, events: Events<T>, match: (seen: Seen) => boolean, limitMs = 5_000): Promise<Seen> {
   const giveUpAt = reactor.clock.now() + limitMs;
   while (reactor.clock.now() < giveUpAt) {
     const found = (await pollOnce(reactor, events, 20)).find(match);

@@ -67,7 +67,7 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
   async function writeRestOnWritableEdges(fd: number, data: Buffer, sent: number): Promise<void> {
     while (sent < data.length) {
       await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
-      for (let n = -1; n !== 0 && sent < data.length; ) {
+      for (let n = -1; n !== 0 && sent < data.length;) {
         n = reactor.write(fd, data.subarray(sent));
         sent += n;
       }
@@ -403,10 +403,7 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     expect(await reactor.poll(events)).toBe(0);
     expect(events.woken).toBe(true);
     const second = reactor.poll(events);
-    const outcome = await Promise.race([
-      second.then(() => 'resolved'),
-      new Promise((r) => setTimeout(() => r('still waiting'), 50)),
-    ]);
+    const outcome = await Promise.race([second.then(() => 'resolved'), new Promise((r) => setTimeout(() => r('still waiting'), 50))]);
     expect(outcome).toBe('still waiting');
     reactor.wake(); // a wake during a poll ends it too
     expect(await second).toBe(0);
@@ -498,17 +495,21 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     ['writable only, edge', WRITABLE, 'edge'],
     ['writable only, level', WRITABLE, 'level'],
     ['readable only, level', READABLE, 'level'],
-  ] as const)('rule 21: a reset reaches a registration (%s) at once, with no read or write first; read then throws the code', async (_name, interest, trigger) => {
-    const { fd, peer } = await connection();
-    reactor.register(fd, interest, { trigger, token: 'idle' });
-    if (interest === WRITABLE) await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
-    peer.reset();
-    const failure = await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & (E | WC)) !== 0);
-    if (interest === WRITABLE) expect(failure.flags & (R | RC)).toBe(0); // no read interest: no read bits
-    else expect(failure.flags & R).toBe(R); // read would throw: readable too
-    expect(failure.flags & W).toBe(0);
-    expect(codeOf(() => reactor.read(fd))).toBe('ECONNRESET');
-  });
+  ] as const)(
+    'rule 21: a reset reaches a registration (%s) at once, with no read or write first; read then throws the code',
+    async (_name, interest, trigger) => {
+      const { fd, peer } = await connection();
+      reactor.register(fd, interest, { trigger, token: 'idle' });
+      if (interest === WRITABLE) await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & W) !== 0);
+      peer.reset();
+      const failure = await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & (E | WC)) !== 0);
+      if (interest === WRITABLE)
+        expect(failure.flags & (R | RC)).toBe(0); // no read interest: no read bits
+      else expect(failure.flags & R).toBe(R); // read would throw: readable too
+      expect(failure.flags & W).toBe(0);
+      expect(codeOf(() => reactor.read(fd))).toBe('ECONNRESET');
+    },
+  );
 
   test('rule 21: a reset with no registration at all is reported as soon as one is made', async () => {
     const { fd, peer } = await connection();
@@ -643,7 +644,10 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     const { localPort: port } = reactor.info(lfd);
     reactor.register(lfd, READABLE, { token: 'listener' });
     const connecting = [0, 1, 2].map(() => harness.connectPeer(port as number));
-    const refused = Promise.all(connecting).then(() => false, () => true);
+    const refused = Promise.all(connecting).then(
+      () => false,
+      () => true,
+    );
     const accepted: number[] = [];
     while (accepted.length < 3) {
       await pollUntil(reactor, events, (e) => e.fd === lfd, 10_000); // the third comes with the SYN sent again, about 1 s later

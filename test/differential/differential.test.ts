@@ -48,20 +48,28 @@ describe('differential: every backend alike', () => {
     expect(leakedSince(before)).toEqual({});
   });
 
-  test('one scenario, one behaviour: the simulator, LibuvBackend and RawHandleBackend on 127.0.0.1 and ::1 give the same normal form', async () => {
-    const worlds: ContractHarness[] = [realSocketHarness('127.0.0.1', 'libuv')];
-    const raw = RawHandleBackend.available();
-    if (raw) worlds.push(realSocketHarness('127.0.0.1', 'raw'));
-    if (await hasIPv6Loopback()) {
-      worlds.push(realSocketHarness('::1', 'libuv'));
-      if (raw) worlds.push(realSocketHarness('::1', 'raw'));
-    }
-    await fc.assert(sameEverywhere(worlds), { numRuns: runs, seed, path });
-  }, Math.max(600_000, runs * 3_000)); // a long hunt gets the time it needs
+  test(
+    'one scenario, one behaviour: the simulator, LibuvBackend and RawHandleBackend on 127.0.0.1 and ::1 give the same normal form',
+    async () => {
+      const worlds: ContractHarness[] = [realSocketHarness('127.0.0.1', 'libuv')];
+      const raw = RawHandleBackend.available();
+      if (raw) worlds.push(realSocketHarness('127.0.0.1', 'raw'));
+      if (await hasIPv6Loopback()) {
+        worlds.push(realSocketHarness('::1', 'libuv'));
+        if (raw) worlds.push(realSocketHarness('::1', 'raw'));
+      }
+      await fc.assert(sameEverywhere(worlds), { numRuns: runs, seed, path });
+    },
+    Math.max(600_000, runs * 3_000),
+  ); // a long hunt gets the time it needs
 
   test('a backend that takes a reset for an end of stream is caught, and the scenario shrinks to a few steps', async () => {
     const inner = simulatedHarness(1, { autoAdvance: false });
-    const broken: ContractHarness = { ...inner, name: 'reset taken for an end of stream', makeBackend: () => new ResetAsEndBackend(inner.makeBackend()) };
+    const broken: ContractHarness = {
+      ...inner,
+      name: 'reset taken for an end of stream',
+      makeBackend: () => new ResetAsEndBackend(inner.makeBackend()),
+    };
     const result = await fc.check(sameEverywhere([broken]), { numRuns: 200, seed: 29 });
     expect(result.failed).toBe(true);
     const [scenario] = result.counterexample as [Scenario];

@@ -42,9 +42,11 @@ const FLAG_NAMES: [number, string][] = [
 ];
 
 function flagNames(flags: number): string {
-  return FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0)
-    .map(([, name]) => name)
-    .join('|') || '-';
+  return (
+    FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0)
+      .map(([, name]) => name)
+      .join('|') || '-'
+  );
 }
 
 /**
@@ -78,7 +80,11 @@ function flagNames(flags: number): string {
  * which bits, peers' FIN or RST, lingering streams. A byte out of order or
  * corrupted in either direction is a line of its own.
  */
-export async function runScenario(harness: ContractHarness, scenario: Scenario, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<string[]> {
+export async function runScenario(
+  harness: ContractHarness,
+  scenario: Scenario,
+  options: RunOptions = DEFAULT_RUN_OPTIONS,
+): Promise<string[]> {
   const backend = harness.makeBackend();
   const reactor = new Reactor<string>({ backend, lingerMs: options.lingerMs });
   const run = new ScenarioRun(harness, backend, reactor, options);
@@ -140,7 +146,8 @@ class ScenarioRun {
     for (const slot of this.#slots) {
       if (slot.peer === undefined) continue;
       const received = slot.peer.received();
-      if (!received.equals(pattern(slot.connection, 1, 0, received.length))) this.lines.push(`c${slot.index}: the peer received corrupted bytes`);
+      if (!received.equals(pattern(slot.connection, 1, 0, received.length)))
+        this.lines.push(`c${slot.index}: the peer received corrupted bytes`);
       if (received.length > slot.accepted) this.lines.push(`c${slot.index}: the peer received more than was written`);
     }
   }
@@ -209,7 +216,11 @@ class ScenarioRun {
       const accepted = (this.#peerServer as PeerServer).accepted();
       let peer: Peer | undefined;
       void accepted.then((p) => (peer = p));
-      for (let i = 0; i < 2_000 && (peer === undefined || (this.#backend.readiness(slot.fd) & (Readiness.WRITABLE | Readiness.ERROR)) === 0); i++) {
+      for (
+        let i = 0;
+        i < 2_000 && (peer === undefined || (this.#backend.readiness(slot.fd) & (Readiness.WRITABLE | Readiness.ERROR)) === 0);
+        i++
+      ) {
         await this.#harness.settle();
       }
       if (peer === undefined) return 'never accepted';
@@ -400,7 +411,9 @@ class ScenarioRun {
     for (const slot of this.#slots) {
       if (slot.open) {
         const info = this.#reactor.info(slot.fd);
-        parts.push(`${slot.fd}:${this.#backend.readiness(slot.fd)}:${info.readBuffered}:${info.writeBuffered}:${info.bytesRead}:${info.bytesWritten}`);
+        parts.push(
+          `${slot.fd}:${this.#backend.readiness(slot.fd)}:${info.readBuffered}:${info.writeBuffered}:${info.bytesRead}:${info.bytesWritten}`,
+        );
       }
       if (slot.peer !== undefined) parts.push(`${slot.peer.receivedBytes}:${slot.peer.outcome()}`);
     }
@@ -426,7 +439,11 @@ class ScenarioRun {
           flags &= ~Readiness.WRITABLE;
           notes.push('W not compared');
         }
-        return { fd: event.fd, flags, text: `fd${event.fd}(${String(event.token)}) ${flagNames(flags)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}` };
+        return {
+          fd: event.fd,
+          flags,
+          text: `fd${event.fd}(${String(event.token)}) ${flagNames(flags)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`,
+        };
       })
       .filter((event) => event.flags !== 0); // nothing left to compare: another backend may have had no event at all
     // A held descriptor's line follows the model alone: whether it had an event is what is not compared.

@@ -23,7 +23,6 @@ export type Step =
 
 export const SLOTS = 3;
 
-
 /** What the reactor writes at once: well under any send buffer, so a write is all or nothing on every backend (filling is `fill`). */
 const REACTOR_WRITES = [1, 100, 1000, 16 * 1024];
 /** What the peer writes at once: from a byte to a mebibyte, far past the reactor's inbox. */
@@ -33,7 +32,12 @@ const TRIGGERS: Trigger[] = ['level', 'edge', 'oneshot', 'edge-oneshot'];
 /** Mostly the first two slots, so that most steps find a connection to act on. */
 const slot: fc.Arbitrary<number> = fc.constantFrom(0, 0, 0, 1, 1, 2);
 const open = (slots: fc.Arbitrary<number>) =>
-  fc.record({ side: fc.constant('reactor'), op: fc.constant('open'), slot: slots, direction: fc.constantFrom('in', 'out') }) as fc.Arbitrary<Step>;
+  fc.record({
+    side: fc.constant('reactor'),
+    op: fc.constant('open'),
+    slot: slots,
+    direction: fc.constantFrom('in', 'out'),
+  }) as fc.Arbitrary<Step>;
 const register = (slots: fc.Arbitrary<number>) =>
   fc.record({
     side: fc.constant('reactor'),
@@ -55,18 +59,68 @@ const pair = (first: (s: fc.Arbitrary<number>) => fc.Arbitrary<Step>, second: (s
 /** One step (or a pair that belongs together), weighted toward the ones that move bytes and change state. */
 export const stepsArbitrary: fc.Arbitrary<Step[]> = fc.oneof(
   { weight: 2, arbitrary: single(open(slot)) },
-  { weight: 4, arbitrary: single(fc.oneof(register(slot), register(slot).map((step) => ({ ...step, op: 'modify' }) as Step))) },
+  {
+    weight: 4,
+    arbitrary: single(
+      fc.oneof(
+        register(slot),
+        register(slot).map((step) => ({ ...step, op: 'modify' }) as Step),
+      ),
+    ),
+  },
   { weight: 4, arbitrary: single(reactorOp('drain')) },
   { weight: 1, arbitrary: single(reactorOp('unregister')) },
-  { weight: 3, arbitrary: single(fc.record({ side: fc.constant('reactor'), op: fc.constant('read'), slot, maxBytes: fc.constantFrom(1, 100, Infinity) }) as fc.Arbitrary<Step>) },
-  { weight: 5, arbitrary: single(fc.record({ side: fc.constant('reactor'), op: fc.constant('write'), slot, bytes: fc.constantFrom(...REACTOR_WRITES) }) as fc.Arbitrary<Step>) },
-  { weight: 2, arbitrary: pair((n) => peerOp('pause', n), (n) => reactorOp('fill', n)) },
+  {
+    weight: 3,
+    arbitrary: single(
+      fc.record({
+        side: fc.constant('reactor'),
+        op: fc.constant('read'),
+        slot,
+        maxBytes: fc.constantFrom(1, 100, Infinity),
+      }) as fc.Arbitrary<Step>,
+    ),
+  },
+  {
+    weight: 5,
+    arbitrary: single(
+      fc.record({
+        side: fc.constant('reactor'),
+        op: fc.constant('write'),
+        slot,
+        bytes: fc.constantFrom(...REACTOR_WRITES),
+      }) as fc.Arbitrary<Step>,
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: pair(
+      (n) => peerOp('pause', n),
+      (n) => reactorOp('fill', n),
+    ),
+  },
   { weight: 2, arbitrary: single(fc.oneof(reactorOp('shutdown'), reactorOp('close'), reactorOp('abort'))) },
-  { weight: 5, arbitrary: single(fc.record({ side: fc.constant('peer'), op: fc.constant('write'), slot, bytes: fc.constantFrom(...PEER_WRITES) }) as fc.Arbitrary<Step>) },
+  {
+    weight: 5,
+    arbitrary: single(
+      fc.record({
+        side: fc.constant('peer'),
+        op: fc.constant('write'),
+        slot,
+        bytes: fc.constantFrom(...PEER_WRITES),
+      }) as fc.Arbitrary<Step>,
+    ),
+  },
   {
     weight: 2,
     arbitrary: single(
-      fc.record({ side: fc.constant('peer'), op: fc.constant('write'), slot, bytes: fc.constantFrom(...PEER_WRITES), then: fc.constantFrom('reset', 'end') }) as fc.Arbitrary<Step>,
+      fc.record({
+        side: fc.constant('peer'),
+        op: fc.constant('write'),
+        slot,
+        bytes: fc.constantFrom(...PEER_WRITES),
+        then: fc.constantFrom('reset', 'end'),
+      }) as fc.Arbitrary<Step>,
     ),
   },
   { weight: 3, arbitrary: single(fc.oneof(peerOp('pause'), peerOp('resume'))) },

@@ -18,7 +18,6 @@ function createdByUs(stack: string): boolean {
     if (!line.includes('/')) continue; // Error line, native frames
     if (line.includes('node:') || line.includes('AsyncHook.init')) continue;
     return !line.includes('/node_modules/') && !line.includes('/test/helpers/resources.ts:'); // not Jest's, not this check's own
-
   }
   return false;
 }

@@ -12,10 +12,15 @@ const READ_CHUNK = 64 * 1024;
 
 const backends: { name: string; make: () => Backend; readAhead: number }[] = [
   // Node's stream reads ahead up to its high-water mark while a socket is paused.
-  { name: 'LibuvBackend', make: () => new LibuvBackend({ inboxLimit: INBOX_LIMIT, highWaterMark: HIGH_WATER_MARK }), readAhead: HIGH_WATER_MARK },
+  {
+    name: 'LibuvBackend',
+    make: () => new LibuvBackend({ inboxLimit: INBOX_LIMIT, highWaterMark: HIGH_WATER_MARK }),
+    readAhead: HIGH_WATER_MARK,
+  },
 ];
 // readStop at the inbox limit: nothing is read ahead.
-if (RawHandleBackend.available()) backends.push({ name: 'RawHandleBackend', make: () => new RawHandleBackend({ inboxLimit: INBOX_LIMIT }), readAhead: 0 });
+if (RawHandleBackend.available())
+  backends.push({ name: 'RawHandleBackend', make: () => new RawHandleBackend({ inboxLimit: INBOX_LIMIT }), readAhead: 0 });
 
 /**
  * Real TCP backpressure: a descriptor that is not being read makes its peer's

@@ -36,33 +36,35 @@ describe('examples/echo-server.ts', () => {
     expect(leakedSince(before)).toEqual({});
   });
 
-  test.each(['edge', 'level', 'oneshot'] as const)('%s-triggered: echoes every byte back to many clients at once, small and large, fast and slow readers', async (trigger) => {
-    const server = await startEchoServer({ port: 0, trigger });
-    try {
-      const payloads = Array.from({ length: 24 }, (_, i) => randomBytes(i % 4 === 0 ? 3 * 1024 * 1024 : 1 + i * 997));
-      const echoed = await Promise.all(
-        // One-byte pieces for the small payloads; large ones in 64 KiB writes, some read slowly.
-        payloads.map((p, i) => echoThrough(server.port, p, p.length < 32 * 1024 ? 1 : 64 * 1024, i % 5 === 0)),
-      );
-      echoed.forEach((e, i) => {
-        expect(e.length).toBe(payloads[i].length);
-        expect(e.equals(payloads[i])).toBe(true);
-      });
-    } finally {
-      await server.stop();
-    }
-  });
+  test.each(['edge', 'level', 'oneshot'] as const)(
+    '%s-triggered: echoes every byte back to many clients at once, small and large, fast and slow readers',
+    async (trigger) => {
+      const server = await startEchoServer({ port: 0, trigger });
+      try {
+        const payloads = Array.from({ length: 24 }, (_, i) => randomBytes(i % 4 === 0 ? 3 * 1024 * 1024 : 1 + i * 997));
+        const echoed = await Promise.all(
+          // One-byte pieces for the small payloads; large ones in 64 KiB writes, some read slowly.
+          payloads.map((p, i) => echoThrough(server.port, p, p.length < 32 * 1024 ? 1 : 64 * 1024, i % 5 === 0)),
+        );
+        echoed.forEach((e, i) => {
+          expect(e.length).toBe(payloads[i].length);
+          expect(e.equals(payloads[i])).toBe(true);
+        });
+      } finally {
+        await server.stop();
+      }
+    },
+  );
 
   test("an unknown trigger is refused with a RangeError naming 'trigger'", async () => {
     await expect(startEchoServer({ port: 0, trigger: 'sideways' as 'edge' })).rejects.toThrow(/'trigger' must be/);
   });
 
   test('runs as a program: prints its port, echoes, and exits 0 on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join('examples', 'echo-server.ts'), '--port', '0'],
-      { cwd: join(__dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join('examples', 'echo-server.ts'), '--port', '0'], {
+      cwd: join(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const port = await new Promise<number>((resolve, reject) => {

@@ -102,7 +102,10 @@ describe('examples/http-server.ts', () => {
       expect(head.headers['content-length']).toBe('14');
       expect(await head.body.text()).toBe('');
       const stats = await pool.request({ path: '/stats', method: 'GET' });
-      expect((await stats.body.json()) as object).toMatchObject({ accepts: expect.any(Number) as number, requests: expect.any(Number) as number });
+      expect((await stats.body.json()) as object).toMatchObject({
+        accepts: expect.any(Number) as number,
+        requests: expect.any(Number) as number,
+      });
       const missing = await pool.request({ path: '/nowhere', method: 'GET' });
       expect(missing.statusCode).toBe(404);
       await missing.body.dump();
@@ -209,7 +212,10 @@ describe('examples/http-server.ts', () => {
       server = await startHttpServer({ host: '127.0.0.1', port: 0, maxHeaderBytes: 1024, maxBodyBytes: 4096, headersTimeoutMs: 30_000 });
       running = server.loop.run();
       const request = 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello';
-      const response = await raw(server.port, Array.from(Buffer.from(request), (byte) => Buffer.from([byte])));
+      const response = await raw(
+        server.port,
+        Array.from(Buffer.from(request), (byte) => Buffer.from([byte])),
+      );
       expect(statusOf(response)).toBe(200);
       expect(bodiesOf(response)).toEqual(['hello']);
     });
@@ -217,7 +223,11 @@ describe('examples/http-server.ts', () => {
     test.each([
       ['no Host on HTTP/1.1', 400, 'GET / HTTP/1.1\r\n\r\n'],
       ['two Hosts', 400, 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'],
-      ['Content-Length and Transfer-Encoding both', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+      [
+        'Content-Length and Transfer-Encoding both',
+        400,
+        'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
       ['a duplicate Content-Length', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc'],
       ['an invalid Content-Length', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\nabc'],
       ['a negative Content-Length', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n'],
@@ -232,17 +242,49 @@ describe('examples/http-server.ts', () => {
       ['CONNECT', 501, 'CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n'],
       ['an Expect other than 100-continue', 417, 'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx'],
       // Chunk framing that two parsers could read differently (request smuggling):
-      ['a bare LF ending a chunk extension', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;\nxx\r\n3b\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-      ['a bare CR after a chunk size', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\r\nhello\r\n0\r\n\r\n'],
+      [
+        'a bare LF ending a chunk extension',
+        400,
+        'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;\nxx\r\n3b\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
+      ],
+      [
+        'a bare CR after a chunk size',
+        400,
+        'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\r\nhello\r\n0\r\n\r\n',
+      ],
       ['a bare LF after a chunk size', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\n\r\nab\r\n0\r\n\r\n'],
-      ['a vertical tab after a chunk size', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\u000b\r\nhello\r\n0\r\n\r\n'],
+      [
+        'a vertical tab after a chunk size',
+        400,
+        'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\u000b\r\nhello\r\n0\r\n\r\n',
+      ],
       ['a 0x prefix on a chunk size', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n'],
-      ['an unbalanced quote in a chunk extension', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a="b\r\nhello\r\n0\r\n\r\n'],
-      ['a bare LF ending the trailers', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\nGET /hidden HTTP/1.1\r\nHost: x\r\n\r\n'],
-      ['a trailer that is not a field line', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nnot a field\r\n\r\n'],
+      [
+        'an unbalanced quote in a chunk extension',
+        400,
+        'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a="b\r\nhello\r\n0\r\n\r\n',
+      ],
+      [
+        'a bare LF ending the trailers',
+        400,
+        'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\nGET /hidden HTTP/1.1\r\nHost: x\r\n\r\n',
+      ],
+      [
+        'a trailer that is not a field line',
+        400,
+        'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nnot a field\r\n\r\n',
+      ],
       ['chunk data not followed by CRLF', 400, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n'],
-      ['chunk extensions past the framing limit', 413, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${`1;${'e'.repeat(300)}\r\na\r\n`.repeat(5)}`],
-      ['trailers past the limit', 431, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${`X-T: ${'b'.repeat(300)}\r\n`.repeat(5)}\r\n`],
+      [
+        'chunk extensions past the framing limit',
+        413,
+        `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${`1;${'e'.repeat(300)}\r\na\r\n`.repeat(5)}`,
+      ],
+      [
+        'trailers past the limit',
+        431,
+        `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${`X-T: ${'b'.repeat(300)}\r\n`.repeat(5)}\r\n`,
+      ],
       ['whitespace before a colon', 400, 'GET / HTTP/1.1\r\nHost : x\r\n\r\n'],
       ['obsolete line folding', 400, 'GET / HTTP/1.1\r\nHost: x\r\nX-Long: a\r\n  b\r\n\r\n'],
       ['a garbled request line', 400, 'GET  / HTTP/1.1\r\nHost: x\r\n\r\n'],

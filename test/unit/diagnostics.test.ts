@@ -19,7 +19,8 @@ describe('diagnostics channels cost nothing unobserved', () => {
         const call = /(Channels\.\w+)\.publish\(/.exec(line);
         if (call === null) return;
         publishes++;
-        if (!line.includes(`if (${call[1]}.hasSubscribers) ${call[1]}.publish(`)) offenders.push(`${where}: publish without a hasSubscribers check first`);
+        if (!line.includes(`if (${call[1]}.hasSubscribers) ${call[1]}.publish(`))
+          offenders.push(`${where}: publish without a hasSubscribers check first`);
       });
     }
     expect(offenders).toEqual([]);

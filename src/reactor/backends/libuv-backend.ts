@@ -290,11 +290,11 @@ export class LibuvBackend implements Backend {
   openListener(fd: number, options: ListenOptions): Promise<void> {
     if (options.reusePort && !nodeSupportsReusePort()) {
       return Promise.reject(
-        new ReactorError(
-          'ENOTSUP',
-          `reusePort needs Node 22.12, 23.1 or newer; this is ${process.version}`,
-          { syscall: 'listen', address: options.host, port: options.port },
-        ),
+        new ReactorError('ENOTSUP', `reusePort needs Node 22.12, 23.1 or newer; this is ${process.version}`, {
+          syscall: 'listen',
+          address: options.host,
+          port: options.port,
+        }),
       );
     }
     const handle = new Handle(fd, this, 'listener');

@@ -8,7 +8,15 @@ import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo,
 import { DeadlineTimer } from '../../timers/deadline-timer';
 import { type LingerEntry, LingerList } from './linger-list';
 import { publishDrop } from './publish-drop';
-import { loadTcpBindings, type ConnectWrap, type ShutdownWrap, type SocketAddress, type TcpBindings, type TcpHandle, type WriteWrap } from './raw/tcp-bindings';
+import {
+  loadTcpBindings,
+  type ConnectWrap,
+  type ShutdownWrap,
+  type SocketAddress,
+  type TcpBindings,
+  type TcpHandle,
+  type WriteWrap,
+} from './raw/tcp-bindings';
 import { socketBackendOptions } from './socket-backend-options';
 import { inboxPush, inboxTake } from './stream-inbox';
 import { endOfStream, FAILED_STREAM, resetBehindEnd, streamReadiness, type StreamFields } from './stream-readiness';
@@ -330,7 +338,8 @@ export class RawHandleBackend implements Backend {
 
   /** @internal Start or stop libuv's reading as the inbox and the socket's state say. */
   updateFlow(handle: RawHandle): void {
-    const want = handle.inboxBytes < this.#inboxLimit && !handle.ended && handle.error === undefined && !handle.connecting && !handle.closed;
+    const want =
+      handle.inboxBytes < this.#inboxLimit && !handle.ended && handle.error === undefined && !handle.connecting && !handle.closed;
     if (want && !handle.reading) {
       const status = handle.tcp.readStart();
       if (status < 0) {
@@ -389,11 +398,15 @@ export class RawHandleBackend implements Backend {
 
   async openListener(fd: number, options: ListenOptions): Promise<void> {
     if (options.reusePort && B.UV_TCP_REUSEPORT === undefined) {
-      throw new ReactorError('ENOTSUP', `reusePort needs Node 22.12, 23.1 or newer (libuv's UV_TCP_REUSEPORT); this is ${process.version}`, {
-        syscall: 'listen',
-        address: options.host,
-        port: options.port,
-      });
+      throw new ReactorError(
+        'ENOTSUP',
+        `reusePort needs Node 22.12, 23.1 or newer (libuv's UV_TCP_REUSEPORT); this is ${process.version}`,
+        {
+          syscall: 'listen',
+          address: options.host,
+          port: options.port,
+        },
+      );
     }
     const reusePort = options.reusePort ? (B.UV_TCP_REUSEPORT as number) : 0;
     const address = await resolve(options.host, options.port, 'listen');
@@ -571,7 +584,8 @@ export class RawHandleBackend implements Backend {
     const handle = this.#handle(fd);
     if (handle.kind !== 'stream') return;
     if (options.noDelay !== undefined) handle.tcp.setNoDelay(options.noDelay);
-    if (options.keepAlive !== undefined) handle.tcp.setKeepAlive(options.keepAlive, Math.floor((options.keepAliveInitialDelayMs ?? 0) / 1000));
+    if (options.keepAlive !== undefined)
+      handle.tcp.setKeepAlive(options.keepAlive, Math.floor((options.keepAliveInitialDelayMs ?? 0) / 1000));
   }
 
   setInterest(): void {
@@ -674,7 +688,8 @@ export class RawHandleBackend implements Backend {
     const status = handle.tcp.shutdown(req);
     if (status < 0) {
       handle.fin = 'done';
-      if (!handle.closed && getSystemErrorName(status) !== 'ENOTCONN') handle.backend.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
+      if (!handle.closed && getSystemErrorName(status) !== 'ENOTCONN')
+        handle.backend.fail(handle, uvError(status, 'shutdown', { fd: handle.fd }));
     }
   }
 

@@ -13,7 +13,6 @@ export interface InboxFields {
   inboxBytes: number;
 }
 
-
 const EMPTY_CHUNK = Buffer.alloc(0);
 
 /** Appends a received chunk. */

@@ -246,21 +246,31 @@ describe('EventLoop on real sockets', () => {
 
   test('diagnostics channels publish what they promise', async () => {
     const seen: Record<string, object[]> = {};
-    const subscriptions = ['tsreactor:server:listen', 'tsreactor:server:accept', 'tsreactor:connection:close', 'tsreactor:reactor:poll'].map(
-      (name) => {
-        const listener = (message: unknown) => (seen[name] ??= []).push(message as object);
-        diagnosticsChannel.subscribe(name, listener);
-        return () => diagnosticsChannel.unsubscribe(name, listener);
-      },
-    );
+    const subscriptions = [
+      'tsreactor:server:listen',
+      'tsreactor:server:accept',
+      'tsreactor:connection:close',
+      'tsreactor:reactor:poll',
+    ].map((name) => {
+      const listener = (message: unknown) => (seen[name] ??= []).push(message as object);
+      diagnosticsChannel.subscribe(name, listener);
+      return () => diagnosticsChannel.unsubscribe(name, listener);
+    });
     try {
       const server = await serve(echo);
       current = server;
       await echoThrough(server.port, Buffer.from('observed'));
       await until(() => (seen['tsreactor:connection:close'] ?? []).length === 1);
-      expect(seen['tsreactor:server:listen']).toEqual([{ fd: expect.any(Number) as number, host: '127.0.0.1', port: server.port, family: 'IPv4' }]);
+      expect(seen['tsreactor:server:listen']).toEqual([
+        { fd: expect.any(Number) as number, host: '127.0.0.1', port: server.port, family: 'IPv4' },
+      ]);
       expect(seen['tsreactor:server:accept']).toEqual([
-        { fd: expect.any(Number) as number, id: expect.any(Number) as number, remoteAddress: '127.0.0.1', remotePort: expect.any(Number) as number },
+        {
+          fd: expect.any(Number) as number,
+          id: expect.any(Number) as number,
+          remoteAddress: '127.0.0.1',
+          remotePort: expect.any(Number) as number,
+        },
       ]);
       expect(seen['tsreactor:connection:close'][0]).toMatchObject({ reason: 'closed', bytesRead: 8, bytesWritten: 8 });
       expect(seen['tsreactor:reactor:poll'][0]).toMatchObject({ events: expect.any(Number) as number, timersFired: 0, woken: false });

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..', '..');
 
 /** Starts the fixture server in a shell with `prelude` run first (a ulimit, say); resolves with its port. */
-async function startServer(prelude = ''): Promise<{ child: ChildProcess; port: number; output: () => string; exited: Promise<number | null> }> {
+async function startServer(
+  prelude = '',
+): Promise<{ child: ChildProcess; port: number; output: () => string; exited: Promise<number | null> }> {
   const command = `${prelude} exec "${process.execPath}" -r ts-node/register/transpile-only test/fixtures/echo-loop-server.ts`;
   const child = spawn('bash', ['-c', command], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -85,7 +85,10 @@ describe('SocketManager on real sockets', () => {
     if (supported) {
       await expect(attempt).resolves.toHaveLength(1);
     } else {
-      await expect(attempt).rejects.toMatchObject({ code: 'ENOTSUP', message: expect.stringContaining('reusePort needs Node 22.12') as string });
+      await expect(attempt).rejects.toMatchObject({
+        code: 'ENOTSUP',
+        message: expect.stringContaining('reusePort needs Node 22.12') as string,
+      });
     }
   });
 

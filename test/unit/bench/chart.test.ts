@@ -1,8 +1,24 @@
 import { barsOf, renderChart } from '../../../bench/lib/chart';
 import { type Row, verdict } from '../../../bench/lib/report';
 
-const faster: Row = { name: 'echo', value: 120, unit: 'msg/s', baselineName: 'node:net', baselineValue: 100, better: 'higher', target: 0.95 };
-const slower: Row = { name: 'http', value: 100, unit: 'req/s', baselineName: 'node:http', baselineValue: 80, better: 'higher', target: 1.6 };
+const faster: Row = {
+  name: 'echo',
+  value: 120,
+  unit: 'msg/s',
+  baselineName: 'node:net',
+  baselineValue: 100,
+  better: 'higher',
+  target: 0.95,
+};
+const slower: Row = {
+  name: 'http',
+  value: 100,
+  unit: 'req/s',
+  baselineName: 'node:http',
+  baselineValue: 80,
+  better: 'higher',
+  target: 1.6,
+};
 const memory: Row = { name: 'memory', value: 46, unit: 'B', better: 'lower', limit: 48 };
 const plain: Row = { name: 'wall time', value: 500, unit: 'ms', better: 'lower' };
 

@@ -27,7 +27,12 @@ describe('BodyDecoder (chunked)', () => {
     expect(decodeInPieces(wire, [])).toEqual(expected);
     for (let a = 1; a < wire.length; a++) {
       expect(decodeInPieces(wire, [a])).toEqual(expected);
-      expect(decodeInPieces(wire, Array.from({ length: a }, (_, i) => i + 1))).toEqual(expected); // byte by byte up to a
+      expect(
+        decodeInPieces(
+          wire,
+          Array.from({ length: a }, (_, i) => i + 1),
+        ),
+      ).toEqual(expected); // byte by byte up to a
     }
   });
 

@@ -4,7 +4,17 @@ import { EventLoop, Events, Interest, Reactor, ReactorError, SimulatedBackend, S
 const BAD: unknown[] = [undefined, null, Number.NaN, -1, 1.5, 2 ** 40, 'x', '', {}, [], () => {}, Symbol('s'), true, 10n];
 
 const name = (value: unknown) =>
-  typeof value === 'symbol' ? 'a symbol' : typeof value === 'function' ? 'a function' : typeof value === 'bigint' ? `${value}n` : Array.isArray(value) ? '[]' : value === undefined ? 'undefined' : JSON.stringify(value);
+  typeof value === 'symbol'
+    ? 'a symbol'
+    : typeof value === 'function'
+      ? 'a function'
+      : typeof value === 'bigint'
+        ? `${value}n`
+        : Array.isArray(value)
+          ? '[]'
+          : value === undefined
+            ? 'undefined'
+            : JSON.stringify(value);
 
 /** An engine's own message: what a clear argument check replaces. */
 const ENGINE = /Cannot read prop|Cannot destructure|is not a function|is not iterable|Cannot convert|Cannot mix BigInt/;
@@ -13,7 +23,11 @@ const ENGINE = /Cannot read prop|Cannot destructure|is not a function|is not ite
  * The call either succeeds or fails as the API promises: a ReactorError with
  * a stable code, or a TypeError / RangeError of our own (never an engine's).
  */
-async function refusedClearly(label: string, call: () => unknown, codes: readonly string[] = ['EBADF', 'EINVAL']): Promise<string | undefined> {
+async function refusedClearly(
+  label: string,
+  call: () => unknown,
+  codes: readonly string[] = ['EBADF', 'EINVAL'],
+): Promise<string | undefined> {
   let error: unknown;
   try {
     const result = call();
@@ -107,7 +121,8 @@ describe('bad arguments get clear errors, and nothing already accepted is lost',
         const failure = await refusedClearly(`reactor.${label} with ${name(bad)}`, call);
         if (failure !== undefined) failures.push(failure);
         // A bad call never takes what was there: the listener, the stream and its registration.
-        if (reactor.descriptors().join() !== `${listener},${stream}`) failures.push(`reactor.${label} with ${name(bad)} changed the descriptors`);
+        if (reactor.descriptors().join() !== `${listener},${stream}`)
+          failures.push(`reactor.${label} with ${name(bad)} changed the descriptors`);
         if (reactor.info(listener).interest !== undefined) reactor.unregister(listener); // register(listener, R, {}) is fine
       }
     }
@@ -142,7 +157,9 @@ describe('bad arguments get clear errors, and nothing already accepted is lost',
         if (failure !== undefined) failures.push(failure);
       }
       if (bad !== undefined) {
-        const failure = await refusedClearly(`loop.close with ${name(bad)}`, () => new EventLoop({ reactor: new Reactor({ backend: new SimulatedBackend() }) }).close(b));
+        const failure = await refusedClearly(`loop.close with ${name(bad)}`, () =>
+          new EventLoop({ reactor: new Reactor({ backend: new SimulatedBackend() }) }).close(b),
+        );
         if (failure !== undefined) failures.push(failure);
       }
     }

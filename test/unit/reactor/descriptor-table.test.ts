@@ -17,7 +17,7 @@ describe('DescriptorTable', () => {
     const table = new DescriptorTable<number>();
     const open = new Set<number>();
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let step = 0; step < 20_000; step++) {
       if (open.size > 0 && random() < 0.45) {
         const all = [...open];

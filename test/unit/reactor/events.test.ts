@@ -25,13 +25,7 @@ describe('Events', () => {
     addEvent(events, reg, READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | ERROR);
     const [event] = [...events];
     expect(event).toMatchObject({ fd: 7, token: 'conn', flags: 31 });
-    expect([event.readable, event.writable, event.readClosed, event.writeClosed, event.error]).toEqual([
-      true,
-      true,
-      true,
-      true,
-      true,
-    ]);
+    expect([event.readable, event.writable, event.readClosed, event.writeClosed, event.error]).toEqual([true, true, true, true, true]);
   });
 
   test('skips an event whose registration ended, and cuts bits to the interest at delivery', () => {

@@ -44,8 +44,16 @@ describe('the raw-handle backend finds out whether it can run', () => {
     ['a class that is not there', without('tcp_wrap', 'TCPConnectWrap'), /tcp_wrap\.TCPConnectWrap is missing/],
     ['a constant that is not there', without('stream_wrap', 'kLastWriteWasAsync'), /stream_wrap\.kLastWriteWasAsync is missing/],
     ['shared state of another type', without('stream_wrap', 'streamBaseState', new Float64Array(4)), /streamBaseState is missing/],
-    ['a write convention it does not know: a new state field', without('stream_wrap', 'kLastWriteFlags', 9), /laid out in a way this backend does not know/],
-    ['a write convention it does not know: the state grew', without('stream_wrap', 'streamBaseState', new Int32Array(7)), /laid out in a way this backend does not know \(.*; 7 fields\)/],
+    [
+      'a write convention it does not know: a new state field',
+      without('stream_wrap', 'kLastWriteFlags', 9),
+      /laid out in a way this backend does not know/,
+    ],
+    [
+      'a write convention it does not know: the state grew',
+      without('stream_wrap', 'streamBaseState', new Int32Array(7)),
+      /laid out in a way this backend does not know \(.*; 7 fields\)/,
+    ],
   ])('%s: ERR_BACKEND_UNAVAILABLE, saying what and what to use instead', (_what, source, message) => {
     const error = refusal(() => loadTcpBindings(source));
     expect(error).toBeInstanceOf(ReactorError);
@@ -56,10 +64,18 @@ describe('the raw-handle backend finds out whether it can run', () => {
 
   test.each([
     ['--throw-deprecation', { throwDeprecation: true, execArgv: ['--throw-deprecation'], env: {} }, /--throw-deprecation/],
-    ['--throw-deprecation in NODE_OPTIONS', { execArgv: [], env: { NODE_OPTIONS: '--max-old-space-size=100 --throw-deprecation' } }, /--throw-deprecation/],
+    [
+      '--throw-deprecation in NODE_OPTIONS',
+      { execArgv: [], env: { NODE_OPTIONS: '--max-old-space-size=100 --throw-deprecation' } },
+      /--throw-deprecation/,
+    ],
     ['--pending-deprecation', { execArgv: ['--pending-deprecation'], env: {} }, /--pending-deprecation/],
     ['NODE_PENDING_DEPRECATION=1', { execArgv: [], env: { NODE_PENDING_DEPRECATION: '1' } }, /--pending-deprecation/],
-    ['the permission model', { execArgv: ['--permission'], env: {}, permission: { has: () => false } }, /permission model \(--permission\) refuses internal bindings/],
+    [
+      'the permission model',
+      { execArgv: ['--permission'], env: {}, permission: { has: () => false } },
+      /permission model \(--permission\) refuses internal bindings/,
+    ],
   ])('%s: refused before process.binding is touched, saying why', (_what, flags, message) => {
     expect(processRefusal(flags)).toMatch(message);
   });
@@ -69,15 +85,23 @@ describe('the raw-handle backend finds out whether it can run', () => {
   });
 
   test('under --throw-deprecation a real process asks, is told no, and does not crash', () => {
-    const script = "const { RawHandleBackend } = require('./src'); console.log(RawHandleBackend.available()); setTimeout(() => console.log('still alive'), 20);";
-    const run = spawnSync(process.execPath, ['--throw-deprecation', '-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '../../..'), encoding: 'utf8' });
+    const script =
+      "const { RawHandleBackend } = require('./src'); console.log(RawHandleBackend.available()); setTimeout(() => console.log('still alive'), 20);";
+    const run = spawnSync(process.execPath, ['--throw-deprecation', '-r', 'ts-node/register/transpile-only', '-e', script], {
+      cwd: join(__dirname, '../../..'),
+      encoding: 'utf8',
+    });
     expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: 'false\nstill alive\n' });
   }, 30_000);
 
   test('under the permission model a real process is refused, and told why', () => {
     const flag = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
-    const script = "const { RawHandleBackend } = require('./src'); try { new RawHandleBackend(); console.log('constructed') } catch (e) { console.log(e.code, e.message) }";
-    const run = spawnSync(process.execPath, [flag, '--allow-fs-read=*', '-r', 'ts-node/register/transpile-only', '-e', script], { cwd: join(__dirname, '../../..'), encoding: 'utf8' });
+    const script =
+      "const { RawHandleBackend } = require('./src'); try { new RawHandleBackend(); console.log('constructed') } catch (e) { console.log(e.code, e.message) }";
+    const run = spawnSync(process.execPath, [flag, '--allow-fs-read=*', '-r', 'ts-node/register/transpile-only', '-e', script], {
+      cwd: join(__dirname, '../../..'),
+      encoding: 'utf8',
+    });
     expect(run.stdout).toMatch(/^ERR_BACKEND_UNAVAILABLE .*permission model \(--permission\) refuses internal bindings/);
   }, 30_000);
 
@@ -86,7 +110,7 @@ describe('the raw-handle backend finds out whether it can run', () => {
     expect(loadTcpBindings().TCP).toBeDefined();
   });
 
-  test("bad options are RangeErrors naming the option", () => {
+  test('bad options are RangeErrors naming the option', () => {
     expect(() => new RawHandleBackend({ inboxLimit: 0 })).toThrow("'inboxLimit' must be a whole number of bytes >= 1, got 0");
     expect(() => new RawHandleBackend({ highWaterMark: 1.5 })).toThrow("'highWaterMark' must be a whole number");
   });

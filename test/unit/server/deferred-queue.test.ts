@@ -159,7 +159,7 @@ describe('DeferredQueue', () => {
       for (const handle of handles) handle.cancel(); // hundreds cancelled mid-turn: the sweep waits for the turn's end
     });
     for (let i = 0; i < 500; i++) handles.push(queue.add(() => ran++, i % 2 === 0 ? 'normal' : 'low'));
-    queue.add(() => ran += 1000, 'low');
+    queue.add(() => (ran += 1000), 'low');
     expect(runAll(queue)).toBe(2);
     expect(ran).toBe(1000);
     expect(queue.size).toBe(0);

@@ -20,7 +20,11 @@ describe('EventLoop on a simulated network', () => {
   });
 
   test('a client that never reads is held back by TCP: the server queues at most its high-water mark', async () => {
-    const { sim, loop, running } = await simulatedLoop(echo, { connectionHighWaterMark: 16 * 1024 }, { sendBufferSize: 4096, receiveBufferSize: 4096 });
+    const { sim, loop, running } = await simulatedLoop(
+      echo,
+      { connectionHighWaterMark: 16 * 1024 },
+      { sendBufferSize: 4096, receiveBufferSize: 4096 },
+    );
     const hog = sim.connect(7000);
     hog.pause();
     hog.write(Buffer.alloc(4 * 1024 * 1024, 1));

@@ -102,7 +102,10 @@ describe('SimulatedBackend faults: each gives what a real socket would, and the 
     const fd = await acceptNext('ended');
     reactor.write(fd, Buffer.from('only 10 b.'));
     reactor.shutdown(fd);
-    await expect(ended.waitFor(100)).rejects.toMatchObject({ code: 'ERR_PEER_ENDED', message: expect.stringContaining('after 10 of the 100 bytes') as string });
+    await expect(ended.waitFor(100)).rejects.toMatchObject({
+      code: 'ERR_PEER_ENDED',
+      message: expect.stringContaining('after 10 of the 100 bytes') as string,
+    });
     const reset = sim.connect(7000);
     const resetFd = await acceptNext('reset');
     reactor.abort(resetFd);
@@ -154,7 +157,7 @@ describe('SimulatedBackend faults: each gives what a real socket would, and the 
     peer.stall(200);
     const stalledAt = sim.clock.now();
     let written = 0;
-    for (let accepted = 1; accepted > 0; ) {
+    for (let accepted = 1; accepted > 0;) {
       accepted = reactor.write(fd, Buffer.alloc(1024, 1));
       written += accepted;
       if (accepted === 0) {

@@ -78,9 +78,11 @@ describe('the harness: seeds from the environment, failures that say how to repl
       code: 'ERR_SIM_STALLED',
       message: expect.stringContaining('sim.waitUntil waits for a third connection') as string,
     });
-    await expect(sim.waitUntil(() => {
-      throw new Error('bad predicate');
-    })).rejects.toThrow('bad predicate');
+    await expect(
+      sim.waitUntil(() => {
+        throw new Error('bad predicate');
+      }),
+    ).rejects.toThrow('bad predicate');
     await loop.close({ timeoutMs: 0 });
     await running;
   });
@@ -121,7 +123,10 @@ describe('the harness: seeds from the environment, failures that say how to repl
     const condition = sim.waitUntil(() => false, 'something that never happens');
     await reactor.close();
     await expect(bytes).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
-    await expect(condition).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED', message: expect.stringContaining('while this waited') as string });
+    await expect(condition).rejects.toMatchObject({
+      code: 'ERR_REACTOR_CLOSED',
+      message: expect.stringContaining('while this waited') as string,
+    });
   });
 
   test('peer.serverFd is the descriptor the server accepted the client as, for the fault calls; undefined before and after', async () => {
@@ -155,7 +160,9 @@ describe('the harness: seeds from the environment, failures that say how to repl
     expect(await line({ trace: true })).toMatch(/data c1 c>s 11 68656c6c6f20776f726c64$/);
     expect(await line({ trace: { payloads: 'hash' } })).toMatch(/data c1 c>s 11 #[0-9a-f]{8}$/);
     expect(await line({ trace: { payloads: 2 } })).toMatch(/data c1 c>s 11 6865…\+9$/);
-    expect(() => new SimulatedBackend({ trace: { payloads: -1 } })).toThrow(`'trace.payloads' must be 'hex', 'hash' or a whole number of bytes >= 0, got -1`);
+    expect(() => new SimulatedBackend({ trace: { payloads: -1 } })).toThrow(
+      `'trace.payloads' must be 'hex', 'hash' or a whole number of bytes >= 0, got -1`,
+    );
     expect(() => new SimulatedBackend({ stallTimeoutMs: 0 })).toThrow(`'stallTimeoutMs' must be a number of ms > 0`);
   });
 });

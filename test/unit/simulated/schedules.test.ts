@@ -7,7 +7,9 @@ import { Events, Interest, Reactor, type Schedule, SimulatedBackend, type Simula
  * order in which the server first heard from each client, and what each
  * client got back.
  */
-async function echoScenario(options: SimulatedBackendOptions): Promise<{ sim: SimulatedBackend; trace: readonly string[]; order: number[]; echoed: string[] }> {
+async function echoScenario(
+  options: SimulatedBackendOptions,
+): Promise<{ sim: SimulatedBackend; trace: readonly string[]; order: number[]; echoed: string[] }> {
   const sim = new SimulatedBackend({ latencyMs: 1, trace: true, sendBufferSize: 64, receiveBufferSize: 64, ...options });
   const reactor = new Reactor<number>({ backend: sim });
   const listener = await reactor.listen({ host: '127.0.0.1', port: 7000 });
@@ -87,7 +89,9 @@ describe('schedules: every chance decision written out, replayed without the see
   test('one decision, placed by hand: the first write of more than a byte is short, and the rest follows on a writable edge', async () => {
     const schedule: Schedule = [{ kind: 'shortWrite', nth: 0, value: 0 }];
     const run = await echoScenario({ schedule });
-    expect(run.trace.filter((line) => line.includes('fault short-write'))).toEqual([expect.stringMatching(/fault short-write c1 c>s 1\/\d+/)]);
+    expect(run.trace.filter((line) => line.includes('fault short-write'))).toEqual([
+      expect.stringMatching(/fault short-write c1 c>s 1\/\d+/),
+    ]);
     expect(run.echoed).toEqual([0, 1, 2, 3].map(sent));
   });
 
@@ -118,11 +122,21 @@ describe('schedules: every chance decision written out, replayed without the see
   });
 
   test('a bad schedule is refused, naming the entry and the field', () => {
-    expect(() => new SimulatedBackend({ schedule: [{ kind: 'reset', nth: -1, value: 0 }] })).toThrow("'schedule[0].nth' must be a whole number >= 0, got -1");
-    expect(() => new SimulatedBackend({ schedule: [{ kind: 'reset', nth: 0, value: 0 }, { kind: 'reset', nth: 1, value: 1 }] })).toThrow(
-      "'schedule[1].value' must be a number in [0, 1), got 1",
+    expect(() => new SimulatedBackend({ schedule: [{ kind: 'reset', nth: -1, value: 0 }] })).toThrow(
+      "'schedule[0].nth' must be a whole number >= 0, got -1",
     );
-    expect(() => new SimulatedBackend({ schedule: [{ kind: 'flood' as 'reset', nth: 0, value: 0 }] })).toThrow(/'schedule\[0\]\.kind' must be one of reset, /);
+    expect(
+      () =>
+        new SimulatedBackend({
+          schedule: [
+            { kind: 'reset', nth: 0, value: 0 },
+            { kind: 'reset', nth: 1, value: 1 },
+          ],
+        }),
+    ).toThrow("'schedule[1].value' must be a number in [0, 1), got 1");
+    expect(() => new SimulatedBackend({ schedule: [{ kind: 'flood' as 'reset', nth: 0, value: 0 }] })).toThrow(
+      /'schedule\[0\]\.kind' must be one of reset, /,
+    );
   });
 
   test('the stall fault: a peer stops reading for stallMs when data reaches it', async () => {

@@ -253,7 +253,13 @@ describe('SimulatedBackend: lingering and stepping by hand', () => {
 });
 
 describe('SimulatedBackend: addresses and listeners', () => {
-  const codeOf = async (p: Promise<unknown>) => ((await p.then(() => undefined, (e: unknown) => e)) as ReactorError | undefined)?.code;
+  const codeOf = async (p: Promise<unknown>) =>
+    (
+      (await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as ReactorError | undefined
+    )?.code;
 
   test('a port in use gives EADDRINUSE; an address this host lacks, EADDRNOTAVAIL', async () => {
     const { reactor } = await simulatedServer();

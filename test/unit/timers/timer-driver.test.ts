@@ -128,7 +128,7 @@ describe('TimerDriver with real host timers', () => {
 
   const ourTimeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
-  test('holds one ref\'d Timeout while a timer is pending, none when unref\'d or closed', async () => {
+  test("holds one ref'd Timeout while a timer is pending, none when unref'd or closed", async () => {
     const base = ourTimeouts();
     const wheel = new TimerWheel();
     const driver = new TimerDriver(wheel);
@@ -143,7 +143,7 @@ describe('TimerDriver with real host timers', () => {
     expect(ourTimeouts()).toBe(base);
   });
 
-  test('the unref option starts unref\'d', async () => {
+  test("the unref option starts unref'd", async () => {
     const base = ourTimeouts();
     const wheel = new TimerWheel();
     const driver = new TimerDriver(wheel, { unref: true });

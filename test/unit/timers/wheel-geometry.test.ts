@@ -18,7 +18,7 @@ describe('the wheel geometry, as tables', () => {
     [0, 16_777_216, 4, 1],
     [0, 1_073_741_824, 5, 1],
     [2 ** 31, 2 ** 31 + 5, 0, 5], // past 31 bits: the general path, same answer
-    [2 ** 31, 2 ** 31 + 64, 1, (2 ** 31 + 64) / 64 % 64],
+    [2 ** 31, 2 ** 31 + 64, 1, ((2 ** 31 + 64) / 64) % 64],
   ])('slotFor(elapsed %d, deadline %d) is level %d, slot %d', (elapsed, deadline, level, index) => {
     expect(slotFor(elapsed, deadline)).toBe(slot(level, index));
   });
@@ -74,10 +74,13 @@ describe('missed ticks of a fixed-rate timer, as a table', () => {
     [1_000, 1_000, 2_000, 1, 3_000, 3_000, 2_000],
     [1_000, 1_000, 3_500, 2, 4_000, 4_500, 2_000],
     [0, 250, 10_000, 40, 10_250, 10_250, 250],
-  ])('due %d every %d, fired at %d: %d missed; next %d (skip), %d (delay), %d (burst)', (nominal, interval, now, missed, skip, delay, burst) => {
-    expect(missedTicks(nominal, interval, now)).toBe(missed);
-    expect(nextNominal('skip', nominal, interval, missed, now)).toBe(skip);
-    expect(nextNominal('delay', nominal, interval, missed, now)).toBe(delay);
-    expect(nextNominal('burst', nominal, interval, missed, now)).toBe(burst);
-  });
+  ])(
+    'due %d every %d, fired at %d: %d missed; next %d (skip), %d (delay), %d (burst)',
+    (nominal, interval, now, missed, skip, delay, burst) => {
+      expect(missedTicks(nominal, interval, now)).toBe(missed);
+      expect(nextNominal('skip', nominal, interval, missed, now)).toBe(skip);
+      expect(nextNominal('delay', nominal, interval, missed, now)).toBe(delay);
+      expect(nextNominal('burst', nominal, interval, missed, now)).toBe(burst);
+    },
+  );
 });

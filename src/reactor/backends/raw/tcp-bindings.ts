@@ -198,7 +198,23 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
   };
   const TCP = fn(tcp, 'TCP', 'tcp_wrap') as TcpBindings['TCP'];
   const proto = (TCP as unknown as { prototype: Binding }).prototype;
-  for (const method of ['bind', 'bind6', 'listen', 'connect', 'connect6', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close', 'reset', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive']) {
+  for (const method of [
+    'bind',
+    'bind6',
+    'listen',
+    'connect',
+    'connect6',
+    'readStart',
+    'readStop',
+    'writeBuffer',
+    'shutdown',
+    'close',
+    'reset',
+    'getsockname',
+    'getpeername',
+    'setNoDelay',
+    'setKeepAlive',
+  ]) {
     fn(proto, method, 'TCP.prototype');
   }
   const constants = tcp.constants as Binding | undefined;
@@ -225,7 +241,9 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
     .sort()
     .join(',');
   if (!KNOWN_STATE_LAYOUTS.some((layout) => layout.fields === fields && layout.length === state.length)) {
-    throw unavailable(`stream_wrap's shared state is laid out in a way this backend does not know (${fields}; ${state.length} fields), so its write convention may have changed`);
+    throw unavailable(
+      `stream_wrap's shared state is laid out in a way this backend does not know (${fields}; ${state.length} fields), so its write convention may have changed`,
+    );
   }
   if (source === 'process') cached = loaded;
   return loaded;

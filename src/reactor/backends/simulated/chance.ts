@@ -79,7 +79,8 @@ export class Chance {
     this.#planned = new Map();
     for (const [i, entry] of schedule.entries()) {
       const { kind, nth, value } = entry;
-      if (!CHANCE_KINDS.includes(kind)) throw new RangeError(`'schedule[${i}].kind' must be one of ${CHANCE_KINDS.join(', ')}, got ${String(kind)}`);
+      if (!CHANCE_KINDS.includes(kind))
+        throw new RangeError(`'schedule[${i}].kind' must be one of ${CHANCE_KINDS.join(', ')}, got ${String(kind)}`);
       if (!Number.isInteger(nth) || nth < 0) throw new RangeError(`'schedule[${i}].nth' must be a whole number >= 0, got ${String(nth)}`);
       if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
         throw new RangeError(`'schedule[${i}].value' must be a number in [0, 1), got ${String(value)}`);

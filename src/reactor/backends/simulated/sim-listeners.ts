@@ -42,11 +42,16 @@ export class SimListener {
   conflictsWith(other: SimListener): boolean {
     if (this.reusePort && other.reusePort) return false;
     const sample = (l: SimListener): string[] =>
-      l.host === '::' ? (l.ipv6Only ? ['::1', '::x'] : ['::1', '::x', '127.0.0.1', '0.0.0.x']) : l.host === '0.0.0.0' ? ['127.0.0.1', '0.0.0.x'] : [l.host];
+      l.host === '::'
+        ? l.ipv6Only
+          ? ['::1', '::x']
+          : ['::1', '::x', '127.0.0.1', '0.0.0.x']
+        : l.host === '0.0.0.0'
+          ? ['127.0.0.1', '0.0.0.x']
+          : [l.host];
     return sample(other).some((a) => this.covers(a)) || sample(this).some((a) => other.covers(a));
   }
 }
-
 
 export function isIPv6(address: string): boolean {
   return address.includes(':');
@@ -55,7 +60,6 @@ export function isIPv6(address: string): boolean {
 export function normalizeHost(host: string): string {
   return host === 'localhost' ? '127.0.0.1' : host;
 }
-
 
 /**
  * The simulated host's listening sockets, by port, and the rules of binding

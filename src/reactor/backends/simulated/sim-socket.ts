@@ -259,11 +259,15 @@ export class SimSocket {
     this.state = 'closed';
     const lingerMs = this.#net.lingerMs;
     if (this.lingering && lingerMs !== Infinity) {
-      this.#net.at(this.#net.now() + lingerMs, () => {
-        if (!this.lingering) return;
-        this.#net.trace(() => `linger-timeout ${this.#name} ${this.sendBytes} unsent: reset`);
-        this.reset();
-      }, this.lane);
+      this.#net.at(
+        this.#net.now() + lingerMs,
+        () => {
+          if (!this.lingering) return;
+          this.#net.trace(() => `linger-timeout ${this.#name} ${this.sendBytes} unsent: reset`);
+          this.reset();
+        },
+        this.lane,
+      );
     }
   }
 
@@ -311,11 +315,15 @@ export class SimSocket {
       this.#inFlight += segment.length;
       if (net.chance.decide('reset') !== undefined) {
         net.trace(() => `fault reset ${this.#name}`);
-        net.at(arrival, () => {
-          this.#inFlight -= segment.length;
-          other.receiveReset('ECONNRESET');
-          this.receiveReset('ECONNRESET');
-        }, this.lane);
+        net.at(
+          arrival,
+          () => {
+            this.#inFlight -= segment.length;
+            other.receiveReset('ECONNRESET');
+            this.receiveReset('ECONNRESET');
+          },
+          this.lane,
+        );
         return;
       }
       net.at(arrival, () => other.receiveData(this, segment), this.lane);
@@ -446,7 +454,10 @@ export class SimSocket {
     this.#net.trace(() => `connect-timeout ${this.#name}`);
     const other = this.other;
     if (other !== undefined) this.#net.at(this.#net.now() + this.#link.latencyMs, () => other.receiveReset('ECONNRESET'), this.lane);
-    this.#fail(new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', address: this.remoteAddress, port: this.remotePort }), true);
+    this.#fail(
+      new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', address: this.remoteAddress, port: this.remotePort }),
+      true,
+    );
     return true;
   }
 

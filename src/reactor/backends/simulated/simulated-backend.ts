@@ -237,12 +237,15 @@ export class SimulatedBackend implements Backend {
     this.#faults = faults;
     this.#link = { latencyMs, bandwidth, sendBufferSize, receiveBufferSize };
     const ipv6 = options.ipv6 ?? true;
-    this.#listeners = new SimListeners(ipv6, options.localAddresses ?? (ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']), (line) => this.#record(line));
+    this.#listeners = new SimListeners(ipv6, options.localAddresses ?? (ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']), (line) =>
+      this.#record(line),
+    );
     this.#trace = options.trace === undefined || options.trace === false ? undefined : [];
     this.#payload = payloadFormatter(options.trace);
     this.#autoAdvance = options.autoAdvance ?? true;
     const stallTimeoutMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
-    if (!(stallTimeoutMs > 0)) throw new RangeError(`'stallTimeoutMs' must be a number of ms > 0 (Infinity: never), got ${String(stallTimeoutMs)}`);
+    if (!(stallTimeoutMs > 0))
+      throw new RangeError(`'stallTimeoutMs' must be a number of ms > 0 (Infinity: never), got ${String(stallTimeoutMs)}`);
     this.#explore = options.explore === true || options.schedule !== undefined;
     this.#chance = new Chance(this.random, { ...faults, reorder: options.explore === true ? REORDER_RATE : 0 }, options.schedule);
     this.#queue = new EventQueue(this.#explore);
@@ -250,10 +253,14 @@ export class SimulatedBackend implements Backend {
       {
         activity: () => this.#activity,
         idle: () =>
-          this.#queue.size === 0 && this.#pumpImmediate === undefined && !this.#awaitingReactor && (!this.#sleeping || this.#sleepDeadline === Infinity),
+          this.#queue.size === 0 &&
+          this.#pumpImmediate === undefined &&
+          !this.#awaitingReactor &&
+          (!this.#sleeping || this.#sleepDeadline === Infinity),
         pollWaitsForever: () => this.#sleeping && this.#sleepDeadline === Infinity,
         nowMs: () => this.clock.now(),
-        traceTail: () => (this.#trace === undefined ? '(trace off: new SimulatedBackend({ trace: true }) records one)' : this.#trace.slice(-8).join('\n  ')),
+        traceTail: () =>
+          this.#trace === undefined ? '(trace off: new SimulatedBackend({ trace: true }) records one)' : this.#trace.slice(-8).join('\n  '),
         failPoll: (error) => this.#sink?.fail(error),
       },
       stallTimeoutMs,
@@ -491,7 +498,13 @@ export class SimulatedBackend implements Backend {
 
   openListener(fd: number, options: ListenOptions): Promise<void> {
     try {
-      const listener = this.#listeners.bind(normalizeHost(options.host), options.port, options.ipv6Only, options.reusePort, options.backlog);
+      const listener = this.#listeners.bind(
+        normalizeHost(options.host),
+        options.port,
+        options.ipv6Only,
+        options.reusePort,
+        options.backlog,
+      );
       listener.fd = fd;
       this.#handles[fd] = listener;
       return Promise.resolve();
@@ -763,57 +776,65 @@ export class SimulatedBackend implements Backend {
   #dial(client: SimSocket, host: string, port: number, attempt = 0): void {
     const latency = this.#link.latencyMs;
     const sentAt = this.clock.now();
-    this.#record(() => `syn${attempt > 0 ? ` (retry ${attempt})` : ''} c${client.connection} ${client.localAddress}:${client.localPort} -> ${host}:${port}`);
-    this.#at(sentAt + latency, () => {
-      if (client.state !== 'connecting' || client.error !== undefined) return;
-      if (this.#blackholed.has(port)) {
-        this.#record(() => `syn lost c${client.connection} (${port} is unanswered)`);
-        this.#retransmitSyn(client, host, port, attempt, sentAt);
-        return;
-      }
-      const listener = this.#listeners.listenerFor(host, port);
-      const refuse = this.#refuseNext.delete(port) || this.#chance.decide('refuse') !== undefined;
-      if (listener === undefined || refuse) {
-        this.stats.refused++;
-        if (refuse) this.#record(() => `fault refuse c${client.connection}`);
-        this.#at(this.clock.now() + latency, () => client.receiveReset('ECONNREFUSED'), client.lane);
-        return;
-      }
-      if (listener.queue.length > listener.backlog) { // Linux holds backlog + 1 (sk_acceptq_is_full)
-        listener.dropped++;
-        this.stats.dropped++;
-        this.#record(() => `syn dropped c${client.connection} (backlog of ${listener.backlog} full on port ${port})`);
-        this.#retransmitSyn(client, host, port, attempt, sentAt);
-        return;
-      }
-      const server = new SimSocket(
-        this.#context,
-        this.#link,
-        client.connection,
-        'server',
-        { address: host, port },
-        { address: client.localAddress, port: client.localPort },
-        client.lane,
-      );
-      server.state = 'open';
-      server.other = client;
-      client.other = server;
-      client.partner = server;
-      server.partner = client;
-      server.lastArrival = this.clock.now() + latency; // nothing overtakes the SYN-ACK
-      this.#at(server.lastArrival, () => client.established(), client.lane);
-      this.#record(() => `queued c${client.connection} on port ${port}`);
-      if (listener.peerServer !== undefined) {
-        const peer = new SimulatedPeer(server, this.#peerNetwork);
-        const taker = listener.peerServer.takers.shift();
-        if (taker !== undefined) taker(peer);
-        else listener.peerServer.peers.push(peer);
-        this.#testWakes++;
-        return;
-      }
-      listener.queue.push(server);
-      if (this.#sink?.ready(listener.fd as number, Readiness.READABLE) === true) this.#awaitingReactor = true;
-    }, client.lane);
+    this.#record(
+      () =>
+        `syn${attempt > 0 ? ` (retry ${attempt})` : ''} c${client.connection} ${client.localAddress}:${client.localPort} -> ${host}:${port}`,
+    );
+    this.#at(
+      sentAt + latency,
+      () => {
+        if (client.state !== 'connecting' || client.error !== undefined) return;
+        if (this.#blackholed.has(port)) {
+          this.#record(() => `syn lost c${client.connection} (${port} is unanswered)`);
+          this.#retransmitSyn(client, host, port, attempt, sentAt);
+          return;
+        }
+        const listener = this.#listeners.listenerFor(host, port);
+        const refuse = this.#refuseNext.delete(port) || this.#chance.decide('refuse') !== undefined;
+        if (listener === undefined || refuse) {
+          this.stats.refused++;
+          if (refuse) this.#record(() => `fault refuse c${client.connection}`);
+          this.#at(this.clock.now() + latency, () => client.receiveReset('ECONNREFUSED'), client.lane);
+          return;
+        }
+        if (listener.queue.length > listener.backlog) {
+          // Linux holds backlog + 1 (sk_acceptq_is_full)
+          listener.dropped++;
+          this.stats.dropped++;
+          this.#record(() => `syn dropped c${client.connection} (backlog of ${listener.backlog} full on port ${port})`);
+          this.#retransmitSyn(client, host, port, attempt, sentAt);
+          return;
+        }
+        const server = new SimSocket(
+          this.#context,
+          this.#link,
+          client.connection,
+          'server',
+          { address: host, port },
+          { address: client.localAddress, port: client.localPort },
+          client.lane,
+        );
+        server.state = 'open';
+        server.other = client;
+        client.other = server;
+        client.partner = server;
+        server.partner = client;
+        server.lastArrival = this.clock.now() + latency; // nothing overtakes the SYN-ACK
+        this.#at(server.lastArrival, () => client.established(), client.lane);
+        this.#record(() => `queued c${client.connection} on port ${port}`);
+        if (listener.peerServer !== undefined) {
+          const peer = new SimulatedPeer(server, this.#peerNetwork);
+          const taker = listener.peerServer.takers.shift();
+          if (taker !== undefined) taker(peer);
+          else listener.peerServer.peers.push(peer);
+          this.#testWakes++;
+          return;
+        }
+        listener.queue.push(server);
+        if (this.#sink?.ready(listener.fd as number, Readiness.READABLE) === true) this.#awaitingReactor = true;
+      },
+      client.lane,
+    );
   }
 
   /** A SYN sent at `sentAt` was lost: send it again after the retransmission timeout, or give up. */

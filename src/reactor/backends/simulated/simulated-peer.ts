@@ -260,13 +260,19 @@ export class SimulatedPeer {
    * `ECONNREFUSED`) if it failed instead: a reset is not an orderly end.
    */
   async waitEnd(): Promise<void> {
-    await this.#until(() => this.ended || this.error !== undefined, () => 'waits for the end of the stream');
+    await this.#until(
+      () => this.ended || this.error !== undefined,
+      () => 'waits for the end of the stream',
+    );
     if (!this.ended && this.error !== undefined) throw this.error;
   }
 
   /** Resolves when the connection has failed (reset, refused). */
   waitError(): Promise<ReactorError> {
-    return this.#until(() => this.error !== undefined, () => 'waits for an error').then(() => this.error as ReactorError);
+    return this.#until(
+      () => this.error !== undefined,
+      () => 'waits for an error',
+    ).then(() => this.error as ReactorError);
   }
 
   /** @internal SimSocketOwner: the network's news about our socket. */
@@ -280,7 +286,8 @@ export class SimulatedPeer {
       this.#rejectConnected(this.#socket.error as ReactorError);
     }
     if ((edges & Readiness.READABLE) !== 0) {
-      if (!this.#paused && this.#socket.recvBytes > 0 && this.#network.decide('stall') !== undefined) this.stall(this.#network.faults.stallMs);
+      if (!this.#paused && this.#socket.recvBytes > 0 && this.#network.decide('stall') !== undefined)
+        this.stall(this.#network.faults.stallMs);
       this.#drain();
     }
     this.#wake();

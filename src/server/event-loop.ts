@@ -6,8 +6,8 @@ import { type CloseReason, Connection, type ConnectionHandlers, type ConnectionL
 import { ConnectionRegistry, type MaxConnectionsPolicy } from './connection-registry';
 import { type DeferHandle, DeferredQueue, type DeferPriority } from './deferred-queue';
 import { type DescriptorReportEntry, descriptorReport } from './descriptor-report';
-import { heaviestFirst } from './heaviest-first';
 import { type Logger, silentLogger } from './logger';
+import { MemoryBudget } from './memory-budget';
 import { Metrics } from './metrics';
 import { type ServerSocket, type ServerSocketConfig, SocketManager } from './socket-manager';
 
@@ -140,9 +140,7 @@ export class EventLoop {
   #running: Promise<void> | undefined;
   /** Connections active during the current batch: their idle timers are re-armed once, after it. */
   #touched: Connection[] = [];
-  #buffered = 0;
-  #pressure = false;
-  #pressurePaused: Connection[] = [];
+  readonly #budget: MemoryBudget;
   #closing: Promise<ShutdownReport> | undefined;
   #shutdown: { graceful: number; forced: number; other: number; drained: () => void } | undefined;
   /** True while a batch of events is being handled (activity is then noted, and acted on after it). */
@@ -191,6 +189,7 @@ export class EventLoop {
       () => this.registry.size,
       () => this.#backendDrops(),
     );
+    this.#budget = new MemoryBudget(this.#options.maxBufferedBytes, this.registry, this.metrics, this.#logger);
     this.#connectionLoop = {
       reactor: this.reactor,
       highWaterMark: this.#options.connectionHighWaterMark,
@@ -198,9 +197,7 @@ export class EventLoop {
       nextConnectionId: () => this.#nextConnectionId++,
       now: () => this.reactor.clock.now(),
       interestChanged: (conn) => this.#interestChanged(conn),
-      bufferedChanged: (delta) => {
-        this.#buffered += delta;
-      },
+      bufferedChanged: (delta) => this.#budget.changed(delta),
       activity: (conn, read, written) => this.#activity(conn, read, written),
       finish: (conn, reason, error) => this.#finish(conn, reason, error),
       lingering: (conn) => {
@@ -227,7 +224,7 @@ export class EventLoop {
 
   /** Bytes queued for sending across all connections. */
   get bufferedBytes(): number {
-    return this.#buffered;
+    return this.#budget.buffered;
   }
 
   /** Sets the handlers used by server sockets added without their own, from their next connection on. */
@@ -470,7 +467,7 @@ export class EventLoop {
             this.#call(undefined, 'defer', run, undefined);
           });
         }
-        this.#checkPressure();
+        this.#budget.check();
         this.metrics.dispatchDuration.record(Math.max(1, Math.round((performance.now() - start) * 1e6)));
       }
     } catch (err) {
@@ -650,7 +647,7 @@ export class EventLoop {
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(connection.handlers, ...)
     const onClose = connection.handlers.onClose as Callable | undefined;
     if (onClose !== undefined) this.#call(connection, 'onClose', onClose, connection.handlers, connection, reason, error);
-    if (connection.pressurePaused) this.#pressurePaused = this.#pressurePaused.filter((c) => c !== connection);
+    if (connection.pressurePaused) this.#budget.forget(connection);
     const shutdown = this.#shutdown;
     if (shutdown !== undefined) {
       if (reason === 'shutdown-forced') shutdown.forced++;
@@ -695,66 +692,6 @@ export class EventLoop {
       this.#logger.error('onError threw', { error: inner });
     }
     if (connection !== undefined && connection.state !== 'closed') this.#finish(connection, 'callback-error', err as Error);
-  }
-
-  /**
-   * The memory budget, checked after every batch. Past it, reading pauses on
-   * the connections holding the most (more of them as needed, for as long as
-   * the total stays over); a paused connection resumes once its own queue has
-   * drained, and all resume once the total is back under half the budget.
-   *
-   * Its cost does not grow with the connections while enough are paused: a
-   * batch then looks only at the paused ones. The others are walked (and
-   * the heaviest taken from a heap, not a full sort) only when more must
-   * pause, and each such walk pauses at least one.
-   */
-  #checkPressure(): void {
-    const limit = this.#options.maxBufferedBytes;
-    if (limit === Infinity) return;
-    // Paused ones that have sent everything hold nothing any more: let them read.
-    if (this.#pressurePaused.length > 0) {
-      this.#pressurePaused = this.#pressurePaused.filter((c) => {
-        if (c.buffered > 0) return true;
-        c.setPressurePaused(false);
-        return false;
-      });
-    }
-    if (this.#buffered > limit) {
-      // Enough paused already (the usual case once under pressure): nothing to look at. Otherwise the bytes
-      // not yet paused are > 0, so the walk below pauses at least one connection: one walk per connection paused.
-      let relieved = 0;
-      for (const connection of this.#pressurePaused) relieved += connection.buffered;
-      const target = this.#buffered - limit / 2;
-      if (relieved < target) {
-        const candidates: Connection[] = [];
-        for (const connection of this.registry.values())
-          if (connection.buffered > 0 && !connection.pressurePaused) candidates.push(connection);
-        for (const connection of heaviestFirst(candidates, (c) => c.buffered)) {
-          connection.setPressurePaused(true);
-          this.#pressurePaused.push(connection);
-          relieved += connection.buffered;
-          if (relieved >= target) break;
-        }
-      }
-      if (!this.#pressure) {
-        this.#pressure = true;
-        this.metrics.pressureEvents++;
-        const paused = this.#pressurePaused.length;
-        if (Channels.loopPressure.hasSubscribers) Channels.loopPressure.publish({ bufferedBytes: this.#buffered, limit, paused, on: true });
-        this.#logger.warn('memory budget exceeded: reading paused on the connections holding the most', {
-          bufferedBytes: this.#buffered,
-          limit,
-          paused,
-        });
-      }
-    } else if (this.#pressure && this.#buffered <= limit / 2) {
-      this.#pressure = false;
-      for (const connection of this.#pressurePaused) connection.setPressurePaused(false);
-      this.#pressurePaused = [];
-      if (Channels.loopPressure.hasSubscribers)
-        Channels.loopPressure.publish({ bufferedBytes: this.#buffered, limit, paused: 0, on: false });
-      this.#logger.info('memory budget: back under half, reading resumed', { bufferedBytes: this.#buffered, limit });
-    }
   }
 
   #forceAll(): void {

@@ -2,6 +2,7 @@ import { Channels } from '../diagnostics';
 import { type Event, Events, Interest, Reactor, ReactorError } from '../reactor';
 import { describe, optionsObject } from '../reactor/options-object';
 import type { TimerWheel } from '../timers';
+import { AcceptGate, type ServerEntry } from './accept-gate';
 import { type CloseReason, Connection, type ConnectionHandlers, type ConnectionLoop } from './connection';
 import { ConnectionRegistry, type MaxConnectionsPolicy } from './connection-registry';
 import { type DeferHandle, DeferredQueue, type DeferPriority } from './deferred-queue';
@@ -61,16 +62,6 @@ export interface ShutdownReport {
 
 /** The loop's lifecycle. */
 export type EventLoopState = 'idle' | 'running' | 'closing' | 'closed';
-
-/** A listening socket the loop accepts on. */
-interface ServerEntry {
-  fd: number;
-  /** Its own handlers, or undefined for the loop's current ones (`setHandlers`). */
-  handlers: ConnectionHandlers | undefined;
-  server: ServerSocket | undefined;
-  /** Why accepting is paused, if it is. */
-  paused: 'max-connections' | 'accept-failed' | undefined;
-}
 
 type Token = Connection | ServerEntry;
 
@@ -145,7 +136,7 @@ export class EventLoop {
   #shutdown: { graceful: number; forced: number; other: number; drained: () => void } | undefined;
   /** True while a batch of events is being handled (activity is then noted, and acted on after it). */
   #dispatching = false;
-  #acceptRetry = 0;
+  readonly #gate: AcceptGate;
 
   constructor(options?: EventLoopOptions) {
     options = optionsObject(options, 'options');
@@ -189,6 +180,17 @@ export class EventLoop {
       () => this.registry.size,
       () => this.#backendDrops(),
     );
+    this.#gate = new AcceptGate({
+      reactor: this.reactor,
+      registry: this.registry,
+      metrics: this.metrics,
+      socketManager: this.socketManager,
+      logger: this.#logger,
+      servers: this.#servers,
+      acceptRetryMs: this.#options.acceptRetryMs,
+      closing: () => this.#state === 'closing' || this.#state === 'closed',
+      serve: (fd, entry) => this.#serveAccepted(fd, entry),
+    });
     this.#budget = new MemoryBudget(this.#options.maxBufferedBytes, this.registry, this.metrics, this.#logger);
     this.#connectionLoop = {
       reactor: this.reactor,
@@ -487,7 +489,7 @@ export class EventLoop {
       // writeClosed alone on a paused connection: both sides are done, but it has unread data
       // its owner paused; resume() reads it (and the end), or the linger timer closes it.
     } else if (isServerEntry(token)) {
-      this.#acceptFrom(token);
+      this.#gate.accept(token);
     }
   }
 
@@ -508,68 +510,21 @@ export class EventLoop {
     this.#finish(connection, 'error', new ReactorError('ECONNRESET', 'the connection failed', { fd: connection.fd }));
   }
 
-  #acceptFrom(entry: ServerEntry): void {
-    for (;;) {
-      if (this.#state === 'closing') return;
-      if (this.registry.full && this.registry.policy === 'pause-accepting') {
-        this.#pauseAccepting(entry, 'max-connections');
-        return;
-      }
-      let fd: number | null;
-      try {
-        fd = entry.server !== undefined ? this.socketManager.acceptConnection(entry.fd) : this.reactor.accept(entry.fd);
-      } catch (err) {
-        const code = (err as ReactorError).code;
-        this.metrics.loopDrops++;
-        if (Channels.serverDrop.hasSubscribers) Channels.serverDrop.publish({ fd: entry.fd, reason: 'accept-failed', code });
-        this.#logger.warn(`accept failed (${code}); trying again in ${this.#options.acceptRetryMs} ms, or when a connection closes`, {
-          fd: entry.fd,
-        });
-        this.#pauseAccepting(entry, 'accept-failed');
-        if (this.#acceptRetry === 0) this.#acceptRetry = this.reactor.timers.schedule(this.#options.acceptRetryMs, this.#retryAccepting);
-        return;
-      }
-      if (fd === null) return;
-      if (this.registry.full) {
-        // Policy 'reject': accepted only to be closed.
-        this.reactor.close(fd);
-        this.metrics.loopDrops++;
-        if (Channels.serverDrop.hasSubscribers) Channels.serverDrop.publish({ fd: entry.fd, reason: 'max-connections' });
-        continue;
-      }
-      const handlers = entry.handlers ?? this.#handlers;
-      const connection = this.#serve(fd, handlers); // a stream just accepted, with handlers checked when its server was added
-      this.metrics.accepts++;
-      if (Channels.serverAccept.hasSubscribers)
-        Channels.serverAccept.publish({
-          fd,
-          id: connection.id,
-          remoteAddress: connection.remoteAddress,
-          remotePort: connection.remotePort,
-        });
-      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(handlers, ...)
-      const onConnect = handlers.onConnect as Callable | undefined;
-      if (onConnect !== undefined) this.#call(connection, 'onConnect', onConnect, handlers, connection);
-    }
-  }
-
-  readonly #retryAccepting = (): void => {
-    this.#acceptRetry = 0;
-    if (this.#state !== 'closing' && this.#state !== 'closed') this.#resumeAccepting();
-  };
-
-  #pauseAccepting(entry: ServerEntry, why: 'max-connections' | 'accept-failed'): void {
-    if (entry.paused !== undefined) return;
-    entry.paused = why;
-    this.reactor.unregister(entry.fd);
-  }
-
-  #resumeAccepting(): void {
-    for (const entry of this.#servers.values()) {
-      if (entry.paused === undefined || (entry.paused === 'max-connections' && this.registry.full)) continue;
-      entry.paused = undefined;
-      this.reactor.register(entry.fd, Interest.READABLE, { token: entry }); // reports waiting connections
-    }
+  /** A connection just accepted on `entry`: served with its handlers (checked when its server was added). */
+  #serveAccepted(fd: number, entry: ServerEntry): void {
+    const handlers = entry.handlers ?? this.#handlers;
+    const connection = this.#serve(fd, handlers);
+    this.metrics.accepts++;
+    if (Channels.serverAccept.hasSubscribers)
+      Channels.serverAccept.publish({
+        fd,
+        id: connection.id,
+        remoteAddress: connection.remoteAddress,
+        remotePort: connection.remotePort,
+      });
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(handlers, ...)
+    const onConnect = handlers.onConnect as Callable | undefined;
+    if (onConnect !== undefined) this.#call(connection, 'onConnect', onConnect, handlers, connection);
   }
 
   #interestChanged(connection: Connection): void {
@@ -655,7 +610,7 @@ export class EventLoop {
       else shutdown.other++;
       if (this.registry.size === 0) shutdown.drained();
     } else if (this.#servers.size > 0) {
-      this.#resumeAccepting();
+      this.#gate.resume();
     }
   }
 
@@ -716,8 +671,7 @@ export class EventLoop {
         },
       };
     });
-    if (this.#acceptRetry !== 0) this.reactor.timers.cancel(this.#acceptRetry);
-    this.#acceptRetry = 0;
+    this.#gate.stop();
     // Stop accepting.
     for (const fd of [...this.#servers.keys()]) this.removeServerSocket(fd);
     // Input that already arrived is handed over first (a request received is not an idle connection); then each

@@ -8,6 +8,7 @@ import { ConnectionRegistry, type MaxConnectionsPolicy } from './connection-regi
 import { type DeferHandle, DeferredQueue, type DeferPriority } from './deferred-queue';
 import { type DescriptorReportEntry, descriptorReport } from './descriptor-report';
 import { type Logger, silentLogger } from './logger';
+import { GracefulShutdown, type ShutdownReport } from './graceful-shutdown';
 import { MemoryBudget } from './memory-budget';
 import { Metrics } from './metrics';
 import { type ServerSocket, type ServerSocketConfig, SocketManager } from './socket-manager';
@@ -47,17 +48,6 @@ export interface EventLoopOptions {
   acceptRetryMs?: number;
   /** Default: silent. */
   logger?: Logger;
-}
-
-/** What a graceful close did. */
-export interface ShutdownReport {
-  /** Connections that closed cleanly (both sides ended) before the deadline. */
-  graceful: number;
-  /** Connections destroyed at the deadline. */
-  forced: number;
-  /** Connections that ended otherwise meanwhile: errors, idle or linger timeouts, failing callbacks. */
-  other: number;
-  durationMs: number;
 }
 
 /** The loop's lifecycle. */
@@ -133,7 +123,7 @@ export class EventLoop {
   #touched: Connection[] = [];
   readonly #budget: MemoryBudget;
   #closing: Promise<ShutdownReport> | undefined;
-  #shutdown: { graceful: number; forced: number; other: number; drained: () => void } | undefined;
+  readonly #shutdown: GracefulShutdown;
   /** True while a batch of events is being handled (activity is then noted, and acted on after it). */
   #dispatching = false;
   readonly #gate: AcceptGate;
@@ -190,6 +180,39 @@ export class EventLoop {
       acceptRetryMs: this.#options.acceptRetryMs,
       closing: () => this.#state === 'closing' || this.#state === 'closed',
       serve: (fd, entry) => this.#serveAccepted(fd, entry),
+    });
+    this.#shutdown = new GracefulShutdown({
+      reactor: this.reactor,
+      registry: this.registry,
+      logger: this.#logger,
+      stopAccepting: () => {
+        this.#gate.stop();
+        for (const fd of [...this.#servers.keys()]) this.removeServerSocket(fd);
+      },
+      handOverInput: (connections) => {
+        this.#dispatching = true;
+        for (const connection of connections) if (connection.reading) connection.readAvailable();
+        this.#dispatching = false;
+        this.#rearmIdleTimers();
+      },
+      askToFinish: (connection) => {
+        if (connection.handlers.onShutdown === undefined) connection.end();
+        else this.#connectionLoop.callHandler(connection, 'onShutdown');
+      },
+      forceAll: () => this.#forceAll(),
+      serveUntil: async (done, finished) => {
+        // The loop must run until everything has closed, whatever stop() did before.
+        this.#stopRequested = false;
+        while (!finished() && this.reactor.state === 'open') {
+          if (this.#running === undefined) void this.run();
+          await Promise.race([done, this.#running]);
+        }
+      },
+      stopAndClose: async () => {
+        this.#stopRequested = true;
+        await this.reactor.close();
+        await this.#running;
+      },
     });
     this.#budget = new MemoryBudget(this.#options.maxBufferedBytes, this.registry, this.metrics, this.#logger);
     this.#connectionLoop = {
@@ -603,13 +626,8 @@ export class EventLoop {
     const onClose = connection.handlers.onClose as Callable | undefined;
     if (onClose !== undefined) this.#call(connection, 'onClose', onClose, connection.handlers, connection, reason, error);
     if (connection.pressurePaused) this.#budget.forget(connection);
-    const shutdown = this.#shutdown;
-    if (shutdown !== undefined) {
-      if (reason === 'shutdown-forced') shutdown.forced++;
-      else if (reason === 'closed') shutdown.graceful++;
-      else shutdown.other++;
-      if (this.registry.size === 0) shutdown.drained();
-    } else if (this.#servers.size > 0) {
+    if (this.#shutdown.started) this.#shutdown.ended(reason);
+    else if (this.#servers.size > 0) {
       this.#gate.resume();
     }
   }
@@ -654,59 +672,9 @@ export class EventLoop {
   }
 
   async #gracefulClose(timeoutMs: number): Promise<ShutdownReport> {
-    const start = this.reactor.clock.now();
     this.#state = 'closing';
-    if (Channels.shutdownStart.hasSubscribers) Channels.shutdownStart.publish({ connections: this.registry.size, timeoutMs });
-    this.#logger.info('closing', { connections: this.registry.size, timeoutMs });
-    const progress = { drained: false };
-    const before = this.#shutdown; // a failed attempt's counts are kept
-    const drained = new Promise<void>((resolve) => {
-      this.#shutdown = {
-        graceful: before?.graceful ?? 0,
-        forced: before?.forced ?? 0,
-        other: before?.other ?? 0,
-        drained: () => {
-          progress.drained = true;
-          resolve();
-        },
-      };
-    });
-    this.#gate.stop();
-    // Stop accepting.
-    for (const fd of [...this.#servers.keys()]) this.removeServerSocket(fd);
-    // Input that already arrived is handed over first (a request received is not an idle connection); then each
-    // connection is ended, or told to finish what it is in (onShutdown); the loop keeps serving them meanwhile.
-    const connections = [...this.registry.values()];
-    this.#dispatching = true;
-    for (const connection of connections) if (connection.reading) connection.readAvailable();
-    this.#dispatching = false;
-    this.#rearmIdleTimers();
-    for (const connection of connections) {
-      if (connection.state !== 'open') continue;
-      if (connection.handlers.onShutdown === undefined) connection.end();
-      else this.#connectionLoop.callHandler(connection, 'onShutdown');
-    }
-    if (this.registry.size === 0) this.#shutdown?.drained();
-    const deadline = this.reactor.timers.schedule(timeoutMs, () => this.#forceAll());
-    // The loop must run until everything has closed, whatever stop() did before.
-    this.#stopRequested = false;
-    while (!progress.drained && this.reactor.state === 'open') {
-      if (this.#running === undefined) void this.run();
-      await Promise.race([drained, this.#running]);
-    }
-    this.reactor.timers.cancel(deadline);
-    this.#stopRequested = true;
-    await this.reactor.close();
-    await this.#running;
+    const report = await this.#shutdown.run(timeoutMs);
     this.#state = 'closed';
-    const shutdown = this.#shutdown as { graceful: number; forced: number; other: number };
-    const report: ShutdownReport = {
-      graceful: shutdown.graceful,
-      forced: shutdown.forced,
-      other: shutdown.other,
-      durationMs: this.reactor.clock.now() - start,
-    };
-    if (Channels.shutdownEnd.hasSubscribers) Channels.shutdownEnd.publish(report);
     return report;
   }
 }

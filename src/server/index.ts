@@ -1,5 +1,6 @@
 export { EventLoop } from './event-loop';
-export type { ConnectionReportEntry, EventLoopOptions, EventLoopState, ShutdownReport } from './event-loop';
+export type { ConnectionReportEntry, EventLoopOptions, EventLoopState } from './event-loop';
+export type { ShutdownReport } from './graceful-shutdown';
 export { Connection } from './connection';
 export type { CloseReason, ConnectionHandlers, ConnectionState } from './connection';
 export { ConnectionRegistry } from './connection-registry';

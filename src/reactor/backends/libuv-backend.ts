@@ -4,11 +4,18 @@ import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
 import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import { DeadlineTimer } from '../../timers/deadline-timer';
-import { type LingerEntry, LingerList } from './linger-list';
-import { publishDrop } from './publish-drop';
-import { socketBackendOptions } from './socket-backend-options';
-import { inboxPush, inboxTake } from './stream-inbox';
-import { endOfStream, FAILED_STREAM, type PeerNameSource, resetBehindEnd, streamReadiness, type StreamFields } from './stream-readiness';
+import { type LingerEntry, LingerList } from './socket/linger-list';
+import { publishDrop } from './socket/publish-drop';
+import { socketBackendOptions } from './socket/socket-backend-options';
+import { inboxPush, inboxTake } from './socket/stream-inbox';
+import {
+  endOfStream,
+  FAILED_STREAM,
+  type PeerNameSource,
+  resetBehindEnd,
+  streamReadiness,
+  type StreamFields,
+} from './socket/stream-readiness';
 
 /** Options of {@link LibuvBackend}. */
 export interface LibuvBackendOptions {

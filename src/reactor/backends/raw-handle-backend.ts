@@ -6,8 +6,8 @@ import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
 import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import { DeadlineTimer } from '../../timers/deadline-timer';
-import { type LingerEntry, LingerList } from './linger-list';
-import { publishDrop } from './publish-drop';
+import { type LingerEntry, LingerList } from './socket/linger-list';
+import { publishDrop } from './socket/publish-drop';
 import {
   loadTcpBindings,
   type ConnectWrap,
@@ -17,9 +17,9 @@ import {
   type TcpHandle,
   type WriteWrap,
 } from './raw/tcp-bindings';
-import { socketBackendOptions } from './socket-backend-options';
-import { inboxPush, inboxTake } from './stream-inbox';
-import { endOfStream, FAILED_STREAM, resetBehindEnd, streamReadiness, type StreamFields } from './stream-readiness';
+import { socketBackendOptions } from './socket/socket-backend-options';
+import { inboxPush, inboxTake } from './socket/stream-inbox';
+import { endOfStream, FAILED_STREAM, resetBehindEnd, streamReadiness, type StreamFields } from './socket/stream-readiness';
 
 /** Options of {@link RawHandleBackend}. */
 export interface RawHandleBackendOptions {

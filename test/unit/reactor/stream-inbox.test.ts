@@ -1,4 +1,4 @@
-import { type InboxFields, inboxPush, inboxTake } from '../../../src/reactor/backends/stream-inbox';
+import { type InboxFields, inboxPush, inboxTake } from '../../../src/reactor/backends/socket/stream-inbox';
 
 const fresh = (): InboxFields => ({ inbox: undefined, inboxHead: 0, inboxBytes: 0 });
 

@@ -3,6 +3,7 @@ import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
 import type { Chance } from './chance';
 import type { FaultRates } from './fault-rates';
+import { readinessOf } from '../socket/stream-readiness';
 import type { Lane } from './event-queue';
 
 /** The network services a socket needs: time, scheduling, chance decisions, faults, tracing. */
@@ -139,18 +140,16 @@ export class SimSocket {
     return `c${this.connection} ${this.side === 'client' ? 'c>s' : 's>c'}`;
   }
 
-  /** The current readiness bits, as LibuvBackend computes them. */
+  /** The current readiness bits, by the rules every backend shares (`readinessOf`). */
   readiness(): number {
-    if (this.error !== undefined) return Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED;
-    let bits = 0;
-    if (this.recvBytes > 0) bits |= Readiness.READABLE;
-    else if (this.finReceived) bits |= Readiness.READABLE | Readiness.READ_CLOSED;
-    if (this.shutdownRequested) {
-      if (this.finReceived) bits |= Readiness.WRITE_CLOSED;
-    } else if (this.state === 'open' && this.#writable) {
-      bits |= Readiness.WRITABLE;
-    }
-    return bits;
+    return readinessOf(
+      this.error,
+      this.recvBytes,
+      this.finReceived,
+      this.shutdownRequested,
+      this.state === 'connecting',
+      this.state === 'open' && this.#writable,
+    );
   }
 
   /** Closed gracefully and still sending: what it holds has not all left yet (its FIN is not out). */

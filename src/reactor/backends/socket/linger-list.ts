@@ -1,4 +1,4 @@
-import type { Clock } from '../../timers';
+import type { Clock } from '../../../timers';
 
 /** One lingering stream in a {@link LingerList}: an intrusive list node kept by the backend's handle. */
 export interface LingerEntry<H> {

@@ -1,5 +1,5 @@
-import { ReactorError } from '../reactor-error';
-import { Readiness } from '../readiness';
+import { ReactorError } from '../../reactor-error';
+import { Readiness } from '../../readiness';
 import type { InboxFields } from './stream-inbox';
 
 /**
@@ -20,23 +20,38 @@ export interface StreamFields extends InboxFields {
 export const FAILED_STREAM = Readiness.READABLE | Readiness.ERROR | Readiness.WRITE_CLOSED;
 
 /**
- * A stream's readiness (contract rules 20 and 21): readable while data
- * waits, then at end of stream with `readClosed`; after an error, readable,
- * `error` and `writeClosed` together; writable when neither connecting nor
- * shut down and `hasRoom` (the backend's own test of its write queue).
- * Internal to the backends.
+ * A stream's readiness (contract rules 20 and 21), the one place the rules
+ * live for every backend: readable while data waits (`bytesWaiting`), then
+ * at end of stream with `readClosed`; after an error, readable, `error` and
+ * `writeClosed` together; once shut down, `writeClosed` when the peer has
+ * ended too; writable when neither connecting nor shut down and `hasRoom`
+ * (the backend's own test of its write queue). Positional, so the
+ * simulator's sockets and the real backends' handles call it alike without
+ * building an object. Internal to the backends.
  */
-export function streamReadiness(stream: StreamFields, hasRoom: boolean): number {
-  if (stream.error !== undefined) return FAILED_STREAM;
+export function readinessOf(
+  error: ReactorError | undefined,
+  bytesWaiting: number,
+  ended: boolean,
+  shutdown: boolean,
+  connecting: boolean,
+  hasRoom: boolean,
+): number {
+  if (error !== undefined) return FAILED_STREAM;
   let bits = 0;
-  if (stream.inboxBytes > 0) bits |= Readiness.READABLE;
-  else if (stream.ended) bits |= Readiness.READABLE | Readiness.READ_CLOSED;
-  if (stream.shutdown) {
-    if (stream.ended) bits |= Readiness.WRITE_CLOSED;
-  } else if (!stream.connecting && hasRoom) {
+  if (bytesWaiting > 0) bits |= Readiness.READABLE;
+  else if (ended) bits |= Readiness.READABLE | Readiness.READ_CLOSED;
+  if (shutdown) {
+    if (ended) bits |= Readiness.WRITE_CLOSED;
+  } else if (!connecting && hasRoom) {
     bits |= Readiness.WRITABLE;
   }
   return bits;
+}
+
+/** {@link readinessOf} for a real backend's stream handle. */
+export function streamReadiness(stream: StreamFields, hasRoom: boolean): number {
+  return readinessOf(stream.error, stream.inboxBytes, stream.ended, stream.shutdown, stream.connecting, hasRoom);
 }
 
 /**

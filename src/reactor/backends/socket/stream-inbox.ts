@@ -1,4 +1,4 @@
-import { compactFront } from '../compact-front';
+import { compactFront } from '../../compact-front';
 
 /**
  * The received-but-unread chunks of one stream, as fields on the backend's

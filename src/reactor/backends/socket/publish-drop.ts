@@ -1,4 +1,4 @@
-import { Channels } from '../../diagnostics';
+import { Channels } from '../../../diagnostics';
 
 /**
  * Publishes `tsreactor:server:drop` for a connection a backend lost while

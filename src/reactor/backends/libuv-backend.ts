@@ -1,21 +1,13 @@
 import * as net from 'node:net';
-import type { Clock } from '../../timers';
 import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
-import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
-import { DeadlineTimer } from '../../timers/deadline-timer';
+import type { Backend, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import { type LingerEntry, LingerList } from './socket/linger-list';
 import { publishDrop } from './socket/publish-drop';
+import { SocketBackendCore } from './socket/socket-backend-core';
 import { socketBackendOptions } from './socket/socket-backend-options';
-import { inboxPush, inboxTake } from './socket/stream-inbox';
-import {
-  endOfStream,
-  FAILED_STREAM,
-  type PeerNameSource,
-  resetBehindEnd,
-  streamReadiness,
-  type StreamFields,
-} from './socket/stream-readiness';
+import { inboxPush } from './socket/stream-inbox';
+import { endOfStream, FAILED_STREAM, type PeerNameSource, resetBehindEnd, type StreamFields } from './socket/stream-readiness';
 
 /** Options of {@link LibuvBackend}. */
 export interface LibuvBackendOptions {
@@ -38,7 +30,6 @@ export interface LibuvBackendOptions {
 
 const DEFAULT_INBOX_LIMIT = 64 * 1024;
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
-const EMPTY = Buffer.alloc(0);
 /** The accept queue of every stream handle: always empty (only listeners get their own). */
 const NO_PENDING: readonly net.Socket[] = Object.freeze([]);
 
@@ -58,7 +49,8 @@ class Handle implements StreamFields {
   /** Our FIN requested. */
   shutdown = false;
   connecting = false;
-  paused = true;
+  /** Node is reading the socket (resumed); paused while the inbox is full or the stream has ended. */
+  reading = false;
   error: ReactorError | undefined;
   closed = false;
   /** Listener: accepted by Node, waiting for `accept` (a listener gets its own array). */
@@ -233,40 +225,16 @@ function nodeSupportsReusePort(): boolean {
  * const reactor = new Reactor({ backend: new LibuvBackend({ inboxLimit: 16 * 1024, noDelay: true }) });
  * ```
  */
-export class LibuvBackend implements Backend {
+export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Server, net.Socket> implements Backend {
   readonly name = 'libuv';
-  readonly #inboxLimit: number;
-  readonly #highWaterMark: number;
-  readonly #noDelay: boolean;
-  readonly #handles: (Handle | undefined)[] = [];
-  /** Sockets and servers closed by the reactor but not yet released by Node. */
-  readonly #closing = new Set<net.Socket | net.Server>();
-  #whenAllClosed: (() => void) | undefined;
   /** Sockets closed gracefully that still send what they held; reset at their deadline. */
-  readonly #lingering = new LingerList<net.Socket>(resetSoon);
-  #sink: BackendSink | undefined;
-  readonly #sleep = new DeadlineTimer();
+  protected readonly lingeringStreams = new LingerList<net.Socket>(resetSoon);
 
   constructor(options: LibuvBackendOptions = {}) {
-    const settings = socketBackendOptions(options, { inboxLimit: DEFAULT_INBOX_LIMIT, highWaterMark: DEFAULT_HIGH_WATER_MARK });
-    this.#inboxLimit = settings.inboxLimit;
-    this.#highWaterMark = settings.highWaterMark;
-    this.#noDelay = settings.noDelay;
-  }
-
-  attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
-    if (this.#sink !== undefined) throw new Error('a LibuvBackend serves one reactor');
-    this.#sink = sink;
-    this.#sleep.clock = clock;
-    this.#lingering.configure(clock, settings.lingerMs);
+    super(socketBackendOptions(options, { inboxLimit: DEFAULT_INBOX_LIMIT, highWaterMark: DEFAULT_HIGH_WATER_MARK }));
   }
 
   /* ---- Called by the module-level handlers ----------------------------- */
-
-  /** @internal */
-  notify(handle: Handle, edges: number): void {
-    if (!handle.closed) (this.#sink as BackendSink).ready(handle.fd, edges);
-  }
 
   /** @internal A socket error: reported once, and from then on; returns the stream's error. */
   fail(handle: Handle, err: Error): ReactorError {
@@ -282,14 +250,22 @@ export class LibuvBackend implements Backend {
   updateFlow(handle: Handle): void {
     const socket = handle.socket;
     if (socket === undefined) return;
-    const wantRead = handle.inboxBytes < this.#inboxLimit && !handle.ended;
-    if (wantRead && handle.paused) {
-      handle.paused = false;
+    const wantRead = handle.inboxBytes < this.inboxLimit && !handle.ended;
+    if (wantRead && !handle.reading) {
+      handle.reading = true;
       socket.resume();
-    } else if (!wantRead && !handle.paused) {
-      handle.paused = true;
+    } else if (!wantRead && handle.reading) {
+      handle.reading = false;
       socket.pause();
     }
+  }
+
+  protected hasRoom(handle: Handle): boolean {
+    return !(handle.socket as net.Socket).writableNeedDrain;
+  }
+
+  protected cutLingering(socket: net.Socket): void {
+    resetSoon(socket);
   }
 
   /* ---- Backend --------------------------------------------------------- */
@@ -309,12 +285,12 @@ export class LibuvBackend implements Backend {
     const server: Tagged<net.Server> = net.createServer({
       allowHalfOpen: true,
       pauseOnConnect: true,
-      noDelay: this.#noDelay,
-      highWaterMark: this.#highWaterMark,
+      noDelay: this.noDelay,
+      highWaterMark: this.highWaterMark,
     });
     handle.server = server;
     handle.backlog = options.backlog;
-    this.#handles[fd] = handle;
+    this.handles[fd] = handle;
     return new Promise<void>((resolve, reject) => {
       const onListenError = (err: Error) => {
         server.off('listening', onListening);
@@ -347,19 +323,19 @@ export class LibuvBackend implements Backend {
     // net.Socket passes these stream options on to Duplex; @types/node leaves them out.
     const socketOptions = {
       allowHalfOpen: true,
-      readableHighWaterMark: this.#highWaterMark,
-      writableHighWaterMark: this.#highWaterMark,
+      readableHighWaterMark: this.highWaterMark,
+      writableHighWaterMark: this.highWaterMark,
     } as net.SocketConstructorOpts;
     const socket: Tagged<net.Socket> = new net.Socket(socketOptions);
     this.#adopt(handle, socket);
     handle.connecting = true;
     socket.on('connect', onConnect);
-    socket.connect({ host: options.host, port: options.port, noDelay: this.#noDelay });
-    this.#handles[fd] = handle;
+    socket.connect({ host: options.host, port: options.port, noDelay: this.noDelay });
+    this.handles[fd] = handle;
   }
 
   timeOutConnect(fd: number): boolean {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     if (!handle.connecting || handle.error !== undefined) return false;
     const socket = handle.socket as net.Socket;
     this.fail(handle, new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', fd }));
@@ -367,33 +343,18 @@ export class LibuvBackend implements Backend {
     return true;
   }
 
-  pendingConnections(listenFd: number): number {
-    return this.#handle(listenFd).pending.length;
-  }
-
   accept(listenFd: number, fd: number): void {
-    const socket = this.#handle(listenFd).pending.shift() as Tagged<net.Socket>;
+    const socket = this.handle(listenFd).pending.shift() as Tagged<net.Socket>;
     const handle = new Handle(fd, this, 'stream');
     socket.off('error', onSocketError); // re-added by #adopt, with the handle in place
     this.#adopt(handle, socket);
     const early = socket[kEarlyError];
     if (early !== undefined) handle.error = ReactorError.from(early, { fd });
-    this.#handles[fd] = handle;
-  }
-
-  read(fd: number, maxBytes: number): Buffer | null {
-    const handle = this.#handle(fd);
-    const chunk = inboxTake(handle, maxBytes);
-    if (chunk !== undefined) {
-      if (handle.paused) this.updateFlow(handle);
-      return chunk;
-    }
-    if (handle.error !== undefined) throw handle.error;
-    return handle.ended ? EMPTY : null;
+    this.handles[fd] = handle;
   }
 
   write(fd: number, data: Uint8Array): number {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     if (handle.error !== undefined) throw handle.error;
     if (handle.shutdown) {
       throw new ReactorError('EPIPE', `write after shutdown on fd ${fd}`, { fd, syscall: 'write' });
@@ -406,7 +367,7 @@ export class LibuvBackend implements Backend {
     // follows is the writable edge the caller waits for.
     let n = 0;
     while (n < data.length && !needsDrain(socket)) {
-      const room = Math.max(this.#highWaterMark - socket.writableLength, 1);
+      const room = Math.max(this.highWaterMark - socket.writableLength, 1);
       const end = Math.min(data.length, n + room);
       socket.write(n === 0 && end === data.length ? data : data.subarray(n, end));
       // A failed write(2) marks the stream errored at once (the 'error' event follows on a later tick).
@@ -422,7 +383,7 @@ export class LibuvBackend implements Backend {
   }
 
   shutdown(fd: number): void {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     if (handle.shutdown) return;
     handle.shutdown = true;
     if (handle.error === undefined) (handle.socket as net.Socket).end();
@@ -430,7 +391,7 @@ export class LibuvBackend implements Backend {
   }
 
   close(fd: number): void {
-    const handle = this.#handles[fd];
+    const handle = this.handles[fd];
     if (handle === undefined) return;
     const socket = this.#release(fd, handle);
     if (socket === undefined) return;
@@ -440,7 +401,7 @@ export class LibuvBackend implements Backend {
     }
     // As close(2): what was written is still sent, then FIN, then the socket is
     // released; at most lingerMs while something is queued. Data arriving meanwhile resets it.
-    if (socket.writableLength > 0) socket[kLinger] = this.#lingering.add(socket, fd);
+    if (socket.writableLength > 0) socket[kLinger] = this.lingeringStreams.add(socket, fd);
     socket.off('data', onData);
     socket.on('data', onLingerData);
     socket.resume();
@@ -448,14 +409,14 @@ export class LibuvBackend implements Backend {
   }
 
   abort(fd: number): void {
-    const handle = this.#handles[fd];
+    const handle = this.handles[fd];
     if (handle === undefined) return;
     const socket = this.#release(fd, handle);
     if (socket !== undefined) resetSoon(socket);
   }
 
   lingering(): LingeringHandle[] {
-    return Array.from(this.#lingering, ({ handle: socket, fd, closedAtMs }) => ({
+    return Array.from(this.lingeringStreams, ({ handle: socket, fd, closedAtMs }) => ({
       fd,
       remoteAddress: socket.remoteAddress,
       remotePort: socket.remotePort,
@@ -465,27 +426,14 @@ export class LibuvBackend implements Backend {
   }
 
   configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void {
-    const socket = this.#handle(fd).socket;
+    const socket = this.handle(fd).socket;
     if (socket === undefined) return;
     if (options.noDelay !== undefined) socket.setNoDelay(options.noDelay);
     if (options.keepAlive !== undefined) socket.setKeepAlive(options.keepAlive, options.keepAliveInitialDelayMs ?? 0);
   }
 
-  setInterest(): void {
-    // Reading goes on up to the inbox limit whatever the interest (see the class comment).
-  }
-
-  readiness(fd: number): number {
-    const handle = this.#handles[fd];
-    if (handle === undefined) return 0;
-    if (handle.kind === 'listener') {
-      return (handle.pending.length > 0 ? Readiness.READABLE : 0) | (handle.error !== undefined ? Readiness.ERROR : 0);
-    }
-    return streamReadiness(handle, !(handle.socket as net.Socket).writableNeedDrain);
-  }
-
   info(fd: number): HandleInfo {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     if (handle.server !== undefined) {
       const address = handle.server.address();
       const bound = typeof address === 'object' && address !== null ? address : undefined;
@@ -521,45 +469,12 @@ export class LibuvBackend implements Backend {
     };
   }
 
-  /** Connections a listener dropped: beyond the backlog, or refused by `maxConnections`. */
-  droppedConnections(listenFd: number): number {
-    return this.#handle(listenFd).dropped;
-  }
-
-  sleep(deadlineMs: number, onDeadline: () => void): void {
-    this.#sleep.arm(deadlineMs, onDeadline);
-  }
-
-  cancelSleep(): void {
-    this.#sleep.cancel();
-  }
-
-  async dispose(): Promise<void> {
-    this.cancelSleep();
-    for (let fd = 0; fd < this.#handles.length; fd++) {
-      if (this.#handles[fd] !== undefined) this.close(fd);
-    }
-    for (const socket of this.#lingering.drain()) resetSoon(socket); // whatever still lingers is cut now
-    // Each socket and server in the set leaves it from its own 'close' callback (Node's
-    // `socket.closed` turns true before libuv has released the handle: not to be trusted here).
-    if (this.#closing.size === 0) return;
-    await new Promise<void>((resolve) => {
-      this.#whenAllClosed = resolve;
-    });
-  }
-
   /* ---- Internals ------------------------------------------------------- */
-
-  #handle(fd: number): Handle {
-    const handle = this.#handles[fd];
-    if (handle === undefined) throw new ReactorError('EBADF', `fd ${fd} has no handle in this backend`, { fd });
-    return handle;
-  }
 
   #adopt(handle: Handle, socket: Tagged<net.Socket>): void {
     handle.socket = socket;
     socket[kHandle] = handle;
-    if (this.#noDelay) socket.setNoDelay(true);
+    if (this.noDelay) socket.setNoDelay(true);
     socket.pause();
     socket.on('data', onData);
     socket.on('end', onEnd);
@@ -574,7 +489,7 @@ export class LibuvBackend implements Backend {
    * close or reset, tracked until Node releases it.
    */
   #release(fd: number, handle: Handle): Tagged<net.Socket> | undefined {
-    this.#handles[fd] = undefined;
+    this.handles[fd] = undefined;
     handle.closed = true;
     handle.inbox = undefined;
     const server: Tagged<net.Server> | undefined = handle.server;
@@ -583,26 +498,21 @@ export class LibuvBackend implements Backend {
       for (const socket of handle.pending) socket.destroy();
       handle.pending.length = 0;
       if (server.listening) {
-        this.#closing.add(server);
-        server.close(() => this.#released(server));
+        this.releasing(server);
+        server.close(() => this.released(server));
       }
       return undefined;
     }
     const socket = handle.socket as Tagged<net.Socket>;
     socket[kHandle] = undefined;
     if (socket.destroyed) return undefined;
-    this.#closing.add(socket);
+    this.releasing(socket);
     socket.once('close', () => {
       const linger = socket[kLinger];
-      if (linger !== undefined) this.#lingering.remove(linger);
-      this.#released(socket);
+      if (linger !== undefined) this.lingeringStreams.remove(linger);
+      this.released(socket);
     });
     return socket;
-  }
-
-  #released(emitter: net.Socket | net.Server): void {
-    this.#closing.delete(emitter);
-    if (this.#closing.size === 0) this.#whenAllClosed?.();
   }
 }
 

@@ -1,13 +1,9 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import type { Clock } from '../../timers';
 import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
-import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
-import { DeadlineTimer } from '../../timers/deadline-timer';
-import { type LingerEntry, LingerList } from './socket/linger-list';
-import { publishDrop } from './socket/publish-drop';
+import type { Backend, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import {
   loadTcpBindings,
   type ConnectWrap,
@@ -17,9 +13,12 @@ import {
   type TcpHandle,
   type WriteWrap,
 } from './raw/tcp-bindings';
+import { type LingerEntry, LingerList } from './socket/linger-list';
+import { publishDrop } from './socket/publish-drop';
+import { SocketBackendCore } from './socket/socket-backend-core';
 import { socketBackendOptions } from './socket/socket-backend-options';
-import { inboxPush, inboxTake } from './socket/stream-inbox';
-import { endOfStream, FAILED_STREAM, resetBehindEnd, streamReadiness, type StreamFields } from './socket/stream-readiness';
+import { inboxPush } from './socket/stream-inbox';
+import { endOfStream, FAILED_STREAM, resetBehindEnd, type StreamFields } from './socket/stream-readiness';
 
 /** Options of {@link RawHandleBackend}. */
 export interface RawHandleBackendOptions {
@@ -44,7 +43,6 @@ export interface RawHandleBackendOptions {
   noDelay?: boolean;
 }
 
-const EMPTY = Buffer.alloc(0);
 const NO_PENDING: readonly TcpHandle[] = Object.freeze([]);
 
 /** Where our FIN stands: not asked for; asked, waiting for the writes before it; handed to libuv; done. */
@@ -262,19 +260,10 @@ function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): v
  * const reactor = new Reactor({ backend });
  * ```
  */
-export class RawHandleBackend implements Backend {
+export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, RawHandle> implements Backend {
   readonly name = 'raw';
-  readonly #inboxLimit: number;
-  readonly #highWaterMark: number;
-  readonly #noDelay: boolean;
-  readonly #handles: (RawHandle | undefined)[] = [];
-  /** Handles whose descriptor the reactor closed, not yet released by libuv. */
-  readonly #closing = new Set<TcpHandle>();
   /** Streams closed gracefully that still send what they held; reset at their deadline. */
-  readonly #lingering = new LingerList<RawHandle>((handle) => this.abortClosed(handle));
-  #whenAllClosed: (() => void) | undefined;
-  #sink: BackendSink | undefined;
-  readonly #sleep = new DeadlineTimer();
+  protected readonly lingeringStreams = new LingerList<RawHandle>((handle) => this.abortClosed(handle));
 
   /** `true` if this Node has the bindings the backend needs (see the class comment). */
   static available(): boolean {
@@ -288,25 +277,10 @@ export class RawHandleBackend implements Backend {
 
   constructor(options: RawHandleBackendOptions = {}) {
     B = loadTcpBindings();
-    const settings = socketBackendOptions(options, { inboxLimit: 64 * 1024, highWaterMark: 64 * 1024 });
-    this.#inboxLimit = settings.inboxLimit;
-    this.#highWaterMark = settings.highWaterMark;
-    this.#noDelay = settings.noDelay;
-  }
-
-  attach(sink: BackendSink, clock: Clock, settings: BackendSettings): void {
-    if (this.#sink !== undefined) throw new Error('a RawHandleBackend serves one reactor');
-    this.#sink = sink;
-    this.#sleep.clock = clock;
-    this.#lingering.configure(clock, settings.lingerMs);
+    super(socketBackendOptions(options, { inboxLimit: 64 * 1024, highWaterMark: 64 * 1024 }));
   }
 
   /* ---- Called by the module-level callbacks ----------------------------- */
-
-  /** @internal */
-  notify(handle: RawHandle, edges: number): void {
-    if (!handle.closed) (this.#sink as BackendSink).ready(handle.fd, edges);
-  }
 
   /** @internal A socket error: reported once; reading stops. */
   fail(handle: RawHandle, error: ReactorError): void {
@@ -330,7 +304,7 @@ export class RawHandleBackend implements Backend {
 
   /** @internal An outgoing connection is up. */
   connected(handle: RawHandle): void {
-    if (this.#noDelay) handle.tcp.setNoDelay(true);
+    if (this.noDelay) handle.tcp.setNoDelay(true);
     if (handle.shutdown) this.#finAfterWrites(handle); // shutdown() came while connecting
     this.updateFlow(handle);
     if (!handle.shutdown) this.notify(handle, Readiness.WRITABLE);
@@ -338,8 +312,7 @@ export class RawHandleBackend implements Backend {
 
   /** @internal Start or stop libuv's reading as the inbox and the socket's state say. */
   updateFlow(handle: RawHandle): void {
-    const want =
-      handle.inboxBytes < this.#inboxLimit && !handle.ended && handle.error === undefined && !handle.connecting && !handle.closed;
+    const want = handle.inboxBytes < this.inboxLimit && !handle.ended && handle.error === undefined && !handle.connecting && !handle.closed;
     if (want && !handle.reading) {
       const status = handle.tcp.readStart();
       if (status < 0) {
@@ -371,7 +344,7 @@ export class RawHandleBackend implements Backend {
     if (handle.pendingWrites > 0) return;
     if (handle.fin === 'none' || handle.fin === 'wanted') this.#sendFin(handle);
     if (handle.fin !== 'done') return; // the shutdown request is in flight
-    if (handle.linger !== undefined) this.#lingering.remove(handle.linger);
+    if (handle.linger !== undefined) this.lingeringStreams.remove(handle.linger);
     if (handle.resetWhenShut) this.#reset(handle);
     else this.release(handle.tcp);
   }
@@ -383,15 +356,23 @@ export class RawHandleBackend implements Backend {
    * as soon as that completes).
    */
   abortClosed(handle: RawHandle): void {
-    if (handle.linger !== undefined) this.#lingering.remove(handle.linger);
+    if (handle.linger !== undefined) this.lingeringStreams.remove(handle.linger);
     if (handle.fin === 'sent') handle.resetWhenShut = true;
     else this.#reset(handle);
   }
 
   /** @internal A closed stream whose connection failed: released at once (close, never reset, is safe in any state). */
   dropClosed(handle: RawHandle): void {
-    if (handle.linger !== undefined) this.#lingering.remove(handle.linger);
+    if (handle.linger !== undefined) this.lingeringStreams.remove(handle.linger);
     this.release(handle.tcp);
+  }
+
+  protected hasRoom(handle: RawHandle): boolean {
+    return handle.pendingWrites === 0;
+  }
+
+  protected cutLingering(handle: RawHandle): void {
+    this.abortClosed(handle);
   }
 
   /* ---- Backend --------------------------------------------------------- */
@@ -429,7 +410,7 @@ export class RawHandleBackend implements Backend {
     handle.backlog = options.backlog;
     tcp[kOwner] = handle;
     tcp.onconnection = onConnection;
-    this.#handles[fd] = handle;
+    this.handles[fd] = handle;
   }
 
   openConnection(fd: number, options: ConnectOptions): void {
@@ -454,7 +435,7 @@ export class RawHandleBackend implements Backend {
   }
 
   timeOutConnect(fd: number): boolean {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     if (!handle.connecting || handle.error !== undefined) return false;
     handle.nextAddresses = undefined;
     this.fail(handle, new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', fd, port: handle.port }));
@@ -462,37 +443,22 @@ export class RawHandleBackend implements Backend {
     return true;
   }
 
-  pendingConnections(listenFd: number): number {
-    return this.#handle(listenFd).pending.length;
-  }
-
   accept(listenFd: number, fd: number): void {
-    const tcp = this.#handle(listenFd).pending.shift() as Tagged;
+    const tcp = this.handle(listenFd).pending.shift() as Tagged;
     const handle = this.#adopt(fd, tcp);
-    if (this.#noDelay) tcp.setNoDelay(true);
+    if (this.noDelay) tcp.setNoDelay(true);
     this.updateFlow(handle); // reading starts now, registered or not
   }
 
-  read(fd: number, maxBytes: number): Buffer | null {
-    const handle = this.#handle(fd);
-    const chunk = inboxTake(handle, maxBytes);
-    if (chunk !== undefined) {
-      if (!handle.reading) this.updateFlow(handle);
-      return chunk;
-    }
-    if (handle.error !== undefined) throw handle.error;
-    return handle.ended ? EMPTY : null;
-  }
-
   write(fd: number, data: Uint8Array): number {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     if (handle.error !== undefined) throw handle.error;
     if (handle.shutdown) throw new ReactorError('EPIPE', `write after shutdown on fd ${fd}`, { fd, syscall: 'write' });
     if (handle.connecting || handle.pendingWrites > 0) return 0;
     // Hand libuv a slice at a time: it writes what the kernel takes and queues
     // the rest of that slice. So at most one slice waits in libuv, a partial
     // write means "the kernel is full", and its completion is the writable edge.
-    const slice = this.#highWaterMark;
+    const slice = this.highWaterMark;
     let n = 0;
     while (n < data.length) {
       const end = Math.min(data.length, n + slice);
@@ -522,7 +488,7 @@ export class RawHandleBackend implements Backend {
   }
 
   shutdown(fd: number): void {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     if (handle.shutdown) return;
     handle.shutdown = true;
     if (handle.error === undefined) this.#finAfterWrites(handle);
@@ -530,9 +496,9 @@ export class RawHandleBackend implements Backend {
   }
 
   close(fd: number): void {
-    const handle = this.#handles[fd];
+    const handle = this.handles[fd];
     if (handle === undefined) return;
-    this.#handles[fd] = undefined;
+    this.handles[fd] = undefined;
     handle.closed = true;
     if (handle.kind === 'listener') {
       for (const client of handle.pending) this.release(client);
@@ -550,8 +516,8 @@ export class RawHandleBackend implements Backend {
     }
     // As close(2): what was written still goes out, then FIN, then the handle
     // is released; at most lingerMs while writes are queued. Data arriving meanwhile resets it.
-    this.#closing.add(handle.tcp);
-    if (handle.pendingWrites > 0) handle.linger = this.#lingering.add(handle, fd);
+    this.releasing(handle.tcp);
+    if (handle.pendingWrites > 0) handle.linger = this.lingeringStreams.add(handle, fd);
     if (!handle.reading && !handle.ended) {
       handle.tcp.readStart();
       handle.reading = true;
@@ -560,20 +526,20 @@ export class RawHandleBackend implements Backend {
   }
 
   abort(fd: number): void {
-    const handle = this.#handles[fd];
+    const handle = this.handles[fd];
     if (handle === undefined) return;
     if (handle.kind === 'listener' || handle.error !== undefined || handle.connecting) {
       this.close(fd);
       return;
     }
-    this.#handles[fd] = undefined;
+    this.handles[fd] = undefined;
     handle.closed = true;
-    this.#closing.add(handle.tcp);
+    this.releasing(handle.tcp);
     this.abortClosed(handle);
   }
 
   lingering(): LingeringHandle[] {
-    return Array.from(this.#lingering, ({ handle, fd, closedAtMs }) => {
+    return Array.from(this.lingeringStreams, ({ handle, fd, closedAtMs }) => {
       const remote: SocketAddress = {};
       handle.tcp.getpeername(remote);
       return { fd, remoteAddress: remote.address, remotePort: remote.port, queuedBytes: handle.tcp.writeQueueSize, closedAtMs };
@@ -581,26 +547,15 @@ export class RawHandleBackend implements Backend {
   }
 
   configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     if (handle.kind !== 'stream') return;
     if (options.noDelay !== undefined) handle.tcp.setNoDelay(options.noDelay);
     if (options.keepAlive !== undefined)
       handle.tcp.setKeepAlive(options.keepAlive, Math.floor((options.keepAliveInitialDelayMs ?? 0) / 1000));
   }
 
-  setInterest(): void {
-    // libuv reads up to the inbox limit whatever the interest (see the class comment).
-  }
-
-  readiness(fd: number): number {
-    const handle = this.#handles[fd];
-    if (handle === undefined) return 0;
-    if (handle.kind === 'listener') return handle.pending.length > 0 ? Readiness.READABLE : 0;
-    return streamReadiness(handle, handle.pendingWrites === 0);
-  }
-
   info(fd: number): HandleInfo {
-    const handle = this.#handle(fd);
+    const handle = this.handle(fd);
     const local: SocketAddress = {};
     const remote: SocketAddress = {};
     handle.tcp.getsockname(local);
@@ -622,39 +577,7 @@ export class RawHandleBackend implements Backend {
     };
   }
 
-  /** Connections a listener dropped: beyond the backlog, or lost to EMFILE/ENFILE on accept. */
-  droppedConnections(listenFd: number): number {
-    return this.#handle(listenFd).dropped;
-  }
-
-  sleep(deadlineMs: number, onDeadline: () => void): void {
-    this.#sleep.arm(deadlineMs, onDeadline);
-  }
-
-  cancelSleep(): void {
-    this.#sleep.cancel();
-  }
-
-  async dispose(): Promise<void> {
-    this.cancelSleep();
-    for (let fd = 0; fd < this.#handles.length; fd++) {
-      if (this.#handles[fd] !== undefined) this.close(fd);
-    }
-    // Whatever still lingers (writes to a peer that does not read) is cut now.
-    for (const handle of this.#lingering.drain()) this.abortClosed(handle);
-    if (this.#closing.size === 0) return;
-    await new Promise<void>((resolve) => {
-      this.#whenAllClosed = resolve;
-    });
-  }
-
   /* ---- Internals ------------------------------------------------------- */
-
-  #handle(fd: number): RawHandle {
-    const handle = this.#handles[fd];
-    if (handle === undefined) throw new ReactorError('EBADF', `fd ${fd} has no handle in this backend`, { fd });
-    return handle;
-  }
 
   /** Closes a stream's libuv handle (its pending connect then finds no owner) and gives the stream a fresh, unopened one. */
   #replaceHandle(handle: RawHandle): void {
@@ -669,7 +592,7 @@ export class RawHandleBackend implements Backend {
     const handle = new RawHandle(fd, this, 'stream', tcp);
     tcp[kOwner] = handle;
     tcp.onread = onRead;
-    this.#handles[fd] = handle;
+    this.handles[fd] = handle;
     return handle;
   }
 
@@ -698,20 +621,15 @@ export class RawHandleBackend implements Backend {
     handle.inbox = undefined;
     const tcp = handle.tcp as Tagged;
     tcp[kOwner] = undefined;
-    this.#closing.add(tcp);
-    tcp.reset(() => this.#released(tcp));
+    this.releasing(tcp);
+    tcp.reset(() => this.released(tcp));
   }
 
   /** @internal Closes a libuv handle; `dispose` waits for every one. */
   release(tcp: TcpHandle): void {
     (tcp as Tagged)[kOwner] = undefined;
-    this.#closing.add(tcp);
-    tcp.close(() => this.#released(tcp));
-  }
-
-  #released(tcp: TcpHandle): void {
-    this.#closing.delete(tcp);
-    if (this.#closing.size === 0) this.#whenAllClosed?.();
+    this.releasing(tcp);
+    tcp.close(() => this.released(tcp));
   }
 }
 

@@ -29,7 +29,10 @@ export interface ScheduledChance {
  * without its seed (`new SimulatedBackend({ ...sameOptions, schedule })`), and since it is
  * a plain list, a property-based test can generate and shrink it (see
  * `scheduleArbitrary` in `tsreactor/fast-check`): the smallest failing
- * schedule is the fault that matters.
+ * schedule is the fault that matters. A scenario that draws numbers of its
+ * own should take them from a `SeededRandom` of its own, not `sim.random`:
+ * a replay by schedule draws nothing from `sim.random` for the faults, so
+ * the scenario's own draws would come out differently.
  *
  * @example
  * ```ts

@@ -166,3 +166,51 @@ describe('the harness: seeds from the environment, failures that say how to repl
     expect(() => new SimulatedBackend({ stallTimeoutMs: 0 })).toThrow(`'stallTimeoutMs' must be a number of ms > 0`);
   });
 });
+
+describe('the harness, as a review found it wanting', () => {
+  test('a poll that times out while later events wait does not stop the simulation: a peer wait after it settles', async () => {
+    const sim = new SimulatedBackend({ latencyMs: 5 });
+    const reactor = new Reactor({ backend: sim });
+    const client = sim.connect(sim.freePort()); // refused, 10 ms from now
+    await reactor.poll(new Events(), 1); // times out at 1 ms, the refusal still in flight
+    expect((await client.waitError()).code).toBe('ECONNREFUSED');
+    await reactor.close();
+  });
+
+  test('read helpers called at once take turns: each starts where the one before stopped', async () => {
+    const sim = new SimulatedBackend();
+    const reactor = new Reactor({ backend: sim });
+    const listener = await reactor.listen({ port: 7000 });
+    const client = sim.connect(7000);
+    await client.connected;
+    sim.run(sim.clock.now() + 1);
+    const fd = reactor.accept(listener) as number;
+    reactor.write(fd, Buffer.from('abcdefline one\nline two\n'));
+    const [first, second, one, two] = await Promise.all([client.readBytes(3), client.readBytes(3), client.readLine(), client.readLine()]);
+    expect([first.toString(), second.toString(), one, two]).toEqual(['abc', 'def', 'line one', 'line two']);
+    await reactor.close();
+  });
+
+  test('a wait begun after the simulation ended rejects at once (ERR_REACTOR_CLOSED) instead of hanging', async () => {
+    const sim = new SimulatedBackend();
+    const reactor = new Reactor({ backend: sim });
+    await reactor.listen({ port: 7000 });
+    const client = sim.connect(7000);
+    await client.connected;
+    await reactor.close();
+    await expect(client.waitEnd()).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+    await expect(sim.waitUntil(() => false)).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
+  });
+
+  test('a plain script whose peer waits on an idle simulation fails with the stall, not a silent exit 0', async () => {
+    const script = `
+      const { Reactor, SimulatedBackend } = require('./src');
+      const sim = new SimulatedBackend();
+      const reactor = new Reactor({ backend: sim });
+      reactor.listen({ port: 7000 }).then(() => sim.connect(7000).waitFor(5))
+        .then(() => console.log('resolved'), (err) => console.log(err.code + ': ' + err.message.split('\\n')[1]));
+    `;
+    const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: root, timeout: 60_000 });
+    expect(stdout).toContain('ERR_SIM_STALLED:   peer 127.0.0.1:49152 -> 127.0.0.1:7000 waits for 5 bytes (has 0)');
+  }, 60_000);
+});

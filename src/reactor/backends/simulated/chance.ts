@@ -122,6 +122,6 @@ export class Chance {
 
   /** The decisions that happened so far, in the order they were taken. */
   get taken(): Schedule {
-    return this.#taken;
+    return [...this.#taken]; // a copy: the run goes on deciding
   }
 }

@@ -100,7 +100,7 @@ export interface SimulatedStats {
   bytes: number;
   connections: number;
   refused: number;
-  /** SYNs dropped because a listener's backlog was full (the client retries, as on Linux). */
+  /** SYNs dropped because a listener's backlog was full (each retransmission counts; the client retries, as on Linux). */
   dropped: number;
 }
 
@@ -147,12 +147,14 @@ export interface SimulatedPeerServer {
  * ## Stalls
  *
  * A stalled simulation is an error, never a hang. When nothing is due and
- * nothing can come (no network event, no poll deadline) while something
- * waits (a peer's `waitFor`/`readLine`/`waitEnd`, `sim.waitUntil`, or a
- * poll with no timeout and nothing else waiting), the wait rejects after
- * `stallTimeoutMs` of real time (250 ms) with `ERR_SIM_STALLED`: the
- * message names who waits for what, the simulated time and the last lines
- * of the trace. A server with a timer is not stalled: time runs on to it.
+ * nothing can come (no network event, no poll deadline, no call from the
+ * program) while a test waits (a peer's `waitFor`/`readLine`/`waitEnd`,
+ * `sim.waitUntil`), the wait rejects after `stallTimeoutMs` of real time
+ * (250 ms) with `ERR_SIM_STALLED`: the message names who waits for what,
+ * the simulated time and the last lines of the trace. A poll with no
+ * timeout, and a wait in a plain script, rejects so when Node is about to
+ * exit with nothing else to do. A server with a timer is not stalled: time
+ * runs on to it.
  *
  * ## Full backlogs
  *
@@ -420,7 +422,9 @@ export class SimulatedBackend implements Backend {
   /**
    * From now on, connections to `port` go unanswered, as toward a host that
    * is down or a firewall that drops: the SYN is lost, and a connect stays
-   * in progress until its timeout (`connectTimeoutMs`) gives up on it.
+   * in progress until its timeout (`connectTimeoutMs`) gives up on it, or,
+   * without one, until its SYN retries run out (`ETIMEDOUT` about 127 s
+   * later, see "Full backlogs").
    */
   blackhole(port: number): void {
     this.#blackholed.add(port);
@@ -532,6 +536,7 @@ export class SimulatedBackend implements Backend {
   }
 
   accept(listenFd: number, fd: number): void {
+    this.#activity++; // the program is working: not a stall
     const listener = this.#listener(listenFd);
     if (listener.failNextAccept || this.#chance.decide('acceptEmfile') !== undefined) {
       listener.failNextAccept = false;
@@ -546,12 +551,14 @@ export class SimulatedBackend implements Backend {
   }
 
   read(fd: number, maxBytes: number): Buffer | null {
+    this.#activity++;
     const chunk = this.#socket(fd).read(maxBytes);
     if (chunk !== null && chunk.length > 0) this.#record(() => `read fd${fd} ${chunk.length}`);
     return chunk;
   }
 
   write(fd: number, data: Uint8Array): number {
+    this.#activity++;
     return this.#socket(fd).write(data);
   }
 
@@ -649,6 +656,7 @@ export class SimulatedBackend implements Backend {
   }
 
   sleep(deadlineMs: number, onDeadline: () => void): void {
+    this.#activity++;
     this.#sleeping = true;
     this.#sleepDeadline = deadlineMs;
     this.#onDeadline = onDeadline;
@@ -720,6 +728,8 @@ export class SimulatedBackend implements Backend {
         const onDeadline = this.#onDeadline;
         this.cancelSleep();
         onDeadline?.();
+        // What is still due later goes on by itself (autoAdvance) unless the reactor sleeps again first.
+        if (this.#queue.size > 0 && !this.#sleeping) this.#schedulePump();
         return;
       }
       if (next === Infinity) return; // idle: the next scheduled event starts a pump again

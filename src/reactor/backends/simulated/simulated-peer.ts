@@ -66,6 +66,8 @@ export class SimulatedPeer {
   #waiters: Waiter[] = [];
   /** How far the read helpers have read. */
   #cursor = 0;
+  /** The last read helper called: the next one starts once it is done. */
+  #readTurn: Promise<unknown> = Promise.resolve();
   readonly connected: Promise<void>;
   #connectedSettled = false;
   #resolveConnected!: () => void;
@@ -224,8 +226,12 @@ export class SimulatedPeer {
    * const body = await client.readBytes(5);
    * ```
    */
-  async readBytes(n: number): Promise<Buffer> {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`'n' must be a whole number >= 0, got ${String(n)}`);
+  readBytes(n: number): Promise<Buffer> {
+    if (!Number.isInteger(n) || n < 0) return Promise.reject(new RangeError(`'n' must be a whole number >= 0, got ${String(n)}`));
+    return this.#inTurn(() => this.#readBytes(n));
+  }
+
+  async #readBytes(n: number): Promise<Buffer> {
     const from = this.#cursor;
     await this.waitFor(from + n);
     this.#cursor = from + n;
@@ -233,9 +239,27 @@ export class SimulatedPeer {
   }
 
   /** The bytes up to and including the next `delimiter` (see `readBytes`). */
-  async readUntil(delimiter: string | Buffer): Promise<Buffer> {
+  readUntil(delimiter: string | Buffer): Promise<Buffer> {
     const mark = typeof delimiter === 'string' ? Buffer.from(delimiter) : delimiter;
-    if (mark.length === 0) throw new RangeError(`'delimiter' must not be empty`);
+    if (mark.length === 0) return Promise.reject(new RangeError(`'delimiter' must not be empty`));
+    return this.#inTurn(() => this.#readUntil(mark));
+  }
+
+  /**
+   * The read helpers take turns: each starts where the one before it
+   * stopped, however many are called at once (`Promise.all([c.readLine(), c.readLine()])`
+   * gives two lines, in order).
+   */
+  #inTurn<T>(read: () => Promise<T>): Promise<T> {
+    const turn = this.#readTurn.then(read, read);
+    this.#readTurn = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #readUntil(mark: Buffer): Promise<Buffer> {
     const from = this.#cursor;
     const found = () => this.received().indexOf(mark, from);
     const shown = JSON.stringify(mark.toString('latin1'));

@@ -52,6 +52,8 @@ export class StallWatch {
   readonly #waiting = new Set<Waiting>();
   #timer: NodeJS.Timeout | undefined;
   #disposed = false;
+  /** Once disposed: what a wait started afterwards rejects with at once. */
+  #closedError: Error | undefined;
 
   constructor(watched: Watched, timeoutMs: number) {
     this.#watched = watched;
@@ -60,20 +62,44 @@ export class StallWatch {
 
   /** `waiting` waits for something: watch until it waits no more. */
   waiting(waiting: Waiting): void {
+    if (this.#closedError !== undefined) {
+      waiting.failWaits(this.#closedError); // the simulation has ended: nothing can come
+      return;
+    }
     this.#waiting.add(waiting);
+    this.#watchExit();
     this.#arm();
   }
 
   /** A poll waits with no timeout: watch for the moment nothing else can happen. */
   pollSleeps(): void {
+    this.#watchExit();
+  }
+
+  #watchExit(): void {
     if (this.#disposed || this.#timeoutMs === Infinity || watchingExit.has(this)) return;
     if (watchingExit.size === 0) process.on('beforeExit', onBeforeExit);
     watchingExit.add(this);
   }
 
-  /** Node's loop is empty: a poll waiting with no timeout on an idle simulation can never end. */
+  /**
+   * Node's loop is empty: on an idle simulation, nothing can end a wait
+   * (a plain script would exit with it pending) or a poll with no timeout.
+   */
   processWouldExit(): void {
-    if (!this.#watched.pollWaitsForever() || !this.#watched.idle()) return;
+    if (!this.#watched.idle()) return;
+    for (const waiting of this.#waiting) if (waiting.waits().length === 0) this.#waiting.delete(waiting);
+    if (this.#waiting.size > 0) {
+      const error = this.#stalled([
+        ...[...this.#waiting].flatMap((waiting) => waiting.waits()),
+        '(and nothing else in the process can happen)',
+      ]);
+      const failed = [...this.#waiting];
+      this.#waiting.clear();
+      for (const waiting of failed) waiting.failWaits(error);
+      return;
+    }
+    if (!this.#watched.pollWaitsForever()) return;
     this.#watched.failPoll(this.#stalled(['a reactor poll waits with no timeout, and nothing else in the process can happen']));
   }
 
@@ -81,6 +107,7 @@ export class StallWatch {
   dispose(error: Error): void {
     if (watchingExit.delete(this) && watchingExit.size === 0) process.off('beforeExit', onBeforeExit);
     this.#disposed = true;
+    this.#closedError = error;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const waiting = [...this.#waiting];
@@ -91,10 +118,13 @@ export class StallWatch {
   #arm(): void {
     if (this.#disposed || this.#timer !== undefined || this.#timeoutMs === Infinity) return;
     const seen = this.#watched.activity();
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#check(seen);
-    }, this.#timeoutMs);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#check(seen);
+      },
+      Math.min(this.#timeoutMs, 2 ** 31 - 1),
+    ); // setTimeout's range: longer would fire at once
     this.#timer.unref();
   }
 

@@ -45,7 +45,7 @@ export async function simulate<R, T = unknown>(
   try {
     return await scenario({ sim, reactor, seed });
   } catch (err) {
-    throw explain(err, seed, options.schedule !== undefined ? options.schedule : undefined, sim);
+    throw explain(err, seed, options.schedule, sim);
   } finally {
     await reactor.close();
   }

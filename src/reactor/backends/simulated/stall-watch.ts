@@ -88,15 +88,9 @@ export class StallWatch {
    */
   processWouldExit(): void {
     if (!this.#watched.idle()) return;
-    for (const waiting of this.#waiting) if (waiting.waits().length === 0) this.#waiting.delete(waiting);
+    this.#prune();
     if (this.#waiting.size > 0) {
-      const error = this.#stalled([
-        ...[...this.#waiting].flatMap((waiting) => waiting.waits()),
-        '(and nothing else in the process can happen)',
-      ]);
-      const failed = [...this.#waiting];
-      this.#waiting.clear();
-      for (const waiting of failed) waiting.failWaits(error);
+      this.#failAll(this.#stalled([...this.#waitLines(), '(and nothing else in the process can happen)']));
       return;
     }
     if (!this.#watched.pollWaitsForever()) return;
@@ -110,33 +104,46 @@ export class StallWatch {
     this.#closedError = error;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const waiting = [...this.#waiting];
-    this.#waiting.clear();
-    for (const waits of waiting) waits.failWaits(error);
+    this.#failAll(error);
   }
 
   #arm(): void {
     if (this.#disposed || this.#timer !== undefined || this.#timeoutMs === Infinity) return;
     const seen = this.#watched.activity();
+    // Within setTimeout's range: a longer delay would fire at once.
     this.#timer = setTimeout(
       () => {
         this.#timer = undefined;
         this.#check(seen);
       },
       Math.min(this.#timeoutMs, 2 ** 31 - 1),
-    ); // setTimeout's range: longer would fire at once
+    );
     this.#timer.unref();
   }
 
   #check(seen: number): void {
-    for (const waiting of this.#waiting) if (waiting.waits().length === 0) this.#waiting.delete(waiting);
+    this.#prune();
     if (this.#disposed || this.#waiting.size === 0) return;
     if (this.#watched.activity() !== seen || !this.#watched.idle()) {
       this.#arm();
       return;
     }
     const reactor = this.#watched.pollWaitsForever() ? '(and a reactor poll waits with no timeout)' : '(and no reactor is polling)';
-    const error = this.#stalled([...[...this.#waiting].flatMap((waiting) => waiting.waits()), reactor]);
+    this.#failAll(this.#stalled([...this.#waitLines(), reactor]));
+  }
+
+  /** Forgets the waiters that wait for nothing any more. */
+  #prune(): void {
+    for (const waiting of this.#waiting) if (waiting.waits().length === 0) this.#waiting.delete(waiting);
+  }
+
+  /** What every waiter waits for, one line each. */
+  #waitLines(): string[] {
+    return [...this.#waiting].flatMap((waiting) => waiting.waits());
+  }
+
+  /** Every waiter's waits reject with `error`; the watch forgets them. */
+  #failAll(error: Error): void {
     const failed = [...this.#waiting];
     this.#waiting.clear();
     for (const waiting of failed) waiting.failWaits(error);

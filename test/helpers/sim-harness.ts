@@ -40,3 +40,19 @@ export async function simulatedServer(options: SimulatedBackendOptions = {}) {
 
   return { sim, reactor, events, listener, until, acceptNext, drain };
 }
+
+/**
+ * A fresh reactor listening on 127.0.0.1:7000 of a new simulated network, a
+ * client connected to it, and the fd the reactor accepted it as: set up by
+ * running the network by hand, with no poll loop.
+ */
+export async function acceptedClient(options: SimulatedBackendOptions = {}) {
+  const sim = new SimulatedBackend({ seed: 1, ...options });
+  const reactor = new Reactor({ backend: sim });
+  const listener = await reactor.listen({ host: '127.0.0.1', port: 7000 });
+  const client = sim.connect(7000);
+  await client.connected;
+  sim.run(sim.clock.now() + 1); // the handshake's last leg lands
+  const fd = reactor.accept(listener) as number;
+  return { sim, reactor, listener, client, fd };
+}

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EventLoop, Events, Reactor, runTwice, SeededRandom, simulate, SimulatedBackend } from '../../../src';
+import { acceptedClient } from '../../helpers/sim-harness';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..', '..');
@@ -110,13 +111,8 @@ describe('the harness: seeds from the environment, failures that say how to repl
   });
 
   test('waits that can no longer be met reject with the reason: waitEnd on a reset, and every wait when the simulation ends', async () => {
-    const sim = new SimulatedBackend();
-    const reactor = new Reactor({ backend: sim });
-    const listener = await reactor.listen({ port: 7000 });
-    const reset = sim.connect(7000);
-    await reset.connected;
-    sim.run(sim.clock.now() + 1);
-    reactor.abort(reactor.accept(listener) as number);
+    const { sim, reactor, client: reset, fd } = await acceptedClient();
+    reactor.abort(fd);
     await expect(reset.waitEnd()).rejects.toMatchObject({ code: 'ECONNRESET' });
     const waiting = sim.connect(7000);
     const bytes = waiting.waitFor(1);
@@ -178,13 +174,7 @@ describe('the harness, as a review found it wanting', () => {
   });
 
   test('read helpers called at once take turns: each starts where the one before stopped', async () => {
-    const sim = new SimulatedBackend();
-    const reactor = new Reactor({ backend: sim });
-    const listener = await reactor.listen({ port: 7000 });
-    const client = sim.connect(7000);
-    await client.connected;
-    sim.run(sim.clock.now() + 1);
-    const fd = reactor.accept(listener) as number;
+    const { reactor, client, fd } = await acceptedClient();
     reactor.write(fd, Buffer.from('abcdefline one\nline two\n'));
     const [first, second, one, two] = await Promise.all([client.readBytes(3), client.readBytes(3), client.readLine(), client.readLine()]);
     expect([first.toString(), second.toString(), one, two]).toEqual(['abc', 'def', 'line one', 'line two']);

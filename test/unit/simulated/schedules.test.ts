@@ -1,4 +1,5 @@
 import { Events, Interest, Reactor, type Schedule, SimulatedBackend, type SimulatedBackendOptions } from '../../../src';
+import { acceptedClient } from '../../helpers/sim-harness';
 
 /**
  * An echo server and a few clients whose writes and ends are all due at
@@ -140,13 +141,11 @@ describe('schedules: every chance decision written out, replayed without the see
   });
 
   test('the stall fault: a peer stops reading for stallMs when data reaches it', async () => {
-    const sim = new SimulatedBackend({ latencyMs: 1, schedule: [{ kind: 'stall', nth: 0, value: 0 }], faults: { stallMs: 100 } });
-    const reactor = new Reactor({ backend: sim });
-    const listener = await reactor.listen({ host: '127.0.0.1', port: 7000 });
-    const client = sim.connect(7000);
-    await client.connected;
-    sim.run(sim.clock.now() + 1);
-    const fd = reactor.accept(listener) as number;
+    const { sim, reactor, client, fd } = await acceptedClient({
+      latencyMs: 1,
+      schedule: [{ kind: 'stall', nth: 0, value: 0 }],
+      faults: { stallMs: 100 },
+    });
     reactor.write(fd, Buffer.from('first'));
     const sentAt = sim.clock.now();
     await client.waitFor(5);

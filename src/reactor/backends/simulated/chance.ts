@@ -2,13 +2,26 @@ import type { SeededRandom } from './seeded-random';
 
 /**
  * The chance decisions a simulation takes: the faults of {@link FaultRates}
- * by name, and `'reorder'`, which postpones an event behind others due at
- * the same simulated time (with `explore: true`).
+ * by name; `'reorder'`, which postpones an event behind others due at
+ * the same simulated time (with `explore: true`); and the draws of links
+ * between hosts (see `SimulatedWorld.link`): `'jitter'`, how much later than
+ * its latency a packet arrives, and `'loss'`, a packet the link lost (TCP
+ * sends it again).
  */
-export type ChanceKind = 'reset' | 'refuse' | 'acceptEmfile' | 'shortWrite' | 'delay' | 'stall' | 'reorder';
+export type ChanceKind = 'reset' | 'refuse' | 'acceptEmfile' | 'shortWrite' | 'delay' | 'stall' | 'reorder' | 'jitter' | 'loss';
 
 /** Every kind, in a fixed order. */
-export const CHANCE_KINDS: readonly ChanceKind[] = ['reset', 'refuse', 'acceptEmfile', 'shortWrite', 'delay', 'stall', 'reorder'];
+export const CHANCE_KINDS: readonly ChanceKind[] = [
+  'reset',
+  'refuse',
+  'acceptEmfile',
+  'shortWrite',
+  'delay',
+  'stall',
+  'reorder',
+  'jitter',
+  'loss',
+];
 
 /**
  * One decision that went the unusual way: the `nth` time (counting from 0)
@@ -55,6 +68,8 @@ const HAS_VALUE: Readonly<Record<ChanceKind, boolean>> = {
   delay: true,
   stall: false,
   reorder: true,
+  jitter: true,
+  loss: false,
 };
 
 /**
@@ -66,18 +81,28 @@ const HAS_VALUE: Readonly<Record<ChanceKind, boolean>> = {
  */
 export class Chance {
   readonly #random: SeededRandom;
-  readonly #rates: Readonly<Record<ChanceKind, number>>;
+  readonly #rates: Readonly<Partial<Record<ChanceKind, number>>>;
   /** For a scheduled run: the decisions, by kind then by question number. */
   readonly #planned: Map<ChanceKind, Map<number, number>> | undefined;
-  readonly #asked: Record<ChanceKind, number> = { reset: 0, refuse: 0, acceptEmfile: 0, shortWrite: 0, delay: 0, stall: 0, reorder: 0 };
+  readonly #asked: Record<ChanceKind, number> = {
+    reset: 0,
+    refuse: 0,
+    acceptEmfile: 0,
+    shortWrite: 0,
+    delay: 0,
+    stall: 0,
+    reorder: 0,
+    jitter: 0,
+    loss: 0,
+  };
   readonly #taken: ScheduledChance[] = [];
   /** Seeded with every rate 0: nothing can happen, and nothing need be counted (no schedule will name it). */
   readonly #never: boolean;
 
-  constructor(random: SeededRandom, rates: Readonly<Record<ChanceKind, number>>, schedule?: Schedule) {
+  constructor(random: SeededRandom, rates: Readonly<Partial<Record<ChanceKind, number>>>, schedule?: Schedule) {
     this.#random = random;
     this.#rates = rates;
-    this.#never = schedule === undefined && CHANCE_KINDS.every((kind) => !(rates[kind] > 0));
+    this.#never = schedule === undefined && CHANCE_KINDS.every((kind) => !((rates[kind] ?? 0) > 0));
     if (schedule === undefined) return;
     this.#planned = new Map();
     for (const [i, entry] of schedule.entries()) {
@@ -101,17 +126,18 @@ export class Chance {
 
   /**
    * Does `kind` happen this time? `undefined` if not; otherwise its value in
-   * [0, 1), which the caller uses to choose how.
+   * [0, 1), which the caller uses to choose how. `rate` overrides the kind's
+   * rate for this question (a link's own jitter or loss).
    */
-  decide(kind: ChanceKind): number | undefined {
-    if (this.#never) return undefined;
+  decide(kind: ChanceKind, rate?: number): number | undefined {
+    if (this.#never && rate === undefined) return undefined;
     let value: number | undefined;
     if (this.#planned !== undefined) {
       value = this.#planned.get(kind)?.get(this.#asked[kind]);
     } else {
       // A kind whose rate is 0 is never recorded, so its questions need no numbers: the schedule of this run
       // names none of them, and a replay (which counts every question) finds none.
-      const rate = this.#rates[kind];
+      rate ??= this.#rates[kind] ?? 0;
       if (!(rate > 0)) return undefined;
       if (this.#random.next() < rate) value = HAS_VALUE[kind] ? this.#random.next() : 0;
     }

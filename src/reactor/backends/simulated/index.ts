@@ -1,5 +1,10 @@
 export { SimulatedBackend } from './simulated-backend';
 export type { FaultRates, SimulatedBackendOptions, SimulatedPeerServer, SimulatedStats } from './simulated-backend';
+export { SimulatedWorld } from './simulated-world';
+export type { HostRef, SimulatedWorldOptions } from './simulated-world';
+export { SimulatedHost } from './simulated-host';
+export type { SimulatedHostOptions } from './simulated-host';
+export type { LinkOptions } from './sim-link';
 export { SimulatedPeer } from './simulated-peer';
 export { SeededRandom } from './seeded-random';
 export { CHANCE_KINDS } from './chance';

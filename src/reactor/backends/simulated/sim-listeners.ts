@@ -21,6 +21,8 @@ export class SimListener {
   closed = false;
   /** Set for a reactor fd; undefined for a peer server. */
   fd: number | undefined;
+  /** The reactor's backend hears of each connection queued. */
+  onQueued: (() => void) | undefined;
   peerServer: PeerServerState | undefined;
 
   constructor(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number) {

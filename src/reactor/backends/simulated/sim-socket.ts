@@ -5,6 +5,8 @@ import type { Chance } from './chance';
 import type { FaultRates } from './fault-rates';
 import { readinessOf } from '../socket/stream-readiness';
 import type { Lane } from './event-queue';
+import type { SimPath } from './sim-link';
+import { SimWire } from './sim-wire';
 
 /** The network services a socket needs: time, scheduling, chance decisions, faults, tracing. */
 export interface SimContext {
@@ -21,8 +23,6 @@ export interface SimContext {
   payload(bytes: Buffer): string;
   /** Counts a delivered segment, for the statistics. */
   countSegment(bytes: number): void;
-  /** How long a socket closed gracefully may go on sending before it is reset (the reactor's `lingerMs`). */
-  readonly lingerMs: number;
 }
 
 /** Whoever a socket reports to: the backend (for a reactor fd) or a test peer. */
@@ -36,11 +36,8 @@ export interface SimSocketOwner {
   readonly hearsAfterClose?: boolean;
 }
 
-/** Link properties of one direction of a connection. */
-export interface LinkOptions {
-  latencyMs: number;
-  /** Bytes per millisecond; Infinity for none. */
-  bandwidth: number;
+/** The sizes of a socket's kernel buffers. */
+export interface SocketBuffers {
   sendBufferSize: number;
   receiveBufferSize: number;
 }
@@ -55,8 +52,9 @@ const EMPTY = Buffer.alloc(0);
  * from, and the end-of-stream and reset handling of a real socket.
  *
  * The model, kept small: data is delivered in order, in segments of at most
- * 64 KiB, each arriving `latencyMs` after it left (plus its size over the
- * bandwidth); a sender never has more in flight than the receiver has room
+ * 64 KiB, each arriving its path's latency (and jitter) after it left, plus
+ * its size over the link's bandwidth, and later if the link loses it and it
+ * is sent again (see `SimWire`); a sender never has more in flight than the receiver has room
  * for (flow control), so a receiver that stops reading stops the sender; room
  * freed by reading is seen at once. Writable has hysteresis: off once the send
  * buffer is full, on again once it has drained to half. `close` with unread
@@ -93,7 +91,11 @@ export class SimSocket {
   remotePort: number;
 
   readonly #net: SimContext;
-  readonly #link: LinkOptions;
+  readonly #buffers: SocketBuffers;
+  /** How this end's packets reach the other end. */
+  readonly wire: SimWire;
+  /** How long a graceful close may go on sending before it resets (the owning reactor's `lingerMs`). */
+  lingerMs = Infinity;
   #recv: Buffer[] = [];
   #recvHead = 0;
   recvBytes = 0;
@@ -105,7 +107,6 @@ export class SimSocket {
   shutdownRequested = false;
   #finSent = false;
   #writable = true;
-  #busyUntil = 0;
   /** No segment of this direction arrives before the previous one: TCP is ordered. */
   lastArrival = 0;
   bytesRead = 0;
@@ -118,7 +119,8 @@ export class SimSocket {
 
   constructor(
     net: SimContext,
-    link: LinkOptions,
+    buffers: SocketBuffers,
+    path: SimPath,
     connection: number,
     side: 'client' | 'server',
     local: { address: string; port: number },
@@ -126,10 +128,17 @@ export class SimSocket {
     lane: Lane,
   ) {
     this.#net = net;
-    this.#link = link;
+    this.#buffers = buffers;
     this.connection = connection;
     this.side = side;
     this.lane = lane;
+    this.wire = new SimWire(
+      net,
+      path,
+      lane,
+      () => this.#name,
+      () => this.#retransmitTimeout(),
+    );
     this.localAddress = local.address;
     this.localPort = local.port;
     this.remoteAddress = remote.address;
@@ -160,7 +169,7 @@ export class SimSocket {
   /** Room in the send buffer now (0 while not writable). */
   get room(): number {
     return this.state === 'open' && this.#writable && !this.shutdownRequested && this.error === undefined
-      ? this.#link.sendBufferSize - this.sendBytes
+      ? this.#buffers.sendBufferSize - this.sendBytes
       : 0;
   }
 
@@ -222,10 +231,10 @@ export class SimSocket {
     this.#send.push(Buffer.from(data.subarray(0, n)));
     this.sendBytes += n;
     this.bytesWritten += n;
-    if (this.sendBytes >= this.#link.sendBufferSize) this.#writable = false;
+    if (this.sendBytes >= this.#buffers.sendBufferSize) this.#writable = false;
     this.#net.trace(() => `write ${this.#name} ${n}`);
     this.transmit(true);
-    if (!this.#writable && this.sendBytes <= this.#link.sendBufferSize / 2) {
+    if (!this.#writable && this.sendBytes <= this.#buffers.sendBufferSize / 2) {
       // Room came back during this write: say so as an event, after it, as a kernel would.
       this.#net.at(this.#net.now(), () => this.transmit(), this.lane);
     }
@@ -256,7 +265,7 @@ export class SimSocket {
     this.#net.trace(() => `close ${this.#name}`);
     this.shutdown();
     this.state = 'closed';
-    const lingerMs = this.#net.lingerMs;
+    const lingerMs = this.lingerMs;
     if (this.lingering && lingerMs !== Infinity) {
       this.#net.at(
         this.#net.now() + lingerMs,
@@ -279,9 +288,9 @@ export class SimSocket {
     const other = this.other;
     this.other = undefined;
     if (other === undefined) return;
-    const arrival = Math.max(this.#net.now() + this.#link.latencyMs, this.lastArrival);
+    const arrival = Math.max(this.#net.now() + this.wire.path.delayMs(), this.lastArrival);
     this.#net.trace(() => `rst ${this.#name}`);
-    this.#net.at(arrival, () => other.receiveReset('ECONNRESET'), this.lane);
+    this.wire.send(arrival, () => other.receiveReset('ECONNRESET'), false);
   }
 
   /* ---- The wire -------------------------------------------------------- */
@@ -295,14 +304,15 @@ export class SimSocket {
   transmit(quiet = false): void {
     const other = this.other;
     const net = this.#net;
+    const path = this.wire.path;
     while (this.sendBytes > 0 && other !== undefined && this.error === undefined) {
-      const window = other.#link.receiveBufferSize - other.recvBytes - this.#inFlight;
+      const window = other.#buffers.receiveBufferSize - other.recvBytes - this.#inFlight;
       if (window <= 0) break;
       const segment = this.#take(Math.min(window, SEGMENT_SIZE, this.sendBytes));
-      const start = Math.max(net.now(), this.#busyUntil);
-      const end = start + segment.length / this.#link.bandwidth;
-      this.#busyUntil = end;
-      let arrival = Math.max(end + this.#link.latencyMs + this.nextDelayMs, this.lastArrival);
+      const start = Math.max(net.now(), path.busyUntil);
+      const end = start + segment.length / path.link.options.bandwidth;
+      path.busyUntil = end;
+      let arrival = Math.max(end + path.delayMs() + this.nextDelayMs, this.lastArrival);
       this.nextDelayMs = 0;
       const late = net.chance.decide('delay');
       if (late !== undefined) {
@@ -325,20 +335,20 @@ export class SimSocket {
         );
         return;
       }
-      net.at(arrival, () => other.receiveData(this, segment), this.lane);
+      this.wire.send(arrival, () => other.receiveData(this, segment), true);
     }
     if (!quiet && !this.#writable && this.state === 'open' && this.error === undefined && !this.shutdownRequested) {
-      if (this.sendBytes <= this.#link.sendBufferSize / 2) {
+      if (this.sendBytes <= this.#buffers.sendBufferSize / 2) {
         this.#writable = true;
         this.#report(Readiness.WRITABLE);
       }
     }
     if (this.sendBytes === 0 && this.shutdownRequested && !this.#finSent && other !== undefined) {
       this.#finSent = true;
-      const arrival = Math.max(Math.max(net.now(), this.#busyUntil) + this.#link.latencyMs, this.lastArrival);
+      const arrival = Math.max(Math.max(net.now(), path.busyUntil) + path.delayMs(), this.lastArrival);
       this.lastArrival = arrival;
       net.trace(() => `fin ${this.#name}`);
-      net.at(arrival, () => other.receiveFin(), this.lane);
+      this.wire.send(arrival, () => other.receiveFin(), true);
     }
   }
 
@@ -406,7 +416,7 @@ export class SimSocket {
     // queued: a writer still writing meets the reset at once (the kernel wakes it with EPOLLOUT|EPOLLERR).
     if (!closedByOwner && code === 'ECONNRESET' && this.sendBytes === 0) {
       let latent: 'read' | 'write' | undefined;
-      if (this.recvBytes >= this.#link.receiveBufferSize) latent = 'read';
+      if (this.recvBytes >= this.#buffers.receiveBufferSize) latent = 'read';
       else if (this.finReceived) latent = 'write';
       if (latent !== undefined) {
         const pipe = latent === 'write';
@@ -452,12 +462,27 @@ export class SimSocket {
     if (this.state !== 'connecting' || this.error !== undefined) return false;
     this.#net.trace(() => `connect-timeout ${this.#name}`);
     const other = this.other;
-    if (other !== undefined) this.#net.at(this.#net.now() + this.#link.latencyMs, () => other.receiveReset('ECONNRESET'), this.lane);
+    if (other !== undefined) this.wire.send(this.#net.now() + this.wire.path.delayMs(), () => other.receiveReset('ECONNRESET'), false);
     this.#fail(
       new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'connect', address: this.remoteAddress, port: this.remotePort }),
       true,
     );
     return true;
+  }
+
+  /**
+   * A segment went unacknowledged through every retransmission (a
+   * partition that lasted, a host that crashed): the connection fails with
+   * `ETIMEDOUT`, as Linux gives up after `tcp_retries2`. The other end
+   * hears nothing (nothing gets through).
+   */
+  #retransmitTimeout(): void {
+    if (this.error !== undefined) return;
+    const report = this.state !== 'closed';
+    this.#fail(
+      new ReactorError('ETIMEDOUT', 'connection timed out', { syscall: 'write', address: this.remoteAddress, port: this.remotePort }),
+      report,
+    );
   }
 
   /** The handshake completed (client side). */

@@ -1,0 +1,269 @@
+import { newLane } from './event-queue';
+import { isIPv6, normalizeHost, type PeerServerState, SimListeners } from './sim-listeners';
+import { SimSocket } from './sim-socket';
+import { SimulatedBackend } from './simulated-backend';
+import { SimulatedPeer } from './simulated-peer';
+import type { SimulatedWorld } from './simulated-world';
+
+/** Linux's SYN retransmissions (`tcp_syn_retries`): the first after 1 s, each wait twice the one before. */
+const SYN_RETRIES = 6;
+const SYN_RTO_MS = 1_000;
+
+/** Options of `world.host(...)`. */
+export interface SimulatedHostOptions {
+  /**
+   * Its addresses, besides the loopback every host has (127.0.0.1, and ::1
+   * with IPv6); connections it opens to another host come from the first
+   * one of the destination's family. Default none (loopback only).
+   */
+  addresses?: readonly string[];
+  /** Its name in traces and for `world.partition('name', ...)`. Default: its first address, or `'localhost'`. */
+  name?: string;
+  /** Does it have IPv6? Without it, binding an IPv6 address (even '::') fails with EAFNOSUPPORT. Default true. */
+  ipv6?: boolean;
+}
+
+/** A test's listening peer: `reactor.connect` reaches it; each connection becomes a SimulatedPeer. */
+export interface SimulatedPeerServer {
+  readonly port: number;
+  /** The next connection it accepted (in arrival order). */
+  accepted(): Promise<SimulatedPeer>;
+  close(): void;
+}
+
+/**
+ * One machine of a {@link SimulatedWorld}: its addresses, its listening
+ * ports (shared by every reactor on it, as by the processes of one
+ * machine), and the connections it opens. `host.backend()` is a backend
+ * for one more reactor on it; `host.connect` and `host.listen` open test
+ * peers on it.
+ *
+ * @example
+ * ```ts
+ * import { Reactor, SimulatedWorld } from 'tsreactor';
+ *
+ * const world = new SimulatedWorld();
+ * const web = world.host({ name: 'web', addresses: ['10.0.0.2'] });
+ * const reactor = new Reactor({ backend: web.backend() });
+ * const fd = await reactor.listen({ host: '10.0.0.2', port: 80 });
+ * const client = world.host('10.0.0.3').connect(80, { host: '10.0.0.2' });
+ * ```
+ */
+export class SimulatedHost {
+  readonly world: SimulatedWorld;
+  readonly name: string;
+  /** Every address it has, loopback included. */
+  readonly addresses: readonly string[];
+  /** @internal Its listening sockets. */
+  readonly listeners: SimListeners;
+  /** @internal Ports whose next connection attempt is refused; ports that answer nothing. */
+  readonly refuseNext = new Set<number>();
+  readonly blackholed = new Set<number>();
+  /** Its own addresses (not loopback), in the order given. */
+  readonly #own: readonly string[];
+  #nextClientPort = 49_152;
+
+  /** @internal Made by `world.host(...)`. */
+  constructor(world: SimulatedWorld, options: SimulatedHostOptions) {
+    const ipv6 = options.ipv6 ?? true;
+    const loopback = ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+    const given = options.addresses ?? [];
+    for (const address of given) {
+      if (typeof address !== 'string' || address.length === 0)
+        throw new RangeError(`'addresses' must hold addresses, got ${String(address)}`);
+    }
+    this.world = world;
+    this.#own = given.filter((address) => !loopback.includes(address));
+    this.addresses = [...new Set([...this.#own, ...loopback])];
+    this.name = options.name ?? (this.#own.length > 0 ? this.#own[0] : 'localhost');
+    this.listeners = new SimListeners(ipv6, this.addresses, (line) => world.record(line));
+  }
+
+  /** A backend for a reactor on this host (`new Reactor({ backend: host.backend() })`); one per reactor. */
+  backend(): SimulatedBackend {
+    return new SimulatedBackend({}, this);
+  }
+
+  /**
+   * Opens a simulated client on this host to `port` on `host` (default
+   * 127.0.0.1: this host). It connects after the link's latency each way;
+   * `peer.connected` says when, or rejects with ECONNREFUSED if nothing
+   * listens.
+   */
+  connect(port: number, options: { host?: string; localAddress?: string } = {}): SimulatedPeer {
+    const address = normalizeHost(options.host ?? '127.0.0.1');
+    const socket = this.openClient(address, port, options.localAddress);
+    const peer = new SimulatedPeer(socket, this.world.peerNetwork);
+    this.dial(socket, address, port);
+    return peer;
+  }
+
+  /** Opens a listening peer on this host for `reactor.connect` to reach (port 0: any free port). */
+  listen(port = 0, options: { host?: string } = {}): SimulatedPeerServer {
+    const listener = this.listeners.bind(normalizeHost(options.host ?? '127.0.0.1'), port, false, false, 511);
+    const state: PeerServerState = { peers: [], takers: [] };
+    listener.peerServer = state;
+    return {
+      port: listener.port,
+      accepted: () => {
+        const peer = state.peers.shift();
+        return peer !== undefined ? Promise.resolve(peer) : new Promise((resolve) => state.takers.push(resolve));
+      },
+      close: () => this.listeners.unbind(listener),
+    };
+  }
+
+  /** A port on which nothing listens on this host (connecting to it is refused). */
+  freePort(): number {
+    return this.listeners.freePort();
+  }
+
+  /** The next connection attempt to `port` on this host is refused (ECONNREFUSED). */
+  refuseNextConnection(port: number): void {
+    this.refuseNext.add(port);
+  }
+
+  /**
+   * From now on, connections to `port` on this host go unanswered, as
+   * toward a host that is down or a firewall that drops: the SYN is lost,
+   * and a connect stays in progress until its timeout (`connectTimeoutMs`)
+   * gives up on it, or, without one, until its SYN retries run out
+   * (`ETIMEDOUT` about 127 s later, see "Full backlogs" on `SimulatedBackend`).
+   */
+  blackhole(port: number): void {
+    this.blackholed.add(port);
+  }
+
+  /* ---- Connecting (internal) ------------------------------------------ */
+
+  /** @internal A new client socket of this host toward `address`:`port`, not yet dialled. */
+  openClient(address: string, port: number, localAddress?: string): SimSocket {
+    const world = this.world;
+    const target = world.destination(address, this);
+    const connection = world.nextConnection();
+    return new SimSocket(
+      world.context,
+      world.buffers,
+      world.path(this, target ?? this),
+      connection,
+      'client',
+      { address: localAddress ?? this.#sourceFor(address, target), port: this.#nextClientPort++ },
+      { address, port },
+      newLane(),
+    );
+  }
+
+  /** The address a connection to `address` on `target` comes from. */
+  #sourceFor(address: string, target: SimulatedHost | undefined): string {
+    const v6 = isIPv6(address);
+    const loopback = v6 ? '::1' : '127.0.0.1';
+    if (target === this) return this.#own.includes(address) ? address : loopback;
+    return this.#own.find((own) => isIPv6(own) === v6) ?? loopback;
+  }
+
+  /**
+   * @internal The handshake: SYN now, the listener's queue one latency
+   * later, established one more later. A SYN that finds no room (a full
+   * backlog), no answer (a blackholed port, an address no host has) or a
+   * link that loses it is sent again as Linux does (see "Full backlogs" on
+   * `SimulatedBackend`): `attempt` counts the retransmissions.
+   */
+  dial(client: SimSocket, address: string, port: number, attempt = 0): void {
+    const world = this.world;
+    const path = client.wire.path;
+    const sentAt = world.clock.now();
+    world.record(
+      () =>
+        `syn${attempt > 0 ? ` (retry ${attempt})` : ''} c${client.connection} ${client.localAddress}:${client.localPort} -> ${address}:${port}`,
+    );
+    const target = world.destination(address, this);
+    path.carry(
+      sentAt + path.delayMs(),
+      () => {
+        if (client.state !== 'connecting' || client.error !== undefined) return;
+        if (target === undefined) {
+          world.record(() => `syn lost c${client.connection} (no host has ${address})`);
+          this.#retransmitSyn(client, address, port, attempt, sentAt);
+          return;
+        }
+        target.#answerSyn(client, address, port, this, () => this.#retransmitSyn(client, address, port, attempt, sentAt));
+      },
+      client.lane,
+      () => {
+        if (client.state !== 'connecting' || client.error !== undefined) return;
+        world.record(() => `syn lost c${client.connection} (on ${path.link.name})`);
+        this.#retransmitSyn(client, address, port, attempt, sentAt);
+      },
+    );
+  }
+
+  /** A SYN from `from` arrived here: queue the connection, refuse it, or lose it (`lost` sends it again). */
+  #answerSyn(client: SimSocket, address: string, port: number, from: SimulatedHost, lost: () => void): void {
+    const world = this.world;
+    if (this.blackholed.has(port)) {
+      world.record(() => `syn lost c${client.connection} (${port} is unanswered)`);
+      lost();
+      return;
+    }
+    const listener = this.listeners.listenerFor(address, port);
+    const refuse = this.refuseNext.delete(port) || world.chance.decide('refuse') !== undefined;
+    const back = world.path(this, from);
+    if (listener === undefined || refuse) {
+      world.stats.refused++;
+      if (refuse) world.record(() => `fault refuse c${client.connection}`);
+      back.carry(world.clock.now() + back.delayMs(), () => client.receiveReset('ECONNREFUSED'), client.lane, lost);
+      return;
+    }
+    if (listener.queue.length > listener.backlog) {
+      // Linux holds backlog + 1 (sk_acceptq_is_full)
+      listener.dropped++;
+      world.stats.dropped++;
+      world.record(() => `syn dropped c${client.connection} (backlog of ${listener.backlog} full on port ${port})`);
+      lost();
+      return;
+    }
+    const server = new SimSocket(
+      world.context,
+      world.buffers,
+      back,
+      client.connection,
+      'server',
+      { address, port },
+      { address: client.localAddress, port: client.localPort },
+      client.lane,
+    );
+    server.state = 'open';
+    server.other = client;
+    client.other = server;
+    client.partner = server;
+    server.partner = client;
+    const arrival = world.clock.now() + back.delayMs();
+    server.lastArrival = arrival; // nothing overtakes the SYN-ACK
+    server.wire.send(arrival, () => client.established(), true);
+    world.record(() => `queued c${client.connection} on port ${port}`);
+    if (listener.peerServer !== undefined) {
+      const peer = new SimulatedPeer(server, world.peerNetwork);
+      const taker = listener.peerServer.takers.shift();
+      if (taker !== undefined) taker(peer);
+      else listener.peerServer.peers.push(peer);
+      world.wakeTest();
+      return;
+    }
+    listener.queue.push(server);
+    listener.onQueued?.();
+  }
+
+  /** A SYN sent at `sentAt` was lost: send it again after the retransmission timeout, or give up. */
+  #retransmitSyn(client: SimSocket, address: string, port: number, attempt: number, sentAt: number): void {
+    const rtoMs = SYN_RTO_MS * 2 ** attempt;
+    this.world.at(
+      sentAt + rtoMs,
+      () => {
+        if (client.state !== 'connecting' || client.error !== undefined) return;
+        if (attempt < SYN_RETRIES) this.dial(client, address, port, attempt + 1);
+        else client.timeOut();
+      },
+      client.lane,
+    );
+  }
+}

@@ -121,16 +121,23 @@ export class SimPath {
     this.#net.at(arrival, () => this.#arrive(deliver, lost), lane);
   }
 
-  #arrive(deliver: () => void, lost: (() => void) | undefined): void {
+  /**
+   * What becomes of a packet reaching the far end now: `'deliver'`;
+   * `'hold'` (the link keeps it: pass `link.hold` what to do on release);
+   * `'lose'` (partitioned, or lost by chance: a chance decision `'loss'`).
+   */
+  fate(): 'deliver' | 'hold' | 'lose' {
     const link = this.link;
-    if (link.held) {
-      link.hold(() => this.#arrive(deliver, lost));
-      return;
-    }
-    if (link.partitioned || (link.options.loss > 0 && this.#net.chance.decide('loss', link.options.loss) !== undefined)) {
-      lost?.();
-      return;
-    }
-    deliver();
+    if (link.held) return 'hold';
+    if (link.partitioned) return 'lose';
+    const loss = link.options.loss;
+    return loss > 0 && this.#net.chance.decide('loss', loss) !== undefined ? 'lose' : 'deliver';
+  }
+
+  #arrive(deliver: () => void, lost: (() => void) | undefined): void {
+    const fate = this.fate();
+    if (fate === 'deliver') deliver();
+    else if (fate === 'hold') this.link.hold(() => this.#arrive(deliver, lost));
+    else lost?.();
   }
 }

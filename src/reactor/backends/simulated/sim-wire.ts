@@ -49,12 +49,7 @@ export class SimWire {
   send(arrival: number, deliver: () => void, reliable: boolean): void {
     if (this.#dead) return;
     const seq = this.#sent++;
-    this.#path.carry(
-      arrival,
-      () => this.#arrived(seq, deliver),
-      this.#lane,
-      () => this.#lost(seq, deliver, reliable, 0),
-    );
+    this.#net.at(arrival, () => this.#land(seq, deliver, reliable, 0), this.#lane);
   }
 
   /** The connection is gone (it gave up): what is still on its way is dropped. */
@@ -68,8 +63,16 @@ export class SimWire {
     return this.#dead;
   }
 
-  #lost(seq: number, deliver: () => void, reliable: boolean, attempt: number): void {
+  /** Packet `seq` (sent `attempt` times before) reaches the far end of the link now. */
+  #land(seq: number, deliver: () => void, reliable: boolean, attempt: number): void {
     if (this.#dead) return;
+    const fate = this.#path.fate();
+    if (fate === 'deliver') this.#arrived(seq, deliver);
+    else if (fate === 'hold') this.#path.link.hold(() => this.#land(seq, deliver, reliable, attempt));
+    else this.#lost(seq, deliver, reliable, attempt);
+  }
+
+  #lost(seq: number, deliver: () => void, reliable: boolean, attempt: number): void {
     if (!reliable) {
       this.#net.trace(() => `lost ${this.#name()} (rst)`);
       this.#arrived(seq, undefined);
@@ -89,26 +92,20 @@ export class SimWire {
       () => {
         if (this.#dead) return;
         this.#net.trace(() => `retransmit ${this.#name()} (${attempt + 1})`);
-        this.#path.carry(
-          again + this.#path.delayMs(),
-          () => this.#arrived(seq, deliver),
-          this.#lane,
-          () => this.#lost(seq, deliver, true, attempt + 1),
-        );
+        this.#net.at(again + this.#path.delayMs(), () => this.#land(seq, deliver, true, attempt + 1), this.#lane);
       },
       this.#lane,
     );
   }
 
   #arrived(seq: number, deliver: (() => void) | undefined): void {
-    if (this.#dead) return;
     if (seq !== this.#next) {
       this.#early.set(seq, deliver);
       return;
     }
     this.#next++;
     deliver?.();
-    while (this.#early.has(this.#next) && !this.#gone()) {
+    while (this.#early.size > 0 && this.#early.has(this.#next) && !this.#gone()) {
       const following = this.#early.get(this.#next);
       this.#early.delete(this.#next++);
       following?.();

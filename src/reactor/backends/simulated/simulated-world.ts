@@ -178,6 +178,8 @@ export class SimulatedWorld {
   readonly #polls = new Set<PollState>();
   #sleeping = 0;
   #awaiting = 0;
+  /** The sleeping poll due first, which limits how far time may run (undefined: none sleeps with a deadline). */
+  #first: PollState | undefined;
   #connections = 0;
   #pumpImmediate: NodeJS.Immediate | undefined;
   /** Counts wake-ups of a test's waiters: when it moves, let the test's code run before time moves on. */
@@ -216,9 +218,8 @@ export class SimulatedWorld {
     this.watch = new StallWatch(
       {
         activity: () => this.#activity,
-        idle: () =>
-          this.#queue.size === 0 && this.#pumpImmediate === undefined && this.#awaiting === 0 && this.#firstDeadline() === undefined,
-        pollWaitsForever: () => this.#sleeping > 0 && this.#firstDeadline() === undefined,
+        idle: () => this.#queue.size === 0 && this.#pumpImmediate === undefined && this.#awaiting === 0 && this.#first === undefined,
+        pollWaitsForever: () => this.#sleeping > 0 && this.#first === undefined,
         nowMs: () => this.clock.now(),
         traceTail: () =>
           this.#trace === undefined ? '(trace off: new SimulatedBackend({ trace: true }) records one)' : this.#trace.slice(-8).join('\n  '),
@@ -536,6 +537,7 @@ export class SimulatedWorld {
     poll.sleeping = true;
     poll.deadlineMs = deadlineMs;
     poll.onDeadline = onDeadline;
+    this.#findFirst();
     if (poll.awaiting) this.#awaiting--;
     poll.awaiting = false;
     this.#schedulePump();
@@ -548,6 +550,7 @@ export class SimulatedWorld {
     poll.sleeping = false;
     poll.deadlineMs = Infinity;
     poll.onDeadline = undefined;
+    if (this.#first === poll) this.#findFirst();
     if (poll.awaiting) {
       poll.awaiting = false;
       this.#awaiting--;
@@ -592,11 +595,11 @@ export class SimulatedWorld {
     this.#pumpImmediate = setImmediate(this.#pump);
   }
 
-  /** The sleeping poll due first (the one whose deadline limits how far time may run), if any has a deadline. */
-  #firstDeadline(): PollState | undefined {
+  /** Finds the sleeping poll due first again (see `#first`): after any poll's sleep began or ended. */
+  #findFirst(): void {
     let first: PollState | undefined;
     for (const poll of this.#polls) if (poll.sleeping && poll.deadlineMs < (first?.deadlineMs ?? Infinity)) first = poll;
-    return first;
+    this.#first = first;
   }
 
   /**
@@ -616,7 +619,7 @@ export class SimulatedWorld {
       if (this.#sleeping === 0 && !this.#autoAdvance) return;
       if (this.#testWakes !== testWakes) break;
       const next = this.#queue.peekTime();
-      const first = this.#sleeping > 0 ? this.#firstDeadline() : undefined;
+      const first = this.#first;
       if (first !== undefined && next > first.deadlineMs) {
         this.clock.set(Math.max(this.clock.now(), first.deadlineMs));
         const onDeadline = first.onDeadline;

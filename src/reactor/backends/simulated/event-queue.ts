@@ -14,14 +14,15 @@ export function newLane(): Lane {
   return { pending: 0, rank: 0 };
 }
 
-/** One scheduled happening of the simulated network. */
-interface Scheduled {
+/** One scheduled happening of the simulation; `EventQueue.cancel` takes it back. */
+export interface Scheduled {
   time: number;
   /** Among events due at one time, lower ranks run first (0 unless reordered). */
   rank: number;
   seq: number;
   run: () => void;
   lane: Lane;
+  cancelled: boolean;
 }
 
 /**
@@ -45,24 +46,41 @@ export class EventQueue {
     this.#ranked = ranked;
   }
 
+  /** Events cancelled but still in the heap (dropped as they reach its top). */
+  #cancelled = 0;
+
+  /** Events waiting to run (cancelled ones not counted). */
   get size(): number {
-    return this.#heap.length;
+    return this.#heap.length - this.#cancelled;
   }
 
   /** The time of the earliest action, or Infinity when empty. */
   peekTime(): number {
-    return this.#heap.length > 0 ? this.#heap[0].time : Infinity;
+    const heap = this.#heap;
+    while (heap.length > 0 && heap[0].cancelled) {
+      this.#removeTop();
+      this.#cancelled--;
+    }
+    return heap.length > 0 ? heap[0].time : Infinity;
+  }
+
+  /** Takes back an event not run yet (a timer cleared): it will not run, and no longer counts. */
+  cancel(item: Scheduled): void {
+    if (item.cancelled) return;
+    item.cancelled = true;
+    item.run = NOTHING;
+    this.#cancelled++;
   }
 
   /** Schedules `run` at `time` in `lane`; `rank` (>= 0) postpones it behind events due with it that rank lower. */
-  push(time: number, run: () => void, lane: Lane, rank = 0): void {
+  push(time: number, run: () => void, lane: Lane, rank = 0): Scheduled {
     if (this.#ranked) {
       if (rank < lane.rank) rank = lane.rank;
       lane.rank = rank;
       lane.pending++;
     }
     const heap = this.#heap;
-    const item: Scheduled = { time, rank, seq: ++this.#seq, run, lane };
+    const item: Scheduled = { time, rank, seq: ++this.#seq, run, lane, cancelled: false };
     let i = heap.push(item) - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -71,12 +89,17 @@ export class EventQueue {
       i = parent;
     }
     heap[i] = item;
+    return item;
   }
 
   /** Removes and returns the earliest action; undefined when empty. */
   pop(): (() => void) | undefined {
+    if (this.peekTime() === Infinity) return undefined;
+    return this.#removeTop().run;
+  }
+
+  #removeTop(): Scheduled {
     const heap = this.#heap;
-    if (heap.length === 0) return undefined;
     const top = heap[0];
     const last = heap.pop() as Scheduled;
     const n = heap.length;
@@ -93,7 +116,7 @@ export class EventQueue {
       heap[i] = last;
     }
     if (this.#ranked && --top.lane.pending === 0) top.lane.rank = 0;
-    return top.run;
+    return top;
   }
 
   clear(): void {
@@ -102,8 +125,11 @@ export class EventQueue {
       item.lane.rank = 0;
     }
     this.#heap.length = 0;
+    this.#cancelled = 0;
   }
 }
+
+const NOTHING = (): void => {};
 
 function before(a: Scheduled, b: Scheduled): boolean {
   return a.time < b.time || (a.time === b.time && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));

@@ -5,6 +5,7 @@ export type { HostRef, SimulatedWorldOptions } from './simulated-world';
 export { SimulatedHost } from './simulated-host';
 export type { SimulatedHostOptions } from './simulated-host';
 export type { LinkOptions } from './sim-link';
+export type { VirtualTimeOptions } from './virtual-time';
 export { SimulatedPeer } from './simulated-peer';
 export { SeededRandom } from './seeded-random';
 export { CHANCE_KINDS } from './chance';

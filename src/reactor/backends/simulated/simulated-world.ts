@@ -1,7 +1,7 @@
 import { ManualClock } from '../../../timers';
 import { ReactorError } from '../../reactor-error';
 import { Chance, type ChanceKind, type Schedule } from './chance';
-import { EventQueue, type Lane } from './event-queue';
+import { EventQueue, type Lane, type Scheduled } from './event-queue';
 import { checkFaultRates, type FaultRates } from './fault-rates';
 import { seedFromEnvironment } from './seed-from-environment';
 import { SeededRandom } from './seeded-random';
@@ -11,6 +11,10 @@ import type { PeerNetwork } from './simulated-peer';
 import { SimulatedHost, type SimulatedHostOptions } from './simulated-host';
 import { StallWatch, type Waiting } from './stall-watch';
 import { payloadFormatter, type TraceOptions } from './trace-options';
+import { VirtualTime, type VirtualTimeOptions } from './virtual-time';
+
+/** Node's own, taken before virtual time can replace them: the simulation's steps are real turns of Node's loop. */
+const { setImmediate: realSetImmediate, clearImmediate: realClearImmediate } = globalThis;
 
 /** How long (real time) a simulation may sit with nothing to do while something waits, before the wait fails. */
 const STALL_TIMEOUT_MS = 250;
@@ -76,6 +80,15 @@ export interface SimulatedWorldOptions {
    * never fails them.
    */
   stallTimeoutMs?: number;
+  /**
+   * Puts the whole program on the simulated clock while the world runs:
+   * `setTimeout`, `setInterval`, `timers/promises`, `Date`,
+   * `performance.now()` and `process.hrtime` follow it, and a pending timer
+   * is an event of the simulation (see `VirtualTime`). Put back when the
+   * world closes. Default false. `{ epochMs }` sets what `Date.now()`
+   * says at simulated time 0 (default 2026-01-01T00:00:00Z).
+   */
+  virtualTime?: boolean | VirtualTimeOptions;
 }
 
 /** Counts of what the simulated network did. */
@@ -191,6 +204,10 @@ export class SimulatedWorld {
   #conditionsImmediate: NodeJS.Immediate | undefined;
   #disposed = false;
   readonly #autoAdvance: boolean;
+  /** The program's timers and clocks, when they follow the simulated clock. */
+  readonly #virtualTime: VirtualTime | undefined;
+  /** The pump let the program's pending immediates run before moving the clock (once per step). */
+  #letImmediatesRun = false;
 
   constructor(options: SimulatedWorldOptions = {}) {
     const { seed = seedFromEnvironment() ?? 1, startMs = 0, latencyMs = 0.1, bandwidth = Infinity } = options;
@@ -218,7 +235,11 @@ export class SimulatedWorld {
     this.watch = new StallWatch(
       {
         activity: () => this.#activity,
-        idle: () => this.#queue.size === 0 && this.#pumpImmediate === undefined && this.#awaiting === 0 && this.#first === undefined,
+        idle: () =>
+          this.#queue.size === (this.#virtualTime?.unrefPending ?? 0) &&
+          this.#pumpImmediate === undefined &&
+          this.#awaiting === 0 &&
+          this.#first === undefined,
         pollWaitsForever: () => this.#sleeping > 0 && this.#first === undefined,
         nowMs: () => this.clock.now(),
         traceTail: () =>
@@ -248,6 +269,9 @@ export class SimulatedWorld {
       decide: (kind: ChanceKind) => this.chance.decide(kind),
       faults: this.faults,
     };
+    const virtualTime = options.virtualTime ?? false;
+    this.#virtualTime = virtualTime === false ? undefined : new VirtualTime(this, virtualTime === true ? {} : virtualTime);
+    this.#virtualTime?.install(); // last: nothing after it can throw and leave the globals replaced
   }
 
   /** Every event and byte so far, one line each (empty unless created with `trace: true`). */
@@ -412,7 +436,7 @@ export class SimulatedWorld {
     return new Promise<void>((resolve, reject) => {
       this.#conditions.push({ what, holds: condition, resolve, reject });
       this.watch.waiting(this.#conditionWaits);
-      this.#conditionsImmediate ??= setImmediate(this.#checkConditions);
+      this.#conditionsImmediate ??= realSetImmediate(this.#checkConditions);
       this.#schedulePump();
     });
   }
@@ -437,7 +461,7 @@ export class SimulatedWorld {
       woke = true;
     }
     if (woke) this.wakeTest();
-    if (this.#conditions.length > 0) this.#conditionsImmediate = setImmediate(this.#checkConditions);
+    if (this.#conditions.length > 0) this.#conditionsImmediate = realSetImmediate(this.#checkConditions);
   };
 
   /** The conditions, as the stall watch sees them. */
@@ -499,13 +523,14 @@ export class SimulatedWorld {
   close(): Promise<void> {
     if (this.#disposed) return Promise.resolve();
     this.#disposed = true;
+    this.#virtualTime?.uninstall();
     this.watch.dispose(
       new ReactorError('ERR_REACTOR_CLOSED', 'the simulation ended (its reactor closed) while this waited', { syscall: 'wait' }),
     );
-    if (this.#conditionsImmediate !== undefined) clearImmediate(this.#conditionsImmediate);
+    if (this.#conditionsImmediate !== undefined) realClearImmediate(this.#conditionsImmediate);
     this.#conditionsImmediate = undefined;
     for (const poll of this.#polls) this.cancelSleep(poll);
-    if (this.#pumpImmediate !== undefined) clearImmediate(this.#pumpImmediate);
+    if (this.#pumpImmediate !== undefined) realClearImmediate(this.#pumpImmediate);
     this.#pumpImmediate = undefined;
     this.#queue.clear();
     return Promise.resolve();
@@ -582,17 +607,23 @@ export class SimulatedWorld {
   }
 
   /** @internal Schedules `run` at `time` in `lane`; exploring, a chance decision may postpone it behind others due with it. */
-  at(time: number, run: () => void, lane: Lane): void {
-    if (this.#disposed) return;
+  at(time: number, run: () => void, lane: Lane): Scheduled | undefined {
+    if (this.#disposed) return undefined;
     this.#activity++;
-    this.#queue.push(Math.max(time, this.clock.now()), run, lane, this.#explore ? (this.chance.decide('reorder') ?? 0) : 0);
+    const item = this.#queue.push(Math.max(time, this.clock.now()), run, lane, this.#explore ? (this.chance.decide('reorder') ?? 0) : 0);
     this.#schedulePump();
+    return item;
+  }
+
+  /** @internal Takes back an event scheduled with `at` that has not run (a cleared timer). */
+  cancel(item: Scheduled): void {
+    this.#queue.cancel(item);
   }
 
   #schedulePump(): void {
     if (this.#pumpImmediate !== undefined || this.#disposed) return;
     if (!this.#autoAdvance && this.#sleeping === 0) return; // a harness steps it (run, settle), or a poll does
-    this.#pumpImmediate = setImmediate(this.#pump);
+    this.#pumpImmediate = realSetImmediate(this.#pump);
   }
 
   /** Finds the sleeping poll due first again (see `#first`): after any poll's sleep began or ended. */
@@ -618,6 +649,17 @@ export class SimulatedWorld {
       if (this.#awaiting > 0) return;
       if (this.#sleeping === 0 && !this.#autoAdvance) return;
       if (this.#testWakes !== testWakes) break;
+      const virtualTime = this.#virtualTime;
+      if (virtualTime !== undefined) {
+        // The program's immediates run at the time they were scheduled at: this step waits behind them, once.
+        if (virtualTime.immediatesPending > 0 && !this.#letImmediatesRun) {
+          this.#letImmediatesRun = true;
+          break;
+        }
+        this.#letImmediatesRun = false;
+        // Only unref'd timers left, and nothing else keeps the world going: it stops, as Node would exit.
+        if (this.#queue.size === virtualTime.unrefPending && this.#sleeping === 0 && !this.watch.watching()) return;
+      }
       const next = this.#queue.peekTime();
       const first = this.#first;
       if (first !== undefined && next > first.deadlineMs) {

@@ -1,5 +1,8 @@
 import { ReactorError } from '../../reactor-error';
 
+/** Node's own (real time), taken before a simulation's virtual time can replace them. */
+const { setTimeout: realSetTimeout, clearTimeout: realClearTimeout } = globalThis;
+
 /** Something a test (or a program) waits on: a peer's `waitFor`, a `sim.waitUntil`. */
 export interface Waiting {
   /** What it waits for, one line each; empty once it waits for nothing. */
@@ -71,6 +74,12 @@ export class StallWatch {
     this.#arm();
   }
 
+  /** Does anything wait on the simulation (a peer's wait, `waitUntil`)? */
+  watching(): boolean {
+    this.#prune();
+    return this.#waiting.size > 0;
+  }
+
   /** A poll waits with no timeout: watch for the moment nothing else can happen. */
   pollSleeps(): void {
     this.#watchExit();
@@ -102,7 +111,7 @@ export class StallWatch {
     if (watchingExit.delete(this) && watchingExit.size === 0) process.off('beforeExit', onBeforeExit);
     this.#disposed = true;
     this.#closedError = error;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) realClearTimeout(this.#timer);
     this.#timer = undefined;
     this.#failAll(error);
   }
@@ -111,7 +120,7 @@ export class StallWatch {
     if (this.#disposed || this.#timer !== undefined || this.#timeoutMs === Infinity) return;
     const seen = this.#watched.activity();
     // Within setTimeout's range: a longer delay would fire at once.
-    this.#timer = setTimeout(
+    this.#timer = realSetTimeout(
       () => {
         this.#timer = undefined;
         this.#check(seen);

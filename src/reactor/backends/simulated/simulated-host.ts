@@ -2,6 +2,7 @@ import { newLane } from './event-queue';
 import { isIPv6, normalizeHost, type PeerServerState, SimListeners } from './sim-listeners';
 import { SimSocket } from './sim-socket';
 import { SimulatedBackend } from './simulated-backend';
+import { SimulatedNet } from './simulated-net';
 import { SimulatedPeer } from './simulated-peer';
 import type { SimulatedWorld } from './simulated-world';
 
@@ -62,6 +63,7 @@ export class SimulatedHost {
   /** Its own addresses (not loopback), in the order given. */
   readonly #own: readonly string[];
   #nextClientPort = 49_152;
+  #net: SimulatedNet | undefined;
 
   /** @internal Made by `world.host(...)`. */
   constructor(world: SimulatedWorld, options: SimulatedHostOptions) {
@@ -77,6 +79,15 @@ export class SimulatedHost {
     this.addresses = [...new Set([...this.#own, ...loopback])];
     this.name = options.name ?? (this.#own.length > 0 ? this.#own[0] : 'localhost');
     this.listeners = new SimListeners(ipv6, this.addresses, (line) => world.record(line));
+  }
+
+  /**
+   * `node:net`'s client side on this host: `host.net.connect(...)` gives a
+   * `net.Socket`-compatible {@link SimulatedSocket} for unmodified Node
+   * clients (node:http's `createConnection`, undici's `connect`: `host.net.connector()`).
+   */
+  get net(): SimulatedNet {
+    return (this.#net ??= new SimulatedNet(this));
   }
 
   /** A backend for a reactor on this host (`new Reactor({ backend: host.backend() })`); one per reactor. */

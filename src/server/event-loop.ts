@@ -473,8 +473,8 @@ export class EventLoop {
         try {
           await reactor.poll(events, this.#deferred.size > 0 ? 0 : null);
         } catch (err) {
-          // The reactor closed, or its simulation stalled (nothing can ever happen): the loop cannot go on.
-          if (err instanceof ReactorError && (err.code === 'ERR_REACTOR_CLOSED' || err.code === 'ERR_SIM_STALLED')) throw err;
+          // The reactor closed, or its simulation cannot go on (it stalled, its host crashed): neither can the loop.
+          if (err instanceof ReactorError && (err.code === 'ERR_REACTOR_CLOSED' || err.code.startsWith('ERR_SIM_'))) throw err;
           // A timer callback on loop.timers threw (inside the poll): isolated like any callback.
           this.#callbackFailed(err, undefined, 'timer');
           continue;

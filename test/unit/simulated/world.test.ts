@@ -225,3 +225,57 @@ describe('SimulatedWorld: bad input and lifetimes', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'ERR_REACTOR_CLOSED' });
   });
 });
+
+describe('SimulatedWorld: crashes and restarts', () => {
+  async function served() {
+    const world = new SimulatedWorld({ seed: 2, trace: true });
+    const server = world.host('10.0.0.2');
+    const client = world.host('10.0.0.3');
+    const loop = new EventLoop({ reactor: new Reactor({ backend: server.backend() }) });
+    await loop.listen([{ host: '0.0.0.0', port: 80 }], { onData: (conn, chunk) => conn.send(chunk) });
+    const running = loop.run();
+    running.catch(() => {}); // awaited in the tests
+    const peer = client.connect(80, { host: '10.0.0.2' });
+    peer.write('before');
+    await peer.waitFor(6);
+    return { world, server, client, loop, running, peer };
+  }
+
+  test('a crashed server says nothing: an idle client hears nothing, a writing one times out; the server’s loop stops', async () => {
+    const { world, server, client, loop, running, peer } = await served();
+    const idle = client.connect(80, { host: '10.0.0.2' });
+    await idle.connected;
+    world.crash(server);
+    expect(server.up).toBe(false);
+    await expect(running).rejects.toMatchObject({ code: 'ERR_SIM_HOST_CRASHED' });
+    peer.write('after');
+    await expect(peer.waitError()).resolves.toMatchObject({ code: 'ETIMEDOUT' });
+    expect([idle.error, idle.ended]).toEqual([undefined, false]); // no FIN, no RST: it never heard
+    const late = client.connect(80, { host: '10.0.0.2' });
+    await expect(late.waitError()).resolves.toMatchObject({ code: 'ETIMEDOUT' }); // SYNs to a host that is down
+    expect(world.trace.some((line) => /^\S+ (fin|rst) c\d+ s>c/.test(line))).toBe(false); // the server never said a word
+    await expect(loop.close()).rejects.toMatchObject({ code: 'ERR_SIM_HOST_CRASHED' }); // a graceful close needs polls
+    await loop.reactor.close(); // what releases a crashed program
+    await world.close();
+  });
+
+  test('after a restart, a connection from before the crash is answered with RST and a fresh server serves', async () => {
+    const { world, server, client, loop, peer } = await served();
+    world.crash(server);
+    world.restart('10.0.0.2');
+    const refused = client.connect(80, { host: '10.0.0.2' });
+    await expect(refused.waitError()).resolves.toMatchObject({ code: 'ECONNREFUSED' }); // nothing listens yet
+    peer.write('after');
+    await expect(peer.waitError()).resolves.toMatchObject({ code: 'ECONNRESET' }); // the new kernel knows no such connection
+    const fresh = new EventLoop({ reactor: new Reactor({ backend: server.backend() }) });
+    await fresh.listen([{ host: '0.0.0.0', port: 80 }], { onData: (conn, chunk) => conn.send(chunk) });
+    const running = fresh.run();
+    const again = client.connect(80, { host: '10.0.0.2' });
+    again.write('hello again');
+    await expect(again.waitFor(11)).resolves.toEqual(Buffer.from('hello again'));
+    await fresh.close();
+    await running;
+    await loop.reactor.close();
+    await world.close();
+  });
+});

@@ -1,6 +1,11 @@
 import type { Lane } from './event-queue';
 import type { SimContext } from './sim-socket';
 
+/** The host at a path's far end, as the path sees it: a packet for a host that is down is lost. */
+export interface PathEnd {
+  readonly up: boolean;
+}
+
 /**
  * The properties of a link between two simulated hosts (or of one host's
  * loopback), set with `world.link(a, b, options)`.
@@ -99,10 +104,12 @@ export class SimPath {
   /** The link is busy sending until then (bandwidth is shared by the direction's connections). */
   busyUntil = 0;
   readonly #net: SimContext;
+  readonly #to: PathEnd;
 
-  constructor(link: SimLink, net: SimContext) {
+  constructor(link: SimLink, net: SimContext, to: PathEnd) {
     this.link = link;
     this.#net = net;
+    this.#to = to;
   }
 
   /** The one-way delay of the next packet: the latency, plus its jitter. */
@@ -124,12 +131,12 @@ export class SimPath {
   /**
    * What becomes of a packet reaching the far end now: `'deliver'`;
    * `'hold'` (the link keeps it: pass `link.hold` what to do on release);
-   * `'lose'` (partitioned, or lost by chance: a chance decision `'loss'`).
+   * `'lose'` (partitioned, the far host down, or lost by chance: a chance decision `'loss'`).
    */
   fate(): 'deliver' | 'hold' | 'lose' {
     const link = this.link;
     if (link.held) return 'hold';
-    if (link.partitioned) return 'lose';
+    if (link.partitioned || !this.#to.up) return 'lose';
     const loss = link.options.loss;
     return loss > 0 && this.#net.chance.decide('loss', loss) !== undefined ? 'lose' : 'deliver';
   }

@@ -131,6 +131,17 @@ export class SimListeners {
     return listener;
   }
 
+  /** The host crashed: every listener and what waits on it are gone, silently (their sockets vanished with the host). */
+  vanishAll(): void {
+    for (const listeners of this.#byPort.values()) {
+      for (const listener of listeners) {
+        listener.closed = true;
+        listener.queue.length = 0;
+      }
+    }
+    this.#byPort.clear();
+  }
+
   unbind(listener: SimListener): void {
     if (listener.closed) return;
     listener.closed = true;

@@ -36,6 +36,11 @@ export interface SimSocketOwner {
   readonly hearsAfterClose?: boolean;
 }
 
+/** The host a socket lives on, as the socket sees it: a crash starts a new incarnation, and its sockets are gone. */
+export interface SocketHome {
+  readonly incarnation: number;
+}
+
 /** The sizes of a socket's kernel buffers. */
 export interface SocketBuffers {
   sendBufferSize: number;
@@ -96,6 +101,8 @@ export class SimSocket {
   readonly wire: SimWire;
   /** How long a graceful close may go on sending before it resets (the owning reactor's `lingerMs`). */
   lingerMs = Infinity;
+  readonly #home: SocketHome;
+  readonly #born: number;
   #recv: Buffer[] = [];
   #recvHead = 0;
   recvBytes = 0;
@@ -119,6 +126,7 @@ export class SimSocket {
 
   constructor(
     net: SimContext,
+    home: SocketHome,
     buffers: SocketBuffers,
     path: SimPath,
     connection: number,
@@ -128,6 +136,8 @@ export class SimSocket {
     lane: Lane,
   ) {
     this.#net = net;
+    this.#home = home;
+    this.#born = home.incarnation;
     this.#buffers = buffers;
     this.connection = connection;
     this.side = side;
@@ -138,11 +148,32 @@ export class SimSocket {
       lane,
       () => this.#name,
       () => this.#retransmitTimeout(),
+      () => !this.vanished,
     );
     this.localAddress = local.address;
     this.localPort = local.port;
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
+  }
+
+  /**
+   * Its host crashed after it was made: it is gone, as the kernel that held
+   * it. It sends nothing more and tells no one; a packet that reaches it
+   * after the host restarted is answered with RST (the new kernel knows no
+   * such connection).
+   */
+  get vanished(): boolean {
+    return this.#home.incarnation !== this.#born;
+  }
+
+  /** A packet reached a socket whose host restarted since: RST back, as a kernel answers a segment of no connection. */
+  #answerUnknown(): void {
+    const other = this.other;
+    this.other = undefined;
+    if (other === undefined) return;
+    const path = this.wire.path;
+    this.#net.trace(() => `rst ${this.#name} (no such connection since the restart)`);
+    path.carry(this.#net.now() + path.delayMs(), () => other.receiveReset('ECONNRESET'), this.lane);
   }
 
   get #name(): string {
@@ -281,6 +312,7 @@ export class SimSocket {
 
   /** Aborts the connection: RST to the other side, everything buffered dropped. */
   reset(): void {
+    if (this.vanished) return;
     this.owner = undefined;
     this.state = 'closed';
     this.#send = [];
@@ -302,6 +334,7 @@ export class SimSocket {
    * who is right there, would re-enter); `write` schedules the report.
    */
   transmit(quiet = false): void {
+    if (this.vanished) return;
     const other = this.other;
     const net = this.#net;
     const path = this.wire.path;
@@ -385,6 +418,10 @@ export class SimSocket {
   receiveData(from: SimSocket, segment: Buffer): void {
     from.#inFlight -= segment.length;
     this.#net.countSegment(segment.length);
+    if (this.vanished) {
+      this.#answerUnknown();
+      return;
+    }
     if (this.error !== undefined || this.#latent !== undefined) return; // the connection is gone already
     if (this.state === 'closed') {
       // Nobody will read it: as a real stack, the closed socket resets the connection (dropping what it still held).
@@ -399,6 +436,10 @@ export class SimSocket {
   }
 
   receiveFin(): void {
+    if (this.vanished) {
+      this.#answerUnknown();
+      return;
+    }
     if (this.finReceived) return;
     this.finReceived = true;
     this.#net.trace(() => `fin-received ${this.#name}`);
@@ -409,7 +450,7 @@ export class SimSocket {
   }
 
   receiveReset(code: 'ECONNRESET' | 'ECONNREFUSED'): void {
-    if (this.error !== undefined || this.#latent !== undefined) return;
+    if (this.error !== undefined || this.#latent !== undefined || this.vanished) return;
     const closedByOwner = this.state === 'closed';
     this.#net.trace(() => `${code === 'ECONNREFUSED' ? 'refused' : 'rst-received'} ${this.#name}`);
     // Held where a real backend would not see it yet (see the class comment); never while writes are
@@ -488,6 +529,10 @@ export class SimSocket {
   /** The handshake completed (client side). */
   established(): void {
     if (this.state !== 'connecting' || this.error !== undefined) return;
+    if (this.vanished) {
+      this.#answerUnknown();
+      return;
+    }
     this.state = 'open';
     this.#net.trace(() => `established ${this.#name}`);
     this.#report(Readiness.WRITABLE);
@@ -495,6 +540,7 @@ export class SimSocket {
   }
 
   #report(edges: number): void {
+    if (this.vanished) return;
     this.owner?.socketEvent(this, edges);
   }
 }

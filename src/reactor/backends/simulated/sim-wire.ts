@@ -26,6 +26,7 @@ export class SimWire {
   readonly #lane: Lane;
   readonly #name: () => string;
   readonly #giveUp: () => void;
+  readonly #alive: () => boolean;
   #sent = 0;
   /** The sequence number the receiver takes next. */
   #next = 0;
@@ -33,12 +34,13 @@ export class SimWire {
   readonly #early = new Map<number, (() => void) | undefined>();
   #dead = false;
 
-  constructor(net: SimContext, path: SimPath, lane: Lane, name: () => string, giveUp: () => void) {
+  constructor(net: SimContext, path: SimPath, lane: Lane, name: () => string, giveUp: () => void, alive: () => boolean) {
     this.#net = net;
     this.#path = path;
     this.#lane = lane;
     this.#name = name;
     this.#giveUp = giveUp;
+    this.#alive = alive;
   }
 
   get path(): SimPath {
@@ -73,6 +75,7 @@ export class SimWire {
   }
 
   #lost(seq: number, deliver: () => void, reliable: boolean, attempt: number): void {
+    if (!this.#alive()) return; // its host crashed: nobody sends it again
     if (!reliable) {
       this.#net.trace(() => `lost ${this.#name()} (rst)`);
       this.#arrived(seq, undefined);

@@ -112,6 +112,8 @@ export class SimulatedBackend implements Backend {
   readonly #poll: PollState;
   #lingerMs = Infinity;
   #disposed = false;
+  /** Its host crashed: every poll rejects with this. */
+  #crashed: ReactorError | undefined;
   /** Reactor fds closed gracefully, by socket, while they may linger (pruned as they finish). */
   readonly #closed = new Map<SimSocket, { fd: number; closedAtMs: number }>();
 
@@ -129,6 +131,7 @@ export class SimulatedBackend implements Backend {
       this.host = host;
       this.#ownsWorld = false;
     }
+    this.host.adopt(this);
     this.#poll = {
       sleeping: false,
       deadlineMs: Infinity,
@@ -292,6 +295,7 @@ export class SimulatedBackend implements Backend {
   }
 
   openListener(fd: number, options: ListenOptions): Promise<void> {
+    if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
     try {
       const listener = this.host.listeners.bind(
         normalizeHost(options.host),
@@ -312,6 +316,7 @@ export class SimulatedBackend implements Backend {
   }
 
   openConnection(fd: number, options: ConnectOptions): void {
+    if (this.#crashed !== undefined) return; // a crashed host opens nothing: the fd never connects
     const address = normalizeHost(options.host);
     const socket = this.host.openClient(address, options.port);
     this.#own(socket, fd);
@@ -446,7 +451,20 @@ export class SimulatedBackend implements Backend {
   }
 
   sleep(deadlineMs: number, onDeadline: () => void): void {
+    const crashed = this.#crashed;
+    if (crashed !== undefined) {
+      queueMicrotask(() => this.#sink?.fail(crashed)); // after the reactor has finished arming this poll
+      return;
+    }
     this.world.sleep(this.#poll, deadlineMs, onDeadline);
+  }
+
+  /** @internal Its host crashed: its sockets vanished (see `host.crash`); the waiting poll, and every later one, rejects. */
+  hostCrashed(error: ReactorError): void {
+    this.#crashed = error;
+    this.#closed.clear(); // its handles stay, inert (their sockets vanished), so the program can still close them
+    this.world.removePoll(this.#poll);
+    this.#sink?.fail(error);
   }
 
   cancelSleep(): void {
@@ -461,6 +479,7 @@ export class SimulatedBackend implements Backend {
   dispose(): Promise<void> {
     if (this.#disposed) return Promise.resolve();
     this.#disposed = true;
+    this.host.disown(this);
     this.world.removePoll(this.#poll);
     this.#closed.clear();
     return this.#ownsWorld ? this.world.close() : Promise.resolve();

@@ -1,3 +1,4 @@
+import { ReactorError } from '../../reactor-error';
 import { newLane } from './event-queue';
 import { isIPv6, normalizeHost, type PeerServerState, SimListeners } from './sim-listeners';
 import { SimSocket } from './sim-socket';
@@ -64,6 +65,10 @@ export class SimulatedHost {
   readonly #own: readonly string[];
   #nextClientPort = 49_152;
   #net: SimulatedNet | undefined;
+  #up = true;
+  #incarnation = 0;
+  /** The backends of its reactors, which a crash takes down. */
+  readonly #backends = new Set<SimulatedBackend>();
 
   /** @internal Made by `world.host(...)`. */
   constructor(world: SimulatedWorld, options: SimulatedHostOptions) {
@@ -93,6 +98,64 @@ export class SimulatedHost {
   /** A backend for a reactor on this host (`new Reactor({ backend: host.backend() })`); one per reactor. */
   backend(): SimulatedBackend {
     return new SimulatedBackend({}, this);
+  }
+
+  /** Is it running (not crashed, or restarted since)? */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** @internal Counts its crashes: a socket made before the last one is gone. */
+  get incarnation(): number {
+    return this.#incarnation;
+  }
+
+  /** @internal A backend on this host joined (its constructor) or left (its dispose). */
+  adopt(backend: SimulatedBackend): void {
+    this.#backends.add(backend);
+  }
+
+  /** @internal */
+  disown(backend: SimulatedBackend): void {
+    this.#backends.delete(backend);
+  }
+
+  /**
+   * The host crashes (power off, kernel panic): every socket of it
+   * vanishes at once, without a FIN or RST, its listening ports are gone,
+   * and packets sent to it are lost. Its peers see what real peers see:
+   * nothing, until their writes go unanswered (TCP retransmits, then
+   * `ETIMEDOUT`) or their own timers give up; a connect to it is not
+   * answered. Its reactors' polls reject with `ERR_SIM_HOST_CRASHED` (an
+   * `EventLoop` on it stops with that error), and their backends serve
+   * nothing more. Timers of the program that are not a reactor's cannot
+   * be told apart by host and go on. A crashed host stays down until
+   * `restart()`. Its program is gone: `loop.close()` rejects as its polls
+   * do (a graceful close needs them); `reactor.close()` releases it.
+   */
+  crash(): void {
+    if (!this.#up) return;
+    this.#up = false;
+    this.#incarnation++;
+    this.world.record(() => `crash ${this.name}`);
+    this.listeners.vanishAll();
+    this.refuseNext.clear();
+    this.blackholed.clear();
+    const error = new ReactorError('ERR_SIM_HOST_CRASHED', `the simulated host ${this.name} crashed`, { syscall: 'poll' });
+    for (const backend of this.#backends) backend.hostCrashed(error);
+    this.#backends.clear();
+  }
+
+  /**
+   * A crashed host boots again, with nothing open: a connect to it is
+   * refused until something listens, and a packet of a connection from
+   * before the crash is answered with RST. Start its programs again on
+   * fresh reactors (`host.backend()`).
+   */
+  restart(): void {
+    if (this.#up) return;
+    this.#up = true;
+    this.world.record(() => `restart ${this.name}`);
   }
 
   /**
@@ -154,6 +217,7 @@ export class SimulatedHost {
     const connection = world.nextConnection();
     return new SimSocket(
       world.context,
+      this,
       world.buffers,
       world.path(this, target ?? this),
       connection,
@@ -235,6 +299,7 @@ export class SimulatedHost {
     }
     const server = new SimSocket(
       world.context,
+      this,
       world.buffers,
       back,
       client.connection,

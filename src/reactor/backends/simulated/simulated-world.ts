@@ -371,6 +371,16 @@ export class SimulatedWorld {
     link.release();
   }
 
+  /** Crashes `host` (see `SimulatedHost.crash`): its sockets vanish without a word, its reactors stop. */
+  crash(host: HostRef): void {
+    this.#resolve(host, 'host').crash();
+  }
+
+  /** Boots a crashed `host` again, with nothing open (see `SimulatedHost.restart`). */
+  restart(host: HostRef): void {
+    this.#resolve(host, 'host').restart();
+  }
+
   /** @internal The host a packet to `address`, sent from `from`, reaches (undefined: no host has it). */
   destination(address: string, from: SimulatedHost): SimulatedHost | undefined {
     if (isLoopback(address)) return from;
@@ -382,7 +392,7 @@ export class SimulatedWorld {
     const key = `${from.name}>${to.name}`;
     let path = this.#paths.get(key);
     if (path === undefined) {
-      path = new SimPath(this.#link(from, to), this.context);
+      path = new SimPath(this.#link(from, to), this.context, to);
       this.#paths.set(key, path);
     }
     return path;

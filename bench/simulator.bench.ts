@@ -10,12 +10,22 @@
  *   once: both ends of 10,000 would pass this machine's 20,000 descriptors).
  * Reports wall time against simulated time, each variant against plain,
  * and plain against loopback, as medians of three paired rounds.
+ *
+ * Then a world of hosts, in virtual time: 1,000 clients on one host, each
+ * sending 10 requests through the proxy of examples/proxy-failover.ts (with
+ * its once-a-second health check) to its two backends, three EventLoops on
+ * three more hosts: wall time against simulated time, and events per wall
+ * second.
  * Run: npm run bench -- simulator
  */
 import { connect, type Socket } from 'node:net';
-import { Reactor, SimulatedBackend, type SimulatedBackendOptions, type SimulatedPeer } from '../src';
+import { Reactor, SimulatedBackend, type SimulatedBackendOptions, type SimulatedPeer, SimulatedWorld } from '../src';
 import { startEchoServer } from '../examples/echo-server';
+import { PROXY_PORT, startBackend, startProxy } from '../examples/proxy-failover';
 import { median, pairedRow, printTable, type Row } from './lib/report';
+
+/** The real clock, taken before a world's virtual time replaces `performance.now` (wall time is what is measured). */
+const wallNow = performance.now.bind(performance);
 
 const CONNECTIONS = 10_000;
 const EXCHANGES = 10;
@@ -43,11 +53,11 @@ async function simulated(options: SimulatedBackendOptions): Promise<Run> {
   const reactor = new Reactor<never>({ backend: sim });
   const server = await startEchoServer({ reactor, port: 7000, backlog: 65_535 }); // all connect at once
   const request = Buffer.alloc(SIZE, 0x72);
-  const start = performance.now();
+  const start = wallNow();
   const clients: Promise<void>[] = [];
   for (let i = 0; i < CONNECTIONS; i++) clients.push(simulatedClient(sim.connect(server.port), request));
   await Promise.all(clients);
-  const wallMs = performance.now() - start;
+  const wallMs = wallNow() - start;
   const run = { wallMs, simulatedMs: sim.clock.now(), events: sim.stats.events };
   await server.stop();
   return run;
@@ -82,11 +92,47 @@ async function loopback(): Promise<Run> {
       await loopbackClient(server.port, request);
     }
   };
-  const start = performance.now();
+  const start = wallNow();
   await Promise.all(Array.from({ length: LOOPBACK_CONCURRENCY }, worker));
-  const wallMs = performance.now() - start;
+  const wallMs = wallNow() - start;
   await server.stop();
   return { wallMs, simulatedMs: NaN, events: NaN };
+}
+
+const TOPOLOGY_CLIENTS = 1_000;
+const TOPOLOGY_REQUESTS = 10;
+
+/** One client of the topology: ten requests of 128 bytes (a line) through the proxy, one answer line each. */
+async function topologyClient(peer: SimulatedPeer, id: number): Promise<void> {
+  for (let i = 0; i < TOPOLOGY_REQUESTS; i++) {
+    peer.write(`client ${id} request ${i} `.padEnd(SIZE - 1, '.') + '\n');
+    await peer.readLine();
+  }
+  peer.close();
+}
+
+/** clients -> proxy -> two backends, four hosts of one world in virtual time. */
+async function topology(): Promise<Run> {
+  const world = new SimulatedWorld({ seed: 1, virtualTime: true, latencyMs: 1, bandwidth: 125_000 });
+  const backendHosts = [
+    world.host({ name: 'backend-a', addresses: ['10.0.0.2'] }),
+    world.host({ name: 'backend-b', addresses: ['10.0.0.3'] }),
+  ];
+  const servers = await Promise.all(backendHosts.map((host) => startBackend(host, 65_535)));
+  const backends = backendHosts.map((host) => ({ name: host.name, address: host.addresses[0], healthy: true }));
+  const proxy = await startProxy(world.host({ name: 'proxy', addresses: ['10.0.0.1'] }), backends, () => {}, 65_535);
+  const clients = world.host({ name: 'clients', addresses: ['10.0.0.9'] });
+  const start = wallNow();
+  const done: Promise<void>[] = [];
+  for (let i = 0; i < TOPOLOGY_CLIENTS; i++) done.push(topologyClient(clients.connect(PROXY_PORT, { host: '10.0.0.1' }), i));
+  await Promise.all(done);
+  const wallMs = wallNow() - start;
+  const run = { wallMs, simulatedMs: world.clock.now(), events: world.stats.events };
+  proxy.stop();
+  await proxy.loop.close();
+  for (const server of servers) await server.close();
+  await world.close();
+  return run;
 }
 
 async function main(): Promise<void> {
@@ -94,13 +140,15 @@ async function main(): Promise<void> {
   const exploring: Run[] = [];
   const traced: Run[] = [];
   const sockets: Run[] = [];
+  const worlds: Run[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     plain.push(await simulated({}));
     exploring.push(await simulated({ explore: true }));
     traced.push(await simulated({ trace: { payloads: 'hash' } }));
     sockets.push(await loopback());
-    const [p, e, t, l] = [plain, exploring, traced, sockets].map((runs) => (runs.at(-1) as Run).wallMs.toFixed(0));
-    console.log(`round ${round}: wall ms plain ${p}, exploring ${e}, traced ${t}, loopback ${l}`);
+    worlds.push(await topology());
+    const [p, e, t, l, w] = [plain, exploring, traced, sockets, worlds].map((runs) => (runs.at(-1) as Run).wallMs.toFixed(0));
+    console.log(`round ${round}: wall ms plain ${p}, exploring ${e}, traced ${t}, loopback ${l}, 4-host world ${w}`);
   }
   const wall = (runs: Run[]) => runs.map((r) => r.wallMs);
   const workload = `${CONNECTIONS.toLocaleString('en-US')} connections x ${EXCHANGES} exchanges`;
@@ -133,6 +181,25 @@ async function main(): Promise<void> {
       name: 'messages (requests + responses) per wall second (plain)',
       value: median(plain.map((r) => (CONNECTIONS * EXCHANGES * 2) / (r.wallMs / 1000))),
       unit: 'msg/s',
+      better: 'higher',
+    },
+    {
+      name: `4-host world (${TOPOLOGY_CLIENTS.toLocaleString('en-US')} clients -> proxy -> 2 backends, ${TOPOLOGY_REQUESTS} requests each): wall time`,
+      value: median(wall(worlds)),
+      unit: 'ms',
+      better: 'lower',
+    },
+    { name: '4-host world: simulated time', value: median(worlds.map((r) => r.simulatedMs)), unit: 'ms', better: 'lower' },
+    {
+      name: '4-host world: simulated ms per wall ms',
+      value: median(worlds.map((r) => r.simulatedMs / r.wallMs)),
+      unit: 'x',
+      better: 'higher',
+    },
+    {
+      name: '4-host world: events per wall second',
+      value: median(worlds.map((r) => r.events / (r.wallMs / 1000))),
+      unit: 'events/s',
       better: 'higher',
     },
   ];

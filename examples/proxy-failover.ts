@@ -20,12 +20,12 @@
 import { type Connection, EventLoop, Reactor, type SimulatedHost, SimulatedWorld } from '../src';
 
 const BACKEND_PORT = 7000;
-const PROXY_PORT = 80;
+export const PROXY_PORT = 80;
 
 /** A backend: answers `PING` with `PONG`, any other line with its name and the line. */
-async function startBackend(host: SimulatedHost): Promise<EventLoop> {
+export async function startBackend(host: SimulatedHost, backlog = 511): Promise<EventLoop> {
   const loop = new EventLoop({ reactor: new Reactor({ backend: host.backend() }) });
-  await loop.listen([{ host: '0.0.0.0', port: BACKEND_PORT }], {
+  await loop.listen([{ host: '0.0.0.0', port: BACKEND_PORT, backlog }], {
     onData(conn, chunk) {
       for (const line of chunk.toString().split('\n').filter(Boolean)) conn.send(line === 'PING' ? 'PONG\n' : `${host.name}: ${line}\n`);
     },
@@ -35,14 +35,15 @@ async function startBackend(host: SimulatedHost): Promise<EventLoop> {
   return loop;
 }
 
-interface Backend {
+/** A backend as the proxy sees it. */
+export interface Backend {
   name: string;
   address: string;
   healthy: boolean;
 }
 
 /** The proxy: round-robin over the healthy backends, a connect timeout, and a health check on a `setInterval`. */
-async function startProxy(host: SimulatedHost, backends: Backend[], log: (line: string) => void) {
+export async function startProxy(host: SimulatedHost, backends: Backend[], log: (line: string) => void, backlog = 511) {
   const loop = new EventLoop({ reactor: new Reactor({ backend: host.backend(), connectTimeoutMs: 300 }) });
   let turn = 0;
 
@@ -73,7 +74,7 @@ async function startProxy(host: SimulatedHost, backends: Backend[], log: (line: 
     (client as Connection<Buffer[]> & { upstream?: Connection }).upstream = upstream;
   };
 
-  await loop.listen([{ host: '0.0.0.0', port: PROXY_PORT }], {
+  await loop.listen([{ host: '0.0.0.0', port: PROXY_PORT, backlog }], {
     onConnect: (client) => forward(client as Connection<Buffer[]>),
     onData(client, chunk) {
       const upstream = (client as Connection & { upstream?: Connection }).upstream;

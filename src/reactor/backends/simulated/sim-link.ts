@@ -30,9 +30,10 @@ export interface LinkOptions {
    */
   jitterMs: number;
   /**
-   * Bytes per millisecond each way, shared by every connection that
-   * crosses the link in that direction. Default: the world's `bandwidth`
-   * (Infinity: latency only).
+   * The link's capacity in bytes per millisecond each way, shared by every
+   * connection that crosses it in that direction (each connection is also
+   * held to the world's `bandwidth`, its own rate). Default Infinity: only
+   * the connections' own rates count.
    */
   bandwidth: number;
   /**

@@ -41,10 +41,11 @@ export interface SocketHome {
   readonly incarnation: number;
 }
 
-/** The sizes of a socket's kernel buffers. */
+/** The sizes of a socket's kernel buffers, and the rate one connection sends at (bytes per ms; Infinity: none). */
 export interface SocketBuffers {
   sendBufferSize: number;
   receiveBufferSize: number;
+  bandwidth: number;
 }
 
 /** The largest piece a connection puts on the wire at once. */
@@ -114,6 +115,8 @@ export class SimSocket {
   shutdownRequested = false;
   #finSent = false;
   #writable = true;
+  /** This connection's own sending is busy until then (its own rate: the world's `bandwidth`). */
+  #busyUntil = 0;
   /** No segment of this direction arrives before the previous one: TCP is ordered. */
   lastArrival = 0;
   bytesRead = 0;
@@ -342,9 +345,15 @@ export class SimSocket {
       const window = other.#buffers.receiveBufferSize - other.recvBytes - this.#inFlight;
       if (window <= 0) break;
       const segment = this.#take(Math.min(window, SEGMENT_SIZE, this.sendBytes));
-      const start = Math.max(net.now(), path.busyUntil);
-      const end = start + segment.length / path.link.options.bandwidth;
-      path.busyUntil = end;
+      // Both limits hold: the connection's own rate, and the capacity of the link it shares with others.
+      const start = Math.max(net.now(), this.#busyUntil);
+      let end = start + segment.length / this.#buffers.bandwidth;
+      this.#busyUntil = end;
+      const capacity = path.link.options.bandwidth;
+      if (capacity !== Infinity) {
+        path.busyUntil = Math.max(net.now(), path.busyUntil) + segment.length / capacity;
+        end = Math.max(end, path.busyUntil);
+      }
       let arrival = Math.max(end + path.delayMs() + this.nextDelayMs, this.lastArrival);
       this.nextDelayMs = 0;
       const late = net.chance.decide('delay');
@@ -368,7 +377,7 @@ export class SimSocket {
         );
         return;
       }
-      this.wire.send(arrival, () => other.receiveData(this, segment), true);
+      this.wire.sendData(arrival, this, other, segment);
     }
     if (!quiet && !this.#writable && this.state === 'open' && this.error === undefined && !this.shutdownRequested) {
       if (this.sendBytes <= this.#buffers.sendBufferSize / 2) {
@@ -378,7 +387,7 @@ export class SimSocket {
     }
     if (this.sendBytes === 0 && this.shutdownRequested && !this.#finSent && other !== undefined) {
       this.#finSent = true;
-      const arrival = Math.max(Math.max(net.now(), path.busyUntil) + path.delayMs(), this.lastArrival);
+      const arrival = Math.max(Math.max(net.now(), this.#busyUntil) + path.delayMs(), this.lastArrival);
       this.lastArrival = arrival;
       net.trace(() => `fin ${this.#name}`);
       this.wire.send(arrival, () => other.receiveFin(), true);

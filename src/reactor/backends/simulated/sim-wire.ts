@@ -1,6 +1,6 @@
 import type { Lane } from './event-queue';
 import type { SimPath } from './sim-link';
-import type { SimContext } from './sim-socket';
+import type { SimContext, SimSocket } from './sim-socket';
 
 /** Linux's floor for the retransmission timeout (`TCP_RTO_MIN`): a simulated round trip is always shorter. */
 const RTO_MIN_MS = 200;
@@ -54,6 +54,31 @@ export class SimWire {
     this.#net.at(arrival, () => this.#land(seq, deliver, reliable, 0), this.#lane);
   }
 
+  /**
+   * Sends a data segment from `from` to `to` (the hot path: one closure per
+   * segment, where `send` takes two): `to.receiveData(from, segment)` when
+   * it gets there, in order.
+   */
+  sendData(arrival: number, from: SimSocket, to: SimSocket, segment: Buffer): void {
+    if (this.#dead) return;
+    const seq = this.#sent++;
+    this.#net.at(
+      arrival,
+      () => {
+        if (this.#dead) return;
+        const fate = this.#path.fate(); // asked once: a lossy link draws for it
+        if (fate === 'deliver' && seq === this.#next) {
+          this.#next++;
+          to.receiveData(from, segment);
+          if (this.#early.size > 0) this.#handOnEarly();
+          return;
+        }
+        this.#settle(fate, seq, () => to.receiveData(from, segment), true, 0); // anything unusual: the general path
+      },
+      this.#lane,
+    );
+  }
+
   /** The connection is gone (it gave up): what is still on its way is dropped. */
   kill(): void {
     this.#dead = true;
@@ -68,7 +93,11 @@ export class SimWire {
   /** Packet `seq` (sent `attempt` times before) reaches the far end of the link now. */
   #land(seq: number, deliver: () => void, reliable: boolean, attempt: number): void {
     if (this.#dead) return;
-    const fate = this.#path.fate();
+    this.#settle(this.#path.fate(), seq, deliver, reliable, attempt);
+  }
+
+  /** What becomes of packet `seq`, now that the link decided its `fate`. */
+  #settle(fate: 'deliver' | 'hold' | 'lose', seq: number, deliver: () => void, reliable: boolean, attempt: number): void {
     if (fate === 'deliver') this.#arrived(seq, deliver);
     else if (fate === 'hold') this.#path.link.hold(() => this.#land(seq, deliver, reliable, attempt));
     else this.#lost(seq, deliver, reliable, attempt);
@@ -108,6 +137,11 @@ export class SimWire {
     }
     this.#next++;
     deliver?.();
+    this.#handOnEarly();
+  }
+
+  /** Hands on the packets that got through ahead of the one just delivered, as far as they follow on. */
+  #handOnEarly(): void {
     while (this.#early.size > 0 && this.#early.has(this.#next) && !this.#gone()) {
       const following = this.#early.get(this.#next);
       this.#early.delete(this.#next++);

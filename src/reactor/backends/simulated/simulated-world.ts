@@ -49,7 +49,11 @@ export interface SimulatedWorldOptions {
   startMs?: number;
   /** One-way latency of every link (unless `world.link` says otherwise), in ms. Default 0.1. */
   latencyMs?: number;
-  /** Bytes per millisecond each way on every link (unless `world.link` says otherwise); default Infinity (latency only). */
+  /**
+   * Bytes per millisecond each way that one connection sends at, on every
+   * link; default Infinity (latency only). A link's shared capacity is
+   * `world.link(a, b, { bandwidth })`.
+   */
   bandwidth?: number;
   /** Each socket's send buffer: `write` accepts this much before it would block. Default 64 KiB. */
   sendBufferSize?: number;
@@ -212,14 +216,15 @@ export class SimulatedWorld {
   constructor(options: SimulatedWorldOptions = {}) {
     const { seed = seedFromEnvironment() ?? 1, startMs = 0, latencyMs = 0.1, bandwidth = Infinity } = options;
     const { sendBufferSize = 64 * 1024, receiveBufferSize = 64 * 1024 } = options;
-    this.#defaultLink = checkLinkOptions({}, { latencyMs, bandwidth, jitterMs: 0, loss: 0 });
+    this.#defaultLink = checkLinkOptions({}, { latencyMs, bandwidth: Infinity, jitterMs: 0, loss: 0 });
+    if (!(bandwidth > 0)) throw new RangeError(`'bandwidth' must be a number of bytes per ms > 0, got ${String(bandwidth)}`);
     for (const [name, value] of [
       ['sendBufferSize', sendBufferSize],
       ['receiveBufferSize', receiveBufferSize],
     ] as const) {
       if (!Number.isInteger(value) || value < 1) throw new RangeError(`'${name}' must be a whole number >= 1, got ${String(value)}`);
     }
-    this.buffers = { sendBufferSize, receiveBufferSize };
+    this.buffers = { sendBufferSize, receiveBufferSize, bandwidth };
     this.faults = checkFaultRates(options.faults);
     this.clock = new ManualClock(startMs);
     this.random = new SeededRandom(seed);

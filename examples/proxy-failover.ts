@@ -123,7 +123,7 @@ export async function runProxyFailover(print: (line: string) => void = console.l
       world.host({ name: 'backend-b', addresses: ['10.0.0.3'] }),
     ];
     const clientHost = world.host({ name: 'client', addresses: ['10.0.0.9'] });
-    const servers = await Promise.all(backendHosts.map(startBackend));
+    const servers = await Promise.all(backendHosts.map((host) => startBackend(host)));
     const backends = backendHosts.map((host) => ({ name: host.name, address: host.addresses[0], healthy: true }));
     const proxy = await startProxy(proxyHost, backends, log);
 

@@ -10,6 +10,7 @@ import { Readiness } from './readiness';
 // T types the token; Events<T> hands out Event<T>.
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
 export class Event<T = unknown> {
+  /** The descriptor; -1 for a {@link Waker}'s event. */
   fd = -1;
   token: T | undefined = undefined;
   flags = 0;

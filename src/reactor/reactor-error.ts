@@ -12,6 +12,8 @@
  * - `EPIPE`: writing after our own `shutdown`.
  * - `ERR_REACTOR_CLOSED`: the reactor was closed.
  * - `ERR_POLL_REENTRANT`: `poll` while another `poll` is pending.
+ * - `ERR_WAKER_CLOSED`: `wake()` on a `Waker` (or `RemoteWaker`) whose waker
+ *   or reactor was closed.
  * - `ERR_PEER_ENDED`: a simulated peer waited for bytes that will not come
  *   (the other side ended the connection first).
  * - `ERR_SIM_STALLED`: a test waited on a simulated peer while nothing in
@@ -27,6 +29,7 @@ export type ReactorErrorCode =
   | 'EPIPE'
   | 'ERR_REACTOR_CLOSED'
   | 'ERR_POLL_REENTRANT'
+  | 'ERR_WAKER_CLOSED'
   | 'ERR_PEER_ENDED'
   | 'ERR_SIM_STALLED'
   | (string & {});

@@ -5,12 +5,13 @@ import type { Backend, BackendSink, HandleInfo, LingeringHandle } from './backen
 import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
 import { addEvent, Events, resetEvents, setWoken } from './events';
-import { isInterest, type InterestMask } from './interest';
+import { Interest, isInterest, type InterestMask } from './interest';
 import { describe, optionsObject } from './options-object';
 import { ReactorError } from './reactor-error';
 import { ReadyList } from './ready-list';
 import { Registration } from './registration';
-import { type Trigger, triggerFlags } from './trigger';
+import { type Trigger, TriggerFlags, triggerFlags } from './trigger';
+import { Readiness } from './readiness';
 
 /** Options of {@link Reactor}. */
 export interface ReactorOptions {
@@ -130,6 +131,21 @@ interface PendingPoll<T> {
   resolve: (count: number) => void;
   reject: (err: unknown) => void;
 }
+
+/**
+ * Internal, for {@link Waker}: a source of events with no descriptor. Its
+ * events have fd -1 and its token; `notify` makes it ready (readable, edge
+ * triggered, so notifications before a poll gathers it collapse into one
+ * event), `close` ends it (events already gathered are dropped, as for an
+ * unregistered fd).
+ */
+export interface WakeSource {
+  notify(): void;
+  close(): void;
+}
+
+/** Internal: opens a {@link WakeSource} on `reactor`; `onReactorClose` runs when the reactor closes first. */
+export let openWakeSource: <T>(reactor: Reactor<T>, token: T, onReactorClose: () => void) => WakeSource;
 
 const TRIGGER_NAMES: Record<number, Trigger> = { 0: 'level', 1: 'edge', 2: 'oneshot', 3: 'edge-oneshot' };
 const DEFAULT_BACKLOG = 511;
@@ -285,6 +301,12 @@ export class Reactor<T = unknown> {
   #pending: PendingPoll<T> | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #woken = false;
+  /** Open wakers' sources, each with what to tell its waker when the reactor closes. */
+  readonly #wakeSources = new Map<Registration<T>, () => void>();
+
+  static {
+    openWakeSource = (reactor, token, onReactorClose) => reactor.#openWakeSource(token, onReactorClose);
+  }
 
   constructor(options?: ReactorOptions) {
     options = optionsObject(options, 'options');
@@ -666,6 +688,23 @@ export class Reactor<T = unknown> {
 
   /* ---- Internals ------------------------------------------------------- */
 
+  #openWakeSource(token: T, onReactorClose: () => void): WakeSource {
+    this.#checkOpen();
+    const registration = new Registration<T>(-1, Interest.READABLE, TriggerFlags.EDGE, token);
+    this.#wakeSources.set(registration, onReactorClose);
+    return {
+      notify: () => {
+        if (!registration.live) return;
+        registration.edges |= Readiness.READABLE;
+        this.#enqueue(registration);
+      },
+      close: () => {
+        registration.live = false;
+        this.#wakeSources.delete(registration);
+      },
+    };
+  }
+
   #newDescriptor(kind: 'listener' | 'stream', state: 'opening' | 'open'): Descriptor<T> {
     return { kind, state, generation: 0, createdAtMs: this.#clock.now(), registration: undefined, connectTimer: 0 };
   }
@@ -812,7 +851,8 @@ export class Reactor<T = unknown> {
       const registration = ready.shift() as Registration<T>;
       registration.queued = false;
       if (!registration.live || !registration.armed) continue;
-      const readiness = backend.readiness(registration.fd);
+      // fd -1: a waker's source, readable whenever it is in the list (its edges say whether it was notified).
+      const readiness = registration.fd < 0 ? Readiness.READABLE : backend.readiness(registration.fd);
       const edge = registration.edgeTriggered;
       const flags = (edge ? registration.edges & readiness : readiness) & registration.mask;
       if (edge) registration.edges = 0;
@@ -852,6 +892,11 @@ export class Reactor<T = unknown> {
       else this.#release(fd, descriptor);
     }
     this.#ready.clear();
+    for (const [registration, onReactorClose] of [...this.#wakeSources]) {
+      registration.live = false;
+      onReactorClose();
+    }
+    this.#wakeSources.clear();
     // A backend closes a listener only once its bind has settled (see Backend.close).
     const binding = [...this.#binding];
     await Promise.allSettled(binding.map(([, promise]) => promise));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { type Backend, Events, Interest, RawHandleBackend, Reactor, ReactorError } from '../../src';
+import { type Backend, Events, Interest, RawHandleBackend, Reactor, ReactorError, Waker } from '../../src';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import { FaultyBackend } from './faulty-backend';
 import { type ContractHarness, type Peer, realSocketHarness, simulatedHarness } from './harness';
@@ -408,6 +408,28 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
     reactor.wake(); // a wake during a poll ends it too
     expect(await second).toBe(0);
     expect(events.woken).toBe(true);
+  });
+
+  test('rule 17, with a Waker: its wakes end the poll with one readable event carrying its token (fd -1); none after its close', async () => {
+    const waker = new Waker(reactor, 'waker');
+    waker.wake();
+    waker.wake();
+    waker.wake();
+    expect(await reactor.poll(events)).toBe(1);
+    const [event] = [...events];
+    expect({ fd: event.fd, token: event.token, readable: event.readable, flags: event.flags }).toEqual({
+      fd: -1,
+      token: 'waker',
+      readable: true,
+      flags: R,
+    });
+    expect(events.woken).toBe(false); // the reactor's own wake() is not this
+    expect(await reactor.poll(events, 0)).toBe(0); // collapsed: nothing left over
+    waker.wake();
+    waker.close(); // after its wake, before a poll gathered it: dropped, as for a closed fd
+    expect(await reactor.poll(events, 0)).toBe(0);
+    expectCode(() => waker.wake(), 'ERR_WAKER_CLOSED');
+    expect(waker.tryWake()).toBe(false);
   });
 
   test('rule 18: poll while another poll is pending rejects with ERR_POLL_REENTRANT', async () => {

@@ -9,6 +9,7 @@ import { type DeferHandle, DeferredQueue, type DeferPriority } from './deferred-
 import { type DescriptorReportEntry, descriptorReport } from './descriptor-report';
 import { type Logger, silentLogger } from './logger';
 import { GracefulShutdown, type ShutdownReport } from './graceful-shutdown';
+import { drainChannel, LoopChannel } from './loop-channel';
 import { MemoryBudget } from './memory-budget';
 import { Metrics } from './metrics';
 import { type ServerSocket, type ServerSocketConfig, SocketManager } from './socket-manager';
@@ -53,7 +54,7 @@ export interface EventLoopOptions {
 /** The loop's lifecycle. */
 export type EventLoopState = 'idle' | 'running' | 'closing' | 'closed';
 
-type Token = Connection | ServerEntry;
+type Token = Connection | ServerEntry | LoopChannel;
 
 /** A callback invoked with `.call`: the application's handlers, and deferred work. */
 type Callable = (this: unknown, a?: unknown, b?: unknown, c?: unknown) => void;
@@ -127,6 +128,11 @@ export class EventLoop {
   /** True while a batch of events is being handled (activity is then noted, and acted on after it). */
   #dispatching = false;
   readonly #gate: AcceptGate;
+  readonly #channels = new Set<LoopChannel>();
+  /** Delivers one channel message: timed and isolated, as every callback. */
+  readonly #deliver = (handler: (message: unknown) => void, message: unknown): void => {
+    this.#call(undefined, 'channel', handler, undefined, message);
+  };
 
   constructor(options?: EventLoopOptions) {
     options = optionsObject(options, 'options');
@@ -211,6 +217,7 @@ export class EventLoop {
       stopAndClose: async () => {
         this.#stopRequested = true;
         await this.reactor.close();
+        this.#closeChannels();
         await this.#running;
       },
     });
@@ -350,6 +357,32 @@ export class EventLoop {
     const handle = this.#deferred.add(callback, priority);
     if (this.#running !== undefined && this.reactor.state === 'open') this.reactor.wake();
     return handle;
+  }
+
+  /**
+   * A channel that hands work back to this loop's thread: what is sent on it
+   * (from worker threads through `channel.port()`, or from this thread with
+   * `channel.send`) reaches `handler` inside a turn of the loop, which wakes
+   * for it. See {@link LoopChannel}. Closed with the loop.
+   * @example
+   * ```ts
+   * import { EventLoop } from 'tsreactor';
+   * const loop = new EventLoop();
+   * const done = loop.channel<string>((text) => console.log('on the loop:', text));
+   * done.send('hello'); // or done.port() to a worker, which posts on it
+   * ```
+   */
+  channel<M>(handler: (message: M) => void): LoopChannel<M> {
+    if (typeof handler !== 'function') throw new TypeError(`'handler' must be a function, got ${describe(handler)}`);
+    if (this.#state === 'closed') throw new ReactorError('ERR_REACTOR_CLOSED', 'the event loop is closed');
+    const channel = new LoopChannel<M>(this.reactor, handler);
+    this.#channels.add(channel as LoopChannel);
+    return channel;
+  }
+
+  #closeChannels(): void {
+    for (const channel of this.#channels) channel.close();
+    this.#channels.clear();
   }
 
   /**
@@ -496,7 +529,10 @@ export class EventLoop {
         this.metrics.dispatchDuration.record(Math.max(1, Math.round((performance.now() - start) * 1e6)));
       }
     } catch (err) {
-      if (err instanceof ReactorError && err.code === 'ERR_REACTOR_CLOSED') return;
+      if (err instanceof ReactorError && err.code === 'ERR_REACTOR_CLOSED') {
+        this.#closeChannels(); // the reactor was closed under the loop: their wakers are gone, so are they
+        return;
+      }
       throw err;
     }
   }
@@ -511,6 +547,8 @@ export class EventLoop {
       else if (event.error) this.#surfaceError(token);
       // writeClosed alone on a paused connection: both sides are done, but it has unread data
       // its owner paused; resume() reads it (and the end), or the linger timer closes it.
+    } else if (token instanceof LoopChannel) {
+      drainChannel(token, this.#deliver);
     } else if (isServerEntry(token)) {
       this.#gate.accept(token);
     }

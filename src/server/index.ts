@@ -1,4 +1,5 @@
 export { EventLoop } from './event-loop';
+export { LoopChannel } from './loop-channel';
 export type { ConnectionReportEntry, EventLoopOptions, EventLoopState } from './event-loop';
 export type { ShutdownReport } from './graceful-shutdown';
 export { Connection } from './connection';

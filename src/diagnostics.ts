@@ -20,6 +20,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
  * | `tsreactor:loop:pressure` | buffered bytes passed the budget, or fell back | `{ bufferedBytes, limit, paused, on }` |
  * | `tsreactor:shutdown:start` | a graceful close began | `{ connections, timeoutMs }` |
  * | `tsreactor:shutdown:end` | it ended | `{ graceful, forced, durationMs }` |
+ * | `tsreactor:workers:ready` | (in the primary of `runWorkers`) a worker is serving | `{ id, pid, listening }` |
+ * | `tsreactor:workers:exit` | a worker exited | `{ id, pid, code, signal, restart }` (`restart`: the delay in ms before its slot is started again, or `undefined` when it is not) |
+ * | `tsreactor:workers:report` | a worker closed gracefully and sent its report | `{ id, pid, report }` |
  *
  * @example
  * ```ts
@@ -42,6 +45,9 @@ export const Channels = {
   loopPressure: diagnosticsChannel.channel('tsreactor:loop:pressure'),
   shutdownStart: diagnosticsChannel.channel('tsreactor:shutdown:start'),
   shutdownEnd: diagnosticsChannel.channel('tsreactor:shutdown:end'),
+  workersReady: diagnosticsChannel.channel('tsreactor:workers:ready'),
+  workersExit: diagnosticsChannel.channel('tsreactor:workers:exit'),
+  workersReport: diagnosticsChannel.channel('tsreactor:workers:report'),
 } as const;
 
 /** The names of all channels, for tools that list them. */

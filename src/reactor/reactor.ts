@@ -53,6 +53,15 @@ export interface ReactorListenOptions {
   ipv6Only?: boolean;
   /** SO_REUSEPORT, where the running Node supports it (a `ReactorError` `ENOTSUP` where it does not). */
   reusePort?: boolean;
+  /**
+   * Node's `exclusive`, for a `node:cluster` worker: `false` shares the
+   * primary's listening socket with the other workers (the primary hands
+   * out connections, round-robin), `true` (default) binds one of this
+   * process's own. Outside a cluster worker it changes nothing. Only
+   * LibuvBackend can share (the primary's socket reaches a worker through
+   * `node:net`); RawHandleBackend refuses `false` in a worker with `ENOTSUP`.
+   */
+  exclusive?: boolean;
 }
 
 /** Options of {@link Reactor.connect}. */
@@ -370,7 +379,14 @@ export class Reactor<T = unknown> {
    */
   async listen(options: ReactorListenOptions): Promise<number> {
     this.#checkOpen();
-    const { host = '::', port, backlog = DEFAULT_BACKLOG, ipv6Only = false, reusePort = false } = requiredOptions(options);
+    const {
+      host = '::',
+      port,
+      backlog = DEFAULT_BACKLOG,
+      ipv6Only = false,
+      reusePort = false,
+      exclusive = true,
+    } = requiredOptions(options);
     if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
     checkPort(port, 0);
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65_535) {
@@ -379,7 +395,14 @@ export class Reactor<T = unknown> {
     const descriptor = this.#newDescriptor('listener', 'opening');
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
-    const binding = this.#backend.openListener(fd, { host, port, backlog, ipv6Only: Boolean(ipv6Only), reusePort: Boolean(reusePort) });
+    const binding = this.#backend.openListener(fd, {
+      host,
+      port,
+      backlog,
+      ipv6Only: Boolean(ipv6Only),
+      reusePort: Boolean(reusePort),
+      exclusive: Boolean(exclusive),
+    });
     this.#binding.set(fd, binding);
     try {
       await binding;

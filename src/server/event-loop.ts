@@ -438,6 +438,26 @@ export class EventLoop {
   }
 
   /**
+   * Closes at once: every connection is reset now, and the reactor closes.
+   * During a graceful `close()`, cuts it short (what had not ended yet counts
+   * as forced in its report, which this returns too); otherwise it is a
+   * `close({ timeoutMs: 0 })`. What a second Ctrl-C does under `handleSignals`.
+   * @example
+   * ```ts
+   * import { EventLoop } from 'tsreactor';
+   * const loop = new EventLoop();
+   * void loop.close({ timeoutMs: 30_000 });
+   * const report = await loop.destroy(); // no, now
+   * console.log(report.forced, 'connections cut');
+   * ```
+   */
+  destroy(): Promise<ShutdownReport> {
+    if (this.#closing === undefined) return this.close({ timeoutMs: 0 });
+    this.#forceAll();
+    return this.#closing;
+  }
+
+  /**
    * Closes gracefully on SIGINT or SIGTERM; a second signal forces (destroys
    * every connection at once). Once closed, the process exits by itself
    * (nothing of the loop is left) with exit code 0 unless set otherwise.

@@ -15,3 +15,7 @@ export { Metrics } from './metrics';
 export type { HistogramSummary, MetricsSnapshot } from './metrics';
 export { silentLogger } from './logger';
 export type { Logger } from './logger';
+export { runWorkers } from './run-workers';
+export type { RunWorkersOptions, RunWorkersResult } from './run-workers';
+export type { WorkerContext, WorkerSharing } from './worker-process';
+export type { WorkersReport, WorkerSummary } from './worker-primary';

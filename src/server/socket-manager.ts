@@ -20,6 +20,8 @@ export interface ServerSocketConfig {
   ipv6Only?: boolean;
   /** SO_REUSEPORT, where the running Node supports it (22.12, 23.1 and newer). */
   reusePort?: boolean;
+  /** In a `node:cluster` worker, `false` shares the primary's socket (see `ReactorListenOptions.exclusive`). Default `true`. */
+  exclusive?: boolean;
 }
 
 /** A bound server socket. */
@@ -37,7 +39,7 @@ export interface ServerSocket {
 const NO_IPV6 = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL', 'EINVAL']);
 
 /** What to do about a failed bind, by code: the second half of the error message. */
-function advice(code: string, host: string, port: number): string {
+function advice(code: string, host: string, port: number, detail: string): string {
   switch (code) {
     case 'EADDRINUSE':
       return `port ${port} on ${host} is already in use: stop whatever holds it (ss -ltnp 'sport = :${port}' shows it) or choose another port`;
@@ -48,7 +50,9 @@ function advice(code: string, host: string, port: number): string {
     case 'EAFNOSUPPORT':
       return `this machine has no ${host.includes(':') ? 'IPv6' : 'IPv4'}: use an address of the other family`;
     case 'ENOTSUP':
-      return `reusePort needs Node 22.12, 23.1 or newer (this is ${process.version}): drop the option or upgrade Node`;
+      return detail.includes('cluster')
+        ? `raw handles cannot share a node:cluster primary's socket: use reusePort (Node 22.12+) or LibuvBackend`
+        : `reusePort needs Node 22.12, 23.1 or newer (this is ${process.version}): drop the option or upgrade Node`;
     default:
       return `check the address ${host}:${port}`;
   }
@@ -149,11 +153,11 @@ export class SocketManager {
 
   async #bind(config: ServerSocketConfig): Promise<ServerSocket> {
     const host = config.host ?? '::';
-    const { port, backlog, ipv6Only = false, reusePort = false } = config;
+    const { port, backlog, ipv6Only = false, reusePort = false, exclusive = true } = config;
     let fd: number;
     let boundHost = host;
     try {
-      fd = await this.#reactor.listen({ host, port, backlog, ipv6Only, reusePort });
+      fd = await this.#reactor.listen({ host, port, backlog, ipv6Only, reusePort, exclusive });
     } catch (err) {
       const code = (err as ReactorError).code;
       if (host === '::' && !ipv6Only && NO_IPV6.has(code)) {
@@ -179,7 +183,8 @@ export class SocketManager {
 
   async #listenOrExplain(host: string, config: ServerSocketConfig): Promise<number> {
     try {
-      return await this.#reactor.listen({ host, port: config.port, backlog: config.backlog, reusePort: config.reusePort ?? false });
+      const { port, backlog, reusePort = false, exclusive = true } = config;
+      return await this.#reactor.listen({ host, port, backlog, reusePort, exclusive });
     } catch (err) {
       throw explain(err, host, config.port);
     }
@@ -189,12 +194,16 @@ export class SocketManager {
 /** Rethrows a bind failure as a ReactorError that names the address, the code and what to do. */
 function explain(err: unknown, host: string, port: number): ReactorError {
   const original = ReactorError.from(err, { syscall: 'listen', address: host, port });
-  return new ReactorError(original.code, `cannot listen on ${host}:${port} (${original.code}): ${advice(original.code, host, port)}`, {
-    syscall: 'listen',
-    address: host,
-    port,
-    cause: err,
-  });
+  return new ReactorError(
+    original.code,
+    `cannot listen on ${host}:${port} (${original.code}): ${advice(original.code, host, port, original.message)}`,
+    {
+      syscall: 'listen',
+      address: host,
+      port,
+      cause: err,
+    },
+  );
 }
 
 function checkConfig(config: ServerSocketConfig, index: number): void {

@@ -12,6 +12,8 @@ export interface ListenOptions {
   ipv6Only: boolean;
   /** SO_REUSEPORT, where the platform and Node support it. */
   reusePort: boolean;
+  /** In a `node:cluster` worker, `false`: share the primary's socket (Node's `exclusive`); elsewhere no effect. */
+  exclusive: boolean;
 }
 
 /** Options for an outgoing connection. */

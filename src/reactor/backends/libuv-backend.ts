@@ -172,7 +172,7 @@ function resetNow(this: net.Socket): void {
 }
 
 /** Node's listen() gained `reusePort` in 23.1 and 22.12. */
-function nodeSupportsReusePort(): boolean {
+export function nodeSupportsReusePort(): boolean {
   const [major, minor] = process.versions.node.split('.').map(Number);
   return major >= 24 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }
@@ -311,7 +311,7 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
         port: options.port,
         backlog: options.backlog,
         ipv6Only: options.ipv6Only,
-        exclusive: true,
+        exclusive: options.exclusive,
       };
       if (options.reusePort) listenOptions.reusePort = true;
       server.listen(listenOptions);

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
@@ -387,6 +388,13 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
           address: options.host,
           port: options.port,
         },
+      );
+    }
+    if (!options.exclusive && cluster.isWorker) {
+      throw new ReactorError(
+        'ENOTSUP',
+        `a raw handle cannot share the node:cluster primary's socket (exclusive: false): only node:net servers can; use reusePort, or LibuvBackend`,
+        { syscall: 'listen', address: options.host, port: options.port },
       );
     }
     const reusePort = options.reusePort ? (B.UV_TCP_REUSEPORT as number) : 0;

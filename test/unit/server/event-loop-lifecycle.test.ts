@@ -153,6 +153,32 @@ describe('EventLoop lifecycle', () => {
     await running;
   });
 
+  test('destroy() during a graceful close cuts it short: what had not ended counts as forced, in the same report', async () => {
+    const { sim, loop, running, closed } = await simulatedLoop({ onShutdown() {} }); // the handler never ends it: only the deadline would
+    const client = sim.connect(7000);
+    client.write('hi');
+    await waitUntil(() => loop.registry.size === 1);
+    const closing = loop.close({ timeoutMs: 60_000 });
+    await turns(3);
+    const report = await loop.destroy();
+    expect(report).toBe(await closing);
+    expect(report).toMatchObject({ graceful: 0, forced: 1 });
+    expect(report.durationMs).toBeLessThan(60_000);
+    expect(closed.map((c) => c.reason)).toEqual(['shutdown-forced']);
+    client.close();
+    await running;
+  });
+
+  test('destroy() with no close under way is close({ timeoutMs: 0 })', async () => {
+    const { sim, loop, running } = await simulatedLoop(echo);
+    const client = sim.connect(7000);
+    await waitUntil(() => loop.registry.size === 1);
+    expect(await loop.destroy()).toMatchObject({ forced: 1 });
+    expect(loop.state).toBe('closed');
+    client.close();
+    await running;
+  });
+
   test('stop() then close(): run() resolves and the close completes', async () => {
     const { sim, loop, running, closed } = await simulatedLoop(echo);
     const client = sim.connect(7000);

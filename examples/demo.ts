@@ -4,10 +4,12 @@
  * terminal and a graceful stop on Ctrl-C.
  *
  * Run: npm start [-- --http-port 8080 --echo-port 7007 --host ::]
+ *      npm start -- --workers 2     (one event loop per worker process: runWorkers)
  *      npm start -- --help
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { EventLoop, ReactorError } from '../src';
+import { EventLoop, ReactorError, runWorkers, type ServerSocket, type WorkerContext, type WorkerSharing } from '../src';
 import { startHttpServer } from './http-server';
 
 const HELP = `tsreactor demo: an HTTP/1.1 server and an echo server on one event loop.
@@ -18,6 +20,10 @@ Usage: npm start -- [options]
                        0.0.0.0 is used where the machine has no IPv6)
   --http-port <port>   the HTTP server's port (default 8080; 0: any free port)
   --echo-port <port>   the echo server's port (default 7007; 0: any free port)
+  --workers <n>        run n worker processes, one event loop each, sharing the ports
+                       (default: one process); /stats says which worker answered
+  --sharing <how>      with --workers: cluster (default: the primary hands out
+                       connections) or reusePort (Node 22.12+: the kernel does)
   --no-status          no live status line (it is shown only on a terminal anyway)
   --help               this text
 
@@ -47,6 +53,51 @@ function port(name: string, fallback: number): number {
 
 const bracket = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
+/** Both servers on `loop` (under --workers, each worker's own loop, listening as `worker.listen` says). */
+async function serve(loop: EventLoop, host: string, httpPort: number, echoPort: number, worker?: WorkerContext) {
+  const http = await startHttpServer({ loop, host, port: httpPort, listen: worker?.listen, worker: worker?.id });
+  const [echo] = await loop.listen([{ host, port: echoPort, ...worker?.listen }], {
+    onData(conn, chunk) {
+      conn.send(chunk);
+    },
+  });
+  return { http, echo };
+}
+
+/** --workers N: the primary forks N workers, each serving both servers on its loop, and says where once all serve. */
+async function runOnWorkers(workers: number, host: string, httpPort: number, echoPort: number): Promise<void> {
+  const sharing = option('sharing', 'cluster') as WorkerSharing;
+  let ready = 0;
+  diagnosticsChannel.subscribe('tsreactor:workers:ready', (message) => {
+    const { listening } = message as { listening: ServerSocket[] };
+    if (++ready !== workers) return;
+    const [http, echo] = listening;
+    console.log(
+      `tsreactor demo (Node ${process.version}, pid ${process.pid}) on ${workers} workers (${sharing}), ctrl-c or SIGTERM to stop`,
+    );
+    console.log(
+      `  http: listening on ${bracket(http.host)}:${http.port}   try: curl http://localhost:${http.port}/stats   (which worker answered)`,
+    );
+    console.log(`  echo: listening on ${bracket(echo.host)}:${echo.port}   try: nc localhost ${echo.port}`);
+  });
+  const result = await runWorkers({
+    workers,
+    sharing,
+    timeoutMs: 3_000,
+    async start(worker) {
+      const loop = new EventLoop({ idleTimeoutMs: 30_000 });
+      await serve(loop, host, httpPort, echoPort, worker);
+      return loop;
+    },
+  });
+  if (result.role === 'primary') {
+    const { accepts, restarts, graceful, forced } = result.report;
+    console.log(
+      `stopped: ${accepts} connections accepted by ${workers} workers (${restarts} restarts); ${graceful} closed gracefully, ${forced} forced`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     console.log(HELP);
@@ -55,14 +106,16 @@ async function main(): Promise<void> {
   const host = option('host', '::');
   const httpPort = port('http-port', 8080);
   const echoPort = port('echo-port', 7007);
+  const workers = option('workers', '');
+  if (workers !== '') {
+    const count = Number(workers);
+    if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError('--workers must be a whole number from 1 to 1024');
+    await runOnWorkers(count, host, httpPort, echoPort);
+    return;
+  }
 
   const loop = new EventLoop({ idleTimeoutMs: 30_000 });
-  const http = await startHttpServer({ loop, host, port: httpPort });
-  const [echo] = await loop.listen([{ host, port: echoPort }], {
-    onData(conn, chunk) {
-      conn.send(chunk);
-    },
-  });
+  const { http, echo } = await serve(loop, host, httpPort, echoPort);
   const stopSignals = loop.handleSignals({ timeoutMs: 3_000 }); // before announcing: a signal may follow at once
   const httpHost = bracket(http.servers[0].host);
   console.log(`tsreactor demo (Node ${process.version}, pid ${process.pid}), ctrl-c or SIGTERM to stop`);

@@ -50,8 +50,19 @@
  * resumes both.
  *
  * Run: npx ts-node examples/http-server.ts [--port 8080] [--host ::] [--backend libuv|raw]
+ *      [--workers N [--sharing cluster|reusePort]]   (one event loop per worker process, see runWorkers)
  */
-import { type Connection, EventLoop, type EventLoopOptions, Reactor, type ServerSocket } from '../src';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import {
+  type Connection,
+  EventLoop,
+  type EventLoopOptions,
+  Reactor,
+  runWorkers,
+  type ServerSocket,
+  type WorkerContext,
+  type WorkerSharing,
+} from '../src';
 import { backendNamed } from './backend-option';
 import { BodyDecoder } from './http/body-decoder';
 import { findHeadEnd, HttpError, parseHead, type RequestHead } from './http/request-head';
@@ -73,6 +84,10 @@ export interface HttpServerOptions {
   loop?: EventLoop;
   /** For a loop made here. Default: keep-alive idle timeout of 5 s. */
   loopOptions?: EventLoopOptions;
+  /** Spread into the listen config: `worker.listen` under `runWorkers`. */
+  listen?: { exclusive?: boolean; reusePort?: boolean };
+  /** Under `runWorkers`: the worker's id, which `/stats` gives (with the pid) so a client knows who answered. */
+  worker?: number;
 }
 
 interface Limits {
@@ -261,7 +276,14 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
           request,
           200,
           'application/json',
-          Buffer.from(JSON.stringify({ ...loop.metrics.snapshot(), requests: requests + 1 /* this answer included */ })),
+          Buffer.from(
+            JSON.stringify({
+              worker: options.worker ?? null,
+              pid: process.pid,
+              ...loop.metrics.snapshot(),
+              requests: requests + 1 /* this answer included */,
+            }),
+          ),
         );
       },
     },
@@ -443,7 +465,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     }
   };
 
-  const servers = await loop.listen([{ host: options.host ?? '::', port: options.port ?? 8080, backlog: 4096 }], {
+  const servers = await loop.listen([{ host: options.host ?? '::', port: options.port ?? 8080, backlog: 4096, ...options.listen }], {
     onConnect(conn) {
       (conn as HttpConnection).data = {
         pending: undefined,
@@ -505,23 +527,42 @@ if (require.main === module) {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
   };
-  Promise.resolve()
-    .then(() => {
-      const reactor = new Reactor({ backend: backendNamed(argument('backend', 'libuv')) });
-      return startHttpServer({
-        host: argument('host', '::'),
-        port: Number(argument('port', '8080')),
-        loopOptions: { idleTimeoutMs: 5_000, reactor },
-      });
-    })
-    .then(async (server) => {
-      server.loop.handleSignals({ timeoutMs: 2_000 }); // before saying we are ready: a signal may follow at once
-      const host = server.servers[0].host;
-      console.log(`http server listening on ${host.includes(':') ? `[${host}]` : host}:${server.port}`);
-      await server.loop.run();
-    })
-    .catch((err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
+  const bracket = (host: string) => (host.includes(':') ? `[${host}]` : host);
+  /** The server on a loop of its own; under --workers, one per worker. */
+  const serve = (worker?: WorkerContext) =>
+    startHttpServer({
+      host: argument('host', '::'),
+      port: Number(argument('port', '8080')),
+      loopOptions: { idleTimeoutMs: 5_000, reactor: new Reactor({ backend: backendNamed(argument('backend', 'libuv')) }) },
+      listen: worker?.listen,
+      worker: worker?.id,
     });
+  const workers = argument('workers', '');
+  const main = async () => {
+    if (workers === '') {
+      const server = await serve();
+      server.loop.handleSignals({ timeoutMs: 2_000 }); // before saying we are ready: a signal may follow at once
+      console.log(`http server listening on ${bracket(server.servers[0].host)}:${server.port}`);
+      await server.loop.run();
+      return;
+    }
+    // One loop per worker process: the primary says where once every worker serves.
+    let ready = 0;
+    diagnosticsChannel.subscribe('tsreactor:workers:ready', (message) => {
+      const { listening } = message as { listening: { host: string; port: number }[] };
+      if (++ready === Number(workers))
+        console.log(`http server listening on ${bracket(listening[0].host)}:${listening[0].port} (${workers} workers)`);
+    });
+    const result = await runWorkers({
+      workers: Number(workers),
+      sharing: argument('sharing', 'cluster') as WorkerSharing,
+      timeoutMs: 2_000,
+      start: async (worker) => (await serve(worker)).loop,
+    });
+    if (result.role === 'primary') console.log(`closed: ${JSON.stringify({ ...result.report, workers: undefined })}`);
+  };
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
 }

@@ -7,7 +7,7 @@ import type { ShutdownReport } from './graceful-shutdown';
  */
 export type WorkerMessage =
   | { tsreactor: 'workers'; kind: 'ready'; id: number; listening: { host: string; port: number }[] }
-  | { tsreactor: 'workers'; kind: 'report'; id: number; report: ShutdownReport }
+  | { tsreactor: 'workers'; kind: 'report'; id: number; report: ShutdownReport; accepts: number }
   | { tsreactor: 'workers'; kind: 'shutdown'; timeoutMs: number }
   | { tsreactor: 'workers'; kind: 'force' };
 

@@ -13,6 +13,8 @@ export interface WorkerSummary {
   restarts: number;
   /** Its shutdown report, if it closed gracefully and sent one. */
   report: ShutdownReport | undefined;
+  /** Connections its loop accepted (as of that report; 0 without one). */
+  accepts: number;
   exitCode: number | null;
   signal: string | null;
 }
@@ -22,6 +24,8 @@ export interface WorkersReport extends ShutdownReport {
   workers: WorkerSummary[];
   /** Restarts over all slots. */
   restarts: number;
+  /** Connections accepted, added up over the workers' reports. */
+  accepts: number;
   /** Workers still running past the shutdown deadline, killed (SIGKILL) by the primary. */
   killed: number;
   /** Slots given up (their worker kept dying at start). When all are, the primary resolves without a signal. */
@@ -53,6 +57,7 @@ interface Slot {
   restarts: number;
   quickDeaths: number;
   report: ShutdownReport | undefined;
+  accepts: number;
   exitCode: number | null;
   signal: string | null;
   restartTimer: NodeJS.Timeout | undefined;
@@ -88,6 +93,7 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
     slot.pid = worker.process.pid;
     slot.startedAt = Date.now();
     slot.report = undefined;
+    slot.accepts = 0;
     worker.on('message', (message: unknown) => {
       if (!isWorkerMessage(message)) return;
       if (message.kind === 'ready') {
@@ -96,6 +102,7 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
           Channels.workersReady.publish({ id: slot.id, pid: slot.pid, listening: message.listening });
       } else if (message.kind === 'report') {
         slot.report = message.report;
+        slot.accepts = message.accepts;
         if (Channels.workersReport.hasSubscribers) Channels.workersReport.publish({ id: slot.id, pid: slot.pid, report: message.report });
       }
     });
@@ -165,9 +172,18 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
       other: reports.reduce((sum, r) => sum + r.other, 0),
       durationMs: start === 0 ? 0 : Date.now() - start,
       restarts: slots.reduce((sum, s) => sum + s.restarts, 0),
+      accepts: slots.reduce((sum, s) => sum + s.accepts, 0),
       killed,
       gaveUp: slots.filter((s) => s.givenUp).length,
-      workers: slots.map(({ id, pid, restarts, report, exitCode, signal }) => ({ id, pid, restarts, report, exitCode, signal })),
+      workers: slots.map(({ id, pid, restarts, report, accepts, exitCode, signal }) => ({
+        id,
+        pid,
+        restarts,
+        report,
+        accepts,
+        exitCode,
+        signal,
+      })),
     });
   };
 
@@ -181,6 +197,7 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
       restarts: 0,
       quickDeaths: 0,
       report: undefined,
+      accepts: 0,
       exitCode: null,
       signal: null,
       restartTimer: undefined,

@@ -81,7 +81,7 @@ export async function serveAsWorker(context: WorkerContext, options: WorkerProce
     if (stopWanted !== undefined) stop(stopWanted);
     await running;
     const report = await (closing ?? loop.close({ timeoutMs: options.timeoutMs })); // run() ended: by a close, or by a stop() of the program's
-    await send({ tsreactor: 'workers', kind: 'report', id: context.id, report }); // delivered before we leave the cluster
+    await send({ tsreactor: 'workers', kind: 'report', id: context.id, report, accepts: loop.metrics.accepts }); // delivered before we leave the cluster
     return report;
   } finally {
     process.off('message', onMessage);

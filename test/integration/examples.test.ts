@@ -231,10 +231,26 @@ describe('examples/demo.ts (npm start)', () => {
     expect(demo.output()).toMatch(/stopped: [1-9]\d* requests served/);
   });
 
+  test('--workers 2: two worker processes share the ports, /stats says which one answered, SIGINT stops them all', async () => {
+    const demo = startProgram('examples/demo.ts', ['--host', '127.0.0.1', '--http-port', '0', '--echo-port', '0', '--workers', '2']);
+    const [, httpPort] = await demo.waitFor(/http: listening on 127\.0\.0\.1:(\d+)/);
+    const [, echoPort] = await demo.waitFor(/echo: listening on 127\.0\.0\.1:(\d+)/);
+    expect(demo.output()).toMatch(/on 2 workers \(cluster\)/);
+    const answers = [];
+    for (let i = 0; i < 2; i++) answers.push(JSON.parse((await get(Number(httpPort), '/stats')).body) as { worker: number; pid: number });
+    expect(answers.map((a) => a.worker).sort()).toEqual([1, 2]); // handed out in turn: one connection each
+    expect(new Set(answers.map((a) => a.pid)).size).toBe(2);
+    expect(await echoRoundTrip(Number(echoPort), 'ping a worker')).toBe('ping a worker');
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.output()).toMatch(/stopped: 3 connections accepted by 2 workers \(0 restarts\)/);
+  }, 60_000);
+
   test('--help explains the flags and exits 0', async () => {
     const help = startProgram('examples/demo.ts', ['--help']);
     expect(await help.exited).toBe(0);
-    for (const flag of ['--host', '--http-port', '--echo-port', '--no-status']) expect(help.output()).toContain(flag);
+    for (const flag of ['--host', '--http-port', '--echo-port', '--workers', '--sharing', '--no-status'])
+      expect(help.output()).toContain(flag);
   });
 
   test('a bad port is refused with a message naming the flag, exit code 1', async () => {

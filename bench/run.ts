@@ -36,6 +36,7 @@ const EXPECTED_SECONDS: Record<string, number> = {
   echo: 160,
   http: 130,
   'idle-connections': 35,
+  'multi-core': 60,
   simulator: 30,
   'timer-wheel': 130,
 };

@@ -45,7 +45,12 @@ async function httpRounds(): Promise<Row[]> {
       try {
         await httpLoad(generator, { port: server.port, connections: CONNECTIONS, durationMs: WARMUP_MS, pipeline: 1 });
         const before = treeCpuSeconds(server.pid);
-        const result: Sample = await httpLoad(generator, { port: server.port, connections: CONNECTIONS, durationMs: DURATION_MS, pipeline: 1 });
+        const result: Sample = await httpLoad(generator, {
+          port: server.port,
+          connections: CONNECTIONS,
+          durationMs: DURATION_MS,
+          pipeline: 1,
+        });
         const after = treeCpuSeconds(server.pid);
         if (before !== undefined && after !== undefined) result.cpuSeconds = after - before;
         samples.set(workers, [...(samples.get(workers) ?? []), result]);
@@ -67,7 +72,11 @@ async function httpRounds(): Promise<Row[]> {
   const name = `HTTP example keep-alive, ${CONNECTIONS} connections, 2 workers (load by ${generator}, which needs a core of its own)`;
   return [
     pairedRow({ name: `${name}, req/s`, unit: 'req/s', baselineName: '1 worker', better: 'higher' }, of(2, rps), of(1, rps)),
-    pairedRow({ name: `${name}, req per CPU second`, unit: 'req/CPU-s', baselineName: '1 worker', better: 'higher' }, of(2, perCpu), of(1, perCpu)),
+    pairedRow(
+      { name: `${name}, req per CPU second`, unit: 'req/CPU-s', baselineName: '1 worker', better: 'higher' },
+      of(2, perCpu),
+      of(1, perCpu),
+    ),
   ];
 }
 
@@ -79,7 +88,9 @@ async function wakeRounds(): Promise<Row[]> {
     for (const route of order) {
       const trips = await wakeRoundTrips(route, ROUND_TRIPS, 2_000);
       results.set(route, [...(results.get(route) ?? []), trips]);
-      console.log(`round ${round + 1}/${ROUNDS}: ${route.padEnd(7)} median ${trips.medianUs.toFixed(1)} us, p99 ${trips.p99Us.toFixed(1)} us`);
+      console.log(
+        `round ${round + 1}/${ROUNDS}: ${route.padEnd(7)} median ${trips.medianUs.toFixed(1)} us, p99 ${trips.p99Us.toFixed(1)} us`,
+      );
     }
   }
   const of = (route: WakeRoute, pick: (t: RoundTrips) => number) => (results.get(route) ?? []).map(pick);
@@ -106,7 +117,10 @@ async function wakeRounds(): Promise<Row[]> {
 
 async function main(): Promise<void> {
   const wake = await wakeRounds();
-  printTable(`Cross-thread wake, worker thread -> loop thread -> worker (Node ${process.version}, ${ROUND_TRIPS.toLocaleString('en-US')} round trips x ${ROUNDS} rounds)`, wake);
+  printTable(
+    `Cross-thread wake, worker thread -> loop thread -> worker (Node ${process.version}, ${ROUND_TRIPS.toLocaleString('en-US')} round trips x ${ROUNDS} rounds)`,
+    wake,
+  );
   const http = await httpRounds();
   printTable(
     `One loop per worker process (Node ${process.version}, medians of ${ROUNDS} rounds, ${DURATION_MS / 1000} s each; on 2 cores the load generator competes for a core)`,

@@ -56,7 +56,7 @@ send();
 export async function wakeRoundTrips(route: WakeRoute, count: number, warmup: number): Promise<RoundTrips> {
   const back = new MessageChannel(); // this thread -> worker: the reply, on every route
   let ping: MessageChannel['port1'] | undefined; // worker -> this thread, for 'port' and 'channel'
-  let stop = async () => {};
+  let stop: () => Promise<void>;
   let handle: unknown;
   if (route === 'waker') {
     const reactor = new Reactor<string>();
@@ -88,7 +88,10 @@ export async function wakeRoundTrips(route: WakeRoute, count: number, warmup: nu
     const plain = new MessageChannel();
     plain.port1.on('message', () => back.port1.postMessage(0));
     ping = plain.port2;
-    stop = async () => plain.port1.close();
+    stop = () => {
+      plain.port1.close();
+      return Promise.resolve();
+    };
   }
   const transferList = ping === undefined ? [back.port2] : [back.port2, ping];
   const worker = new Worker(PINGER, {

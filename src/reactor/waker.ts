@@ -40,6 +40,11 @@ const noop = (): void => {};
  * the reactor (it usually can: nothing orders its last wake before the
  * reactor's close) uses `tryWake()` instead, which says `false`.
  *
+ * On a SimulatedBackend, wakes from the reactor's own thread are as
+ * deterministic as the rest; a poll that waits for another thread's wake
+ * with nothing else due is a stall there (`ERR_SIM_STALLED` after
+ * `stallTimeoutMs` of real time), since nothing in the simulation can end it.
+ *
  * Only the readiness crosses threads, never a descriptor: sockets belong to
  * the thread whose libuv loop opened them. What a worker wants done to the
  * reactor's descriptors it asks the reactor's thread to do (see

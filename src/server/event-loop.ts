@@ -487,8 +487,12 @@ export class EventLoop {
     return remove;
   }
 
-  /** What is open now and since when: every descriptor, and every connection's state. */
-  report(): { descriptors: DescriptorReportEntry[]; connections: ConnectionReportEntry[] } {
+  /**
+   * What is open now and since when: every descriptor, every connection's
+   * state, and every channel's messages waiting for the loop (memory held
+   * on behalf of other threads).
+   */
+  report(): { descriptors: DescriptorReportEntry[]; connections: ConnectionReportEntry[]; channels: { pending: number }[] } {
     const now = this.reactor.clock.now();
     const connections = [...this.registry.values()].map((c) => ({
       id: c.id,
@@ -502,7 +506,8 @@ export class EventLoop {
       bytesRead: c.bytesRead,
       bytesWritten: c.bytesWritten,
     }));
-    return { descriptors: this.reactor.state === 'open' ? descriptorReport(this.reactor) : [], connections };
+    const channels = [...this.#channels].map((channel) => ({ pending: channel.pending }));
+    return { descriptors: this.reactor.state === 'open' ? descriptorReport(this.reactor) : [], connections, channels };
   }
 
   /** Connections the backend lost on the server sockets served, and on those served before. */

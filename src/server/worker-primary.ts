@@ -81,6 +81,8 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
   let killed = 0;
   let signalsSeen = 0;
   let start = 0;
+  /** Under reusePort, what the first worker to serve bound: every other should bind the same. */
+  let firstListening: string | undefined;
   let finish: (report: WorkersReport) => void = () => {};
   const done = new Promise<WorkersReport>((resolve) => (finish = resolve));
 
@@ -98,6 +100,13 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
       if (!isWorkerMessage(message)) return;
       if (message.kind === 'ready') {
         logger.info(`worker ${slot.id} (pid ${slot.pid}) serving`, { listening: message.listening });
+        const listening = JSON.stringify(message.listening);
+        firstListening ??= listening;
+        if (options.sharing === 'reusePort' && listening !== firstListening) {
+          logger.warn(
+            `worker ${slot.id} listens elsewhere than the first worker (${listening}, not ${firstListening}): with reusePort, give a port (port 0 gives each worker its own)`,
+          );
+        }
         if (Channels.workersReady.hasSubscribers)
           Channels.workersReady.publish({ id: slot.id, pid: slot.pid, listening: message.listening });
       } else if (message.kind === 'report') {

@@ -68,6 +68,23 @@ describe('EventLoop.channel: work handed back to the loop thread', () => {
     await loop.close();
   });
 
+  test('what waits in a channel is in loop.report(), until the loop delivers it', async () => {
+    const loop = new EventLoop();
+    const got: number[] = [];
+    const channel = loop.channel<number>((n) => {
+      got.push(n);
+      if (got.length === 2) loop.stop();
+    });
+    channel.send(1);
+    channel.send(2);
+    expect(loop.report().channels).toEqual([{ pending: 2 }]);
+    await loop.run();
+    expect(got).toEqual([1, 2]);
+    expect(loop.report().channels).toEqual([{ pending: 0 }]);
+    await loop.close();
+    expect(loop.report().channels).toEqual([]);
+  });
+
   test('closing the loop closes its channels: send and port() throw ERR_WAKER_CLOSED, nothing is left open', async () => {
     const loop = new EventLoop();
     const channel = loop.channel<number>(() => {});

@@ -4,6 +4,8 @@ export type {
   ReactorConnectOptions,
   ReactorListenOptions,
   ReactorOptions,
+  ReactorUnixConnectOptions,
+  ReactorUnixListenOptions,
   ReactorState,
   ReactorStats,
   RegisterOptions,

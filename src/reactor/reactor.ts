@@ -12,6 +12,7 @@ import { ReadyList } from './ready-list';
 import { Registration } from './registration';
 import { type Trigger, TriggerFlags, triggerFlags } from './trigger';
 import { Readiness } from './readiness';
+import { checkNoTcpOptions, checkSocketPath } from './socket-path';
 
 /** Options of {@link Reactor}. */
 export interface ReactorOptions {
@@ -62,6 +63,40 @@ export interface ReactorListenOptions {
    * `node:net`); RawHandleBackend refuses `false` in a worker with `ENOTSUP`.
    */
   exclusive?: boolean;
+}
+
+/**
+ * Options of {@link Reactor.listen} for a Unix domain stream socket
+ * (`socket(AF_UNIX, SOCK_STREAM)`, bind, listen): the same stream contract
+ * as TCP, at a file system path.
+ */
+export interface ReactorUnixListenOptions {
+  /**
+   * The socket file to make, at most 107 bytes (Linux's `sun_path`); a
+   * leading NUL byte names a socket in Linux's abstract namespace, with no
+   * file. The file is removed when the listener closes.
+   */
+  path: string;
+  /** How many connections may wait to be accepted; more are dropped. Default 511. */
+  backlog?: number;
+  /**
+   * A socket file already at `path` that nothing listens on (left by a
+   * server that was killed or crashed) is removed and the bind tried
+   * again. Default `false`: such a file fails the listen with `EADDRINUSE`,
+   * whose message says it is stale. A file a server listens on, or one
+   * that is not a socket, is never removed.
+   */
+  removeStale?: boolean;
+  /** As {@link ReactorListenOptions.exclusive}. */
+  exclusive?: boolean;
+}
+
+/** Options of {@link Reactor.connect} for a Unix domain stream socket. */
+export interface ReactorUnixConnectOptions {
+  /** The listener's socket path. A path with no socket file fails with `ENOENT`, a stale file with `ECONNREFUSED`. */
+  path: string;
+  /** This connect's timeout in ms (see {@link ReactorOptions.connectTimeoutMs}, its default). */
+  timeoutMs?: number;
 }
 
 /** Options of {@link Reactor.connect}. */
@@ -377,18 +412,26 @@ export class Reactor<T = unknown> {
    * console.log('listening on', reactor.info(fd).localPort);
    * ```
    */
-  async listen(options: ReactorListenOptions): Promise<number> {
+  async listen(options: ReactorListenOptions | ReactorUnixListenOptions): Promise<number> {
     this.#checkOpen();
+    const given = requiredOptions(options) as Partial<ReactorListenOptions & ReactorUnixListenOptions>;
+    const unix = given.path !== undefined;
     const {
-      host = '::',
-      port,
+      host = unix ? '' : '::',
+      port = unix ? 0 : undefined,
       backlog = DEFAULT_BACKLOG,
       ipv6Only = false,
       reusePort = false,
       exclusive = true,
-    } = requiredOptions(options);
-    if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
-    checkPort(port, 0);
+      removeStale = false,
+    } = given;
+    if (unix) {
+      checkSocketPath(given.path);
+      checkNoTcpOptions(given, ['host', 'port', 'ipv6Only', 'reusePort']);
+    } else {
+      if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
+      checkPort(port as number, 0);
+    }
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65_535) {
       throw new RangeError(`'backlog' must be an integer from 1 to 65535, got ${describe(backlog)}`);
     }
@@ -397,11 +440,12 @@ export class Reactor<T = unknown> {
     descriptor.generation = this.#table.generation(fd);
     const binding = this.#backend.openListener(fd, {
       host,
-      port,
+      port: port as number,
       backlog,
       ipv6Only: Boolean(ipv6Only),
       reusePort: Boolean(reusePort),
       exclusive: Boolean(exclusive),
+      ...(unix ? { path: given.path, removeStale: Boolean(removeStale) } : {}),
     });
     this.#binding.set(fd, binding);
     try {
@@ -410,7 +454,7 @@ export class Reactor<T = unknown> {
       if (this.#table.get(fd) !== descriptor) throw closedError();
       this.#backend.close(fd);
       this.#table.release(fd);
-      throw ReactorError.from(err, { syscall: 'listen', address: host, port });
+      throw ReactorError.from(err, unix ? { syscall: 'listen', address: given.path } : { syscall: 'listen', address: host, port });
     } finally {
       this.#binding.delete(fd);
     }
@@ -457,20 +501,29 @@ export class Reactor<T = unknown> {
    * const fd = reactor.connect({ host: '127.0.0.1', port: 8080, timeoutMs: 500 }); // this one: 500 ms
    * ```
    */
-  connect(options: ReactorConnectOptions): number {
+  connect(options: ReactorConnectOptions | ReactorUnixConnectOptions): number {
     this.#checkOpen();
-    const { host, port, timeoutMs = this.#connectTimeoutMs } = requiredOptions(options);
-    if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
-    checkPort(port, 1);
+    const given = requiredOptions(options) as Partial<ReactorConnectOptions & ReactorUnixConnectOptions>;
+    const { host = '', port = 0, path, timeoutMs = this.#connectTimeoutMs } = given;
+    if (path !== undefined) {
+      checkSocketPath(path);
+      checkNoTcpOptions(given, ['host', 'port']);
+    } else {
+      if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
+      checkPort(port, 1);
+    }
     checkConnectTimeout(timeoutMs, 'timeoutMs');
     const descriptor = this.#newDescriptor('stream', 'open');
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
     try {
-      this.#backend.openConnection(fd, { host, port });
+      this.#backend.openConnection(fd, path !== undefined ? { host, port, path } : { host, port });
     } catch (err) {
       this.#table.release(fd);
-      throw ReactorError.from(err, { syscall: 'connect', address: host, port });
+      throw ReactorError.from(
+        err,
+        path !== undefined ? { syscall: 'connect', address: path } : { syscall: 'connect', address: host, port },
+      );
     }
     if (timeoutMs !== Infinity) {
       const deadline: ConnectDeadline = { fd, generation: descriptor.generation };

@@ -87,7 +87,8 @@ interface Addresses {
   localPort: number | undefined;
   remoteAddress: string | undefined;
   remotePort: number | undefined;
-  family: 'IPv4' | 'IPv6' | undefined;
+  family: 'IPv4' | 'IPv6' | 'unix' | undefined;
+  path: string | undefined;
 }
 
 const NO_ADDRESSES: Addresses = {
@@ -96,6 +97,7 @@ const NO_ADDRESSES: Addresses = {
   remoteAddress: undefined,
   remotePort: undefined,
   family: undefined,
+  path: undefined,
 };
 
 // Flag bits: eight booleans in one small integer (an idle connection should be small).
@@ -208,8 +210,13 @@ export class Connection<T = unknown> {
   get remotePort(): number | undefined {
     return this.#lookUpAddresses().remotePort;
   }
-  get family(): 'IPv4' | 'IPv6' | undefined {
+  /** `'unix'` for a connection over a Unix domain socket (its addresses and ports are then undefined; `path` says where). */
+  get family(): 'IPv4' | 'IPv6' | 'unix' | undefined {
     return this.#lookUpAddresses().family;
+  }
+  /** A Unix domain socket's path (the listener's); undefined over TCP. */
+  get path(): string | undefined {
+    return this.#lookUpAddresses().path;
   }
 
   /** @internal Active in the current batch (its idle timer is re-armed after it). */
@@ -435,6 +442,7 @@ export class Connection<T = unknown> {
         remoteAddress: info.remoteAddress,
         remotePort: info.remotePort,
         family: info.family,
+        path: info.path,
       };
     }
     return this.#addresses;

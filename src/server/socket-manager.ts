@@ -2,12 +2,20 @@ import { Channels } from '../diagnostics';
 import { Reactor, ReactorError } from '../reactor';
 import { describe } from '../reactor/options-object';
 
-/** One address to serve on. */
+/** One address to serve on: a host and port (TCP), or a `path` (a Unix domain socket). */
 export interface ServerSocketConfig {
   /** Default `'::'`: every address, IPv6 and IPv4; `'0.0.0.0'` where there is no IPv6. */
   host?: string;
-  /** 0 to 65535; 0 lets the system choose. */
-  port: number;
+  /** 0 to 65535; 0 lets the system choose. Required unless `path` is given. */
+  port?: number;
+  /**
+   * A Unix domain socket's path instead of a host and port (as
+   * `ReactorUnixListenOptions.path`); `noDelay`, `keepAlive`, `ipv6Only`
+   * and `reusePort` do not apply to it.
+   */
+  path?: string;
+  /** With `path`: remove a stale socket file left there by a server that died (see `ReactorUnixListenOptions.removeStale`). Default `false`. */
+  removeStale?: boolean;
   /** Connections that may wait to be accepted. Default 511. */
   backlog?: number;
   /** TCP_NODELAY on accepted connections. Default `true` (servers answer promptly). */
@@ -27,11 +35,13 @@ export interface ServerSocketConfig {
 /** A bound server socket. */
 export interface ServerSocket {
   fd: number;
-  /** The address actually bound (`'0.0.0.0'` if `'::'` fell back). */
+  /** The address actually bound (`'0.0.0.0'` if `'::'` fell back); a Unix socket's path (so code that names `host` names it). */
   host: string;
-  /** The port actually bound (the system's choice for port 0). */
+  /** The port actually bound (the system's choice for port 0); 0 for a Unix socket. */
   port: number;
-  family: 'IPv4' | 'IPv6';
+  family: 'IPv4' | 'IPv6' | 'unix';
+  /** A Unix socket's path; undefined for TCP. */
+  path: string | undefined;
   config: Readonly<ServerSocketConfig>;
 }
 
@@ -39,7 +49,8 @@ export interface ServerSocket {
 const NO_IPV6 = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL', 'EINVAL']);
 
 /** What to do about a failed bind, by code: the second half of the error message. */
-function advice(code: string, host: string, port: number, detail: string): string {
+function advice(code: string, host: string, port: number | undefined, detail: string): string {
+  if (port === undefined) return pathAdvice(code, host, detail);
   switch (code) {
     case 'EADDRINUSE':
       return `port ${port} on ${host} is already in use: stop whatever holds it (ss -ltnp 'sport = :${port}' shows it) or choose another port`;
@@ -55,6 +66,19 @@ function advice(code: string, host: string, port: number, detail: string): strin
         : `reusePort needs Node 22.12, 23.1 or newer (this is ${process.version}): drop the option or upgrade Node`;
     default:
       return `check the address ${host}:${port}`;
+  }
+}
+
+/** {@link advice} for a Unix socket's path. */
+function pathAdvice(code: string, path: string, detail: string): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      // The backend found out what holds the path (a server, a stale file, a file of another kind) and said so.
+      return detail.replace(/^listen EADDRINUSE: address already in use: /, '');
+    case 'EACCES':
+      return `cannot make the socket file ${path}: its directory must exist and be writable by this user`;
+    default:
+      return `check the path ${path}`;
   }
 }
 
@@ -129,7 +153,7 @@ export class SocketManager {
       });
     }
     const fd = this.#reactor.accept(serverFd);
-    if (fd === null) return null;
+    if (fd === null || server.path !== undefined) return fd; // a Unix socket has no TCP options
     const { noDelay = true, keepAlive = false, keepAliveInitialDelayMs = 0 } = server.config;
     this.#reactor.setSocketOptions(fd, { noDelay, keepAlive, keepAliveInitialDelayMs });
     return fd;
@@ -152,8 +176,10 @@ export class SocketManager {
   }
 
   async #bind(config: ServerSocketConfig): Promise<ServerSocket> {
+    if (config.path !== undefined) return this.#bindPath(config, config.path);
     const host = config.host ?? '::';
-    const { port, backlog, ipv6Only = false, reusePort = false, exclusive = true } = config;
+    const { backlog, ipv6Only = false, reusePort = false, exclusive = true } = config;
+    const port = config.port as number;
     let fd: number;
     let boundHost = host;
     try {
@@ -172,31 +198,48 @@ export class SocketManager {
       fd,
       host: boundHost,
       port: info.localPort ?? port,
-      family: info.family ?? (boundHost.includes(':') ? 'IPv6' : 'IPv4'),
+      family: info.family === 'IPv4' || info.family === 'IPv6' ? info.family : boundHost.includes(':') ? 'IPv6' : 'IPv4',
+      path: undefined,
       config: { ...config },
     };
-    this.#servers.set(fd, server);
+    return this.#adopt(server);
+  }
+
+  async #bindPath(config: ServerSocketConfig, path: string): Promise<ServerSocket> {
+    const { backlog, removeStale = false, exclusive = true } = config;
+    let fd: number;
+    try {
+      fd = await this.#reactor.listen({ path, backlog, removeStale, exclusive });
+    } catch (err) {
+      throw explain(err, path, undefined);
+    }
+    return this.#adopt({ fd, host: path, port: 0, family: 'unix', path, config: { ...config } });
+  }
+
+  #adopt(server: ServerSocket): ServerSocket {
+    this.#servers.set(server.fd, server);
     if (Channels.serverListen.hasSubscribers)
-      Channels.serverListen.publish({ fd, host: server.host, port: server.port, family: server.family });
+      Channels.serverListen.publish({ fd: server.fd, host: server.host, port: server.port, family: server.family });
     return server;
   }
 
   async #listenOrExplain(host: string, config: ServerSocketConfig): Promise<number> {
     try {
-      const { port, backlog, reusePort = false, exclusive = true } = config;
-      return await this.#reactor.listen({ host, port, backlog, reusePort, exclusive });
+      const { backlog, reusePort = false, exclusive = true } = config;
+      return await this.#reactor.listen({ host, port: config.port as number, backlog, reusePort, exclusive });
     } catch (err) {
       throw explain(err, host, config.port);
     }
   }
 }
 
-/** Rethrows a bind failure as a ReactorError that names the address, the code and what to do. */
-function explain(err: unknown, host: string, port: number): ReactorError {
+/** Rethrows a bind failure as a ReactorError that names the address (a path: no port), the code and what to do. */
+function explain(err: unknown, host: string, port: number | undefined): ReactorError {
   const original = ReactorError.from(err, { syscall: 'listen', address: host, port });
+  const where = port === undefined ? host : `${host}:${port}`;
   return new ReactorError(
     original.code,
-    `cannot listen on ${host}:${port} (${original.code}): ${advice(original.code, host, port, original.message)}`,
+    `cannot listen on ${where} (${original.code}): ${advice(original.code, host, port, original.message)}`,
     {
       syscall: 'listen',
       address: host,
@@ -210,9 +253,17 @@ function checkConfig(config: ServerSocketConfig, index: number): void {
   const where = `configs[${index}]`;
   const value: unknown = config;
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new TypeError(`'${where}' must be an object with a port, got ${describe(config)}`);
-  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {
-    throw new RangeError(`'${where}.port' must be an integer from 0 to 65535, got ${describe(config.port)}`);
+    throw new TypeError(`'${where}' must be an object with a port or a path, got ${describe(config)}`);
+  if (config.path !== undefined) {
+    if (typeof config.path !== 'string' || config.path === '') throw new RangeError(`'${where}.path' must be a non-empty string`);
+    for (const name of ['host', 'port', 'ipv6Only', 'reusePort'] as const) {
+      if (config[name] !== undefined) throw new RangeError(`'${where}.path' and '${where}.${name}' cannot be given together`);
+    }
+    return;
+  }
+  const port = config.port as number;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new RangeError(`'${where}.port' must be an integer from 0 to 65535 (or give a 'path'), got ${describe(port)}`);
   }
   if (config.host !== undefined && (typeof config.host !== 'string' || config.host === '')) {
     throw new RangeError(`'${where}.host' must be a non-empty string`);

@@ -281,7 +281,7 @@ export function hasIPv6Loopback(): Promise<boolean> {
 }
 
 /** Wraps a simulated peer in the suite's Peer shape. */
-function simPeer(peer: SimulatedPeer): Peer {
+export function simPeer(peer: SimulatedPeer): Peer {
   return {
     write: (data) => {
       peer.write(data);

@@ -63,6 +63,7 @@ export class StubBackend implements Backend {
       remoteAddress: undefined,
       remotePort: undefined,
       family: undefined,
+      path: undefined,
       bytesRead: 0,
       bytesWritten: 0,
       readBuffered: 0,

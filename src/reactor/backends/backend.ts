@@ -14,12 +14,23 @@ export interface ListenOptions {
   reusePort: boolean;
   /** In a `node:cluster` worker, `false`: share the primary's socket (Node's `exclusive`); elsewhere no effect. */
   exclusive: boolean;
+  /**
+   * A Unix domain stream socket at this file system path instead of TCP
+   * (`host`, `port`, `ipv6Only` and `reusePort` are then ignored). The
+   * backend makes the socket file, and removes it when the listener closes.
+   * A file already at the path fails with `EADDRINUSE` (see {@link socketPathInUse}).
+   */
+  path?: string;
+  /** With `path`: a socket file there that nothing listens on (left by a server that died) is removed and the bind tried again. */
+  removeStale?: boolean;
 }
 
 /** Options for an outgoing connection. */
 export interface ConnectOptions {
   host: string;
   port: number;
+  /** A Unix domain stream socket's path instead of TCP (`host` and `port` are then ignored). */
+  path?: string;
 }
 
 /** What a backend knows of one handle, for `reactor.info`. */
@@ -29,7 +40,10 @@ export interface HandleInfo {
   localPort: number | undefined;
   remoteAddress: string | undefined;
   remotePort: number | undefined;
-  family: 'IPv4' | 'IPv6' | undefined;
+  /** `'unix'` for a Unix domain socket (its addresses and ports are then undefined, and `path` says where). */
+  family: 'IPv4' | 'IPv6' | 'unix' | undefined;
+  /** A Unix domain socket's path: the listener's, for it, its accepted streams and the streams connected to it. */
+  path: string | undefined;
   bytesRead: number;
   bytesWritten: number;
   /** Bytes received and held for `read`, not read yet (the backend's inbox: memory this process holds). */

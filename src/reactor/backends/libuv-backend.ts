@@ -3,6 +3,7 @@ import { ReactorError } from '../reactor-error';
 import { Readiness } from '../readiness';
 import type { Backend, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
 import { type LingerEntry, LingerList } from './socket/linger-list';
+import { listenOnPath } from './socket/listen-on-path';
 import { publishDrop } from './socket/publish-drop';
 import { SocketBackendCore } from './socket/socket-backend-core';
 import { socketBackendOptions } from './socket/socket-backend-options';
@@ -38,6 +39,8 @@ class Handle implements StreamFields {
   readonly fd: number;
   readonly backend: LibuvBackend;
   readonly kind: 'listener' | 'stream';
+  /** A Unix domain socket's path (the listener's, for its accepted streams); undefined for TCP. */
+  path: string | undefined = undefined;
   socket: net.Socket | undefined;
   server: net.Server | undefined;
   /** Received chunks not yet read; `inboxHead` is the first unread one. Only while there are some. */
@@ -69,7 +72,9 @@ const kHandle = Symbol('tsreactor.handle');
 const kEarlyError = Symbol('tsreactor.earlyError');
 /** A socket closed gracefully, while it lingers (see `LibuvBackend.close`). */
 const kLinger = Symbol('tsreactor.linger');
-type Tagged<T> = T & { [kHandle]?: Handle; [kEarlyError]?: Error; [kLinger]?: LingerEntry<net.Socket> };
+/** A Unix domain socket: it has no reset (see `resetSoon`). */
+const kUnix = Symbol('tsreactor.unix');
+type Tagged<T> = T & { [kHandle]?: Handle; [kEarlyError]?: Error; [kLinger]?: LingerEntry<net.Socket>; [kUnix]?: true };
 
 /* ---- Module-level handlers: one function each, shared by every socket, so a
  * connection costs no closures. `this` is the emitter; its handle is found
@@ -123,6 +128,7 @@ function onLingerData(this: net.Socket): void {
 
 function onConnection(this: Tagged<net.Server>, socket: Tagged<net.Socket>): void {
   socket.on('error', onSocketError); // always: an error before accept must not crash the process
+  if (this[kUnix] === true) socket[kUnix] = true;
   const handle = this[kHandle];
   if (handle === undefined || handle.pending.length >= handle.backlog) {
     if (handle !== undefined) handle.dropped++;
@@ -158,11 +164,13 @@ function onServerError(this: Tagged<net.Server>, err: Error): void {
  * flight (and Node would then never release the handle), so in that short
  * window (after `end()`, all written, FIN not yet handed over) the reset
  * waits for `'finish'`. A socket still connecting has nothing to reset:
- * it is destroyed.
+ * it is destroyed. A Unix domain socket has no reset either: it is closed
+ * (what libuv still queued is dropped; the kernel resets the peer only if
+ * it held data for us unread).
  */
-function resetSoon(socket: net.Socket): void {
+function resetSoon(socket: Tagged<net.Socket>): void {
   if (socket.destroyed) return;
-  if (socket.connecting) socket.destroy();
+  if (socket.connecting || socket[kUnix] === true) socket.destroy();
   else if (socket.writableEnded && socket.writableLength === 0 && !socket.writableFinished) socket.once('finish', resetNow);
   else socket.resetAndDestroy();
 }
@@ -271,6 +279,10 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
   /* ---- Backend --------------------------------------------------------- */
 
   openListener(fd: number, options: ListenOptions): Promise<void> {
+    if (options.path !== undefined) {
+      const { path, backlog, exclusive } = options;
+      return listenOnPath(path, options.removeStale === true, () => this.#listen(fd, { path, backlog, exclusive }));
+    }
     if (options.reusePort && !nodeSupportsReusePort()) {
       return Promise.reject(
         new ReactorError('ENOTSUP', `reusePort needs Node 22.12, 23.1 or newer; this is ${process.version}`, {
@@ -280,21 +292,38 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
         }),
       );
     }
+    const listenOptions: net.ListenOptions & { reusePort?: boolean } = {
+      host: options.host,
+      port: options.port,
+      backlog: options.backlog,
+      ipv6Only: options.ipv6Only,
+      exclusive: options.exclusive,
+    };
+    if (options.reusePort) listenOptions.reusePort = true;
+    return this.#listen(fd, listenOptions);
+  }
+
+  /** Listens as `listenOptions` say (TCP, or a path), as `fd`; rejects with the bind's error. */
+  #listen(fd: number, listenOptions: net.ListenOptions): Promise<void> {
     const handle = new Handle(fd, this, 'listener');
     handle.pending = [];
+    handle.path = listenOptions.path;
     const server: Tagged<net.Server> = net.createServer({
       allowHalfOpen: true,
       pauseOnConnect: true,
       noDelay: this.noDelay,
       highWaterMark: this.highWaterMark,
     });
+    if (handle.path !== undefined) server[kUnix] = true;
     handle.server = server;
-    handle.backlog = options.backlog;
+    handle.backlog = listenOptions.backlog as number;
     this.handles[fd] = handle;
     return new Promise<void>((resolve, reject) => {
       const onListenError = (err: Error) => {
         server.off('listening', onListening);
-        reject(ReactorError.from(err, { syscall: 'listen', address: options.host, port: options.port }));
+        if (this.handles[fd] === handle) this.handles[fd] = undefined; // a path's bind may be tried again as the same fd
+        const address = listenOptions.path ?? listenOptions.host;
+        reject(ReactorError.from(err, { syscall: 'listen', address, port: listenOptions.port }));
       };
       const onListening = () => {
         server.off('error', onListenError);
@@ -306,14 +335,6 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
       server.once('listening', onListening);
       server.on('connection', onConnection);
       server.on('drop', onDrop);
-      const listenOptions: net.ListenOptions & { reusePort?: boolean } = {
-        host: options.host,
-        port: options.port,
-        backlog: options.backlog,
-        ipv6Only: options.ipv6Only,
-        exclusive: options.exclusive,
-      };
-      if (options.reusePort) listenOptions.reusePort = true;
       server.listen(listenOptions);
     });
   }
@@ -327,10 +348,13 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
       writableHighWaterMark: this.highWaterMark,
     } as net.SocketConstructorOpts;
     const socket: Tagged<net.Socket> = new net.Socket(socketOptions);
+    handle.path = options.path;
+    if (options.path !== undefined) socket[kUnix] = true;
     this.#adopt(handle, socket);
     handle.connecting = true;
     socket.on('connect', onConnect);
-    socket.connect({ host: options.host, port: options.port, noDelay: this.noDelay });
+    if (options.path !== undefined) socket.connect({ path: options.path });
+    else socket.connect({ host: options.host, port: options.port, noDelay: this.noDelay });
     this.handles[fd] = handle;
   }
 
@@ -344,8 +368,10 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
   }
 
   accept(listenFd: number, fd: number): void {
-    const socket = this.handle(listenFd).pending.shift() as Tagged<net.Socket>;
+    const listener = this.handle(listenFd);
+    const socket = listener.pending.shift() as Tagged<net.Socket>;
     const handle = new Handle(fd, this, 'stream');
+    handle.path = listener.path;
     socket.off('error', onSocketError); // re-added by #adopt, with the handle in place
     this.#adopt(handle, socket);
     const early = socket[kEarlyError];
@@ -443,7 +469,8 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
         localPort: bound?.port,
         remoteAddress: undefined,
         remotePort: undefined,
-        family: bound === undefined ? undefined : familyOf(bound.family),
+        family: handle.path !== undefined ? 'unix' : bound === undefined ? undefined : familyOf(bound.family),
+        path: handle.path,
         bytesRead: 0,
         bytesWritten: 0,
         readBuffered: 0,
@@ -459,7 +486,8 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
       localPort: socket.localPort,
       remoteAddress: socket.remoteAddress,
       remotePort: socket.remotePort,
-      family: socket.remoteFamily === undefined ? undefined : familyOf(socket.remoteFamily),
+      family: handle.path !== undefined ? 'unix' : socket.remoteFamily === undefined ? undefined : familyOf(socket.remoteFamily),
+      path: handle.path,
       bytesRead: socket.bytesRead,
       bytesWritten: socket.bytesWritten,
       readBuffered: handle.inboxBytes + socket.readableLength,

@@ -8,13 +8,17 @@ import type { Backend, ConnectOptions, HandleInfo, LingeringHandle, ListenOption
 import {
   loadTcpBindings,
   type ConnectWrap,
+  type PipeBindings,
+  type PipeHandle,
   type ShutdownWrap,
   type SocketAddress,
+  type StreamHandle,
   type TcpBindings,
   type TcpHandle,
   type WriteWrap,
 } from './raw/tcp-bindings';
 import { type LingerEntry, LingerList } from './socket/linger-list';
+import { listenOnPath } from './socket/listen-on-path';
 import { publishDrop } from './socket/publish-drop';
 import { SocketBackendCore } from './socket/socket-backend-core';
 import { socketBackendOptions } from './socket/socket-backend-options';
@@ -44,18 +48,20 @@ export interface RawHandleBackendOptions {
   noDelay?: boolean;
 }
 
-const NO_PENDING: readonly TcpHandle[] = Object.freeze([]);
+const NO_PENDING: readonly StreamHandle[] = Object.freeze([]);
 
 /** Where our FIN stands: not asked for; asked, waiting for the writes before it; handed to libuv; done. */
 type FinState = 'none' | 'wanted' | 'sent' | 'done';
 
-/** The backend's state for one TCP handle. */
+/** The backend's state for one libuv stream handle: TCP, or a pipe (a Unix domain socket). */
 class RawHandle implements StreamFields {
   readonly fd: number;
   readonly backend: RawHandleBackend;
   readonly kind: 'listener' | 'stream';
-  /** The libuv handle (a connect that moves on to the next address gets a fresh one). */
-  tcp: TcpHandle;
+  /** The libuv handle (a connect that moves on to the next address gets a fresh one): a `TcpHandle` unless `path` is set. */
+  native: StreamHandle;
+  /** A Unix domain socket's path (the listener's, for its accepted streams); undefined for TCP. */
+  path: string | undefined = undefined;
   inbox: Buffer[] | undefined = undefined;
   inboxHead = 0;
   inboxBytes = 0;
@@ -78,24 +84,29 @@ class RawHandle implements StreamFields {
   bytesRead = 0;
   bytesWritten = 0;
   /** Listener: connections libuv accepted, waiting for `accept`. */
-  pending = NO_PENDING as TcpHandle[];
+  pending = NO_PENDING as StreamHandle[];
   backlog = 0;
   dropped = 0;
   /** Connecting: the addresses still to try after the current one, and the port. */
   nextAddresses: string[] | undefined = undefined;
   port = 0;
 
-  constructor(fd: number, backend: RawHandleBackend, kind: 'listener' | 'stream', tcp: TcpHandle) {
+  constructor(fd: number, backend: RawHandleBackend, kind: 'listener' | 'stream', native: StreamHandle) {
     this.fd = fd;
     this.backend = backend;
     this.kind = kind;
-    this.tcp = tcp;
+    this.native = native;
+  }
+
+  /** Its handle as TCP: only where `path` is undefined. */
+  get tcp(): TcpHandle {
+    return this.native as TcpHandle;
   }
 }
 
 /** The owner of a libuv handle, from open until released; `closed` once the reactor let go of its fd. */
 const kOwner = Symbol('tsreactor.rawHandle');
-type Tagged = TcpHandle & { [kOwner]?: RawHandle };
+type Tagged = StreamHandle & { [kOwner]?: RawHandle };
 
 let B: TcpBindings;
 
@@ -136,7 +147,7 @@ function onRead(this: Tagged, arrayBuffer: ArrayBuffer | undefined): void {
   if (nread === 0) return;
   handle.reading = false; // libuv stops reading at EOF and on errors
   if (nread === B.UV_EOF) {
-    const reset = resetBehindEnd(handle, this, handle.fd);
+    const reset = resetBehindEnd(handle, handle.path === undefined ? handle.tcp : undefined, handle.fd);
     if (reset !== undefined) handle.backend.fail(handle, reset);
     else handle.backend.notify(handle, endOfStream(handle));
     return;
@@ -144,7 +155,7 @@ function onRead(this: Tagged, arrayBuffer: ArrayBuffer | undefined): void {
   handle.backend.fail(handle, uvError(nread, 'read', { fd: handle.fd }));
 }
 
-function onConnection(this: Tagged, status: number, client?: TcpHandle): void {
+function onConnection(this: Tagged, status: number, client?: StreamHandle): void {
   const handle = this[kOwner];
   if (handle === undefined || handle.closed) {
     client?.close();
@@ -187,8 +198,8 @@ function onShutdownComplete(this: ShutdownWrap, status: number): void {
   if (handle.closed) handle.backend.lingerProgress(handle);
 }
 
-function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): void {
-  const handle = (tcp as Tagged)[kOwner];
+function onConnectComplete(this: ConnectWrap, status: number, native: StreamHandle): void {
+  const handle = (native as Tagged)[kOwner];
   if (handle === undefined || handle.closed) return;
   if (status < 0) {
     handle.backend.connectFailed(handle, uvError(status, 'connect', { fd: handle.fd, address: this.address, port: this.port }));
@@ -261,7 +272,7 @@ function onConnectComplete(this: ConnectWrap, status: number, tcp: TcpHandle): v
  * const reactor = new Reactor({ backend });
  * ```
  */
-export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, RawHandle> implements Backend {
+export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle, RawHandle> implements Backend {
   readonly name = 'raw';
   /** Streams closed gracefully that still send what they held; reset at their deadline. */
   protected readonly lingeringStreams = new LingerList<RawHandle>((handle) => this.abortClosed(handle));
@@ -305,7 +316,7 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
 
   /** @internal An outgoing connection is up. */
   connected(handle: RawHandle): void {
-    if (this.noDelay) handle.tcp.setNoDelay(true);
+    if (this.noDelay && handle.path === undefined) handle.tcp.setNoDelay(true);
     if (handle.shutdown) this.#finAfterWrites(handle); // shutdown() came while connecting
     this.updateFlow(handle);
     if (!handle.shutdown) this.notify(handle, Readiness.WRITABLE);
@@ -315,14 +326,14 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
   updateFlow(handle: RawHandle): void {
     const want = handle.inboxBytes < this.inboxLimit && !handle.ended && handle.error === undefined && !handle.connecting && !handle.closed;
     if (want && !handle.reading) {
-      const status = handle.tcp.readStart();
+      const status = handle.native.readStart();
       if (status < 0) {
         this.fail(handle, uvError(status, 'read', { fd: handle.fd }));
         return;
       }
       handle.reading = true;
     } else if (!want && handle.reading) {
-      handle.tcp.readStop();
+      handle.native.readStop();
       handle.reading = false;
     }
   }
@@ -347,7 +358,7 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
     if (handle.fin !== 'done') return; // the shutdown request is in flight
     if (handle.linger !== undefined) this.lingeringStreams.remove(handle.linger);
     if (handle.resetWhenShut) this.#reset(handle);
-    else this.release(handle.tcp);
+    else this.release(handle.native);
   }
 
   /**
@@ -365,7 +376,7 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
   /** @internal A closed stream whose connection failed: released at once (close, never reset, is safe in any state). */
   dropClosed(handle: RawHandle): void {
     if (handle.linger !== undefined) this.lingeringStreams.remove(handle.linger);
-    this.release(handle.tcp);
+    this.release(handle.native);
   }
 
   protected hasRoom(handle: RawHandle): boolean {
@@ -379,6 +390,23 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
   /* ---- Backend --------------------------------------------------------- */
 
   async openListener(fd: number, options: ListenOptions): Promise<void> {
+    if (options.path !== undefined) {
+      const path = options.path;
+      const pipes = pipeBindings('listen', path);
+      if (!options.exclusive && cluster.isWorker) throw sharedHandleRefused(path, undefined);
+      await listenOnPath(path, options.removeStale === true, () => {
+        const pipe = new pipes.Pipe(pipes.SERVER);
+        let status = pipe.bind(path);
+        if (status === 0) status = pipe.listen(options.backlog);
+        if (status < 0) {
+          this.release(pipe);
+          return Promise.reject(uvError(status, 'listen', { address: path }));
+        }
+        this.#listening(fd, pipe, options.backlog).path = path;
+        return Promise.resolve();
+      });
+      return;
+    }
     if (options.reusePort && B.UV_TCP_REUSEPORT === undefined) {
       throw new ReactorError(
         'ENOTSUP',
@@ -390,16 +418,10 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
         },
       );
     }
-    if (!options.exclusive && cluster.isWorker) {
-      throw new ReactorError(
-        'ENOTSUP',
-        `a raw handle cannot share the node:cluster primary's socket (exclusive: false): only node:net servers can; use reusePort, or LibuvBackend`,
-        { syscall: 'listen', address: options.host, port: options.port },
-      );
-    }
+    if (!options.exclusive && cluster.isWorker) throw sharedHandleRefused(options.host, options.port);
     const reusePort = options.reusePort ? (B.UV_TCP_REUSEPORT as number) : 0;
     const address = await resolve(options.host, options.port, 'listen');
-    const tcp = new B.TCP(B.SERVER) as Tagged;
+    const tcp = new B.TCP(B.SERVER) as TcpHandle & Tagged;
     const family = isIP(address);
     let status =
       family === 6
@@ -413,15 +435,34 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
       this.release(tcp);
       throw uvError(status, 'listen', { address: options.host, port: options.port });
     }
-    const handle = new RawHandle(fd, this, 'listener', tcp);
+    this.#listening(fd, tcp, options.backlog);
+  }
+
+  /** A bound and listening handle becomes listener `fd`. */
+  #listening(fd: number, native: Tagged, backlog: number): RawHandle {
+    const handle = new RawHandle(fd, this, 'listener', native);
     handle.pending = [];
-    handle.backlog = options.backlog;
-    tcp[kOwner] = handle;
-    tcp.onconnection = onConnection;
+    handle.backlog = backlog;
+    native[kOwner] = handle;
+    native.onconnection = onConnection;
     this.handles[fd] = handle;
+    return handle;
   }
 
   openConnection(fd: number, options: ConnectOptions): void {
+    if (options.path !== undefined) {
+      const pipes = pipeBindings('connect', options.path);
+      const handle = this.#adopt(fd, new pipes.Pipe(pipes.SOCKET));
+      handle.connecting = true;
+      handle.path = options.path;
+      const req = new pipes.PipeConnectWrap();
+      req.oncomplete = onConnectComplete;
+      req.address = options.path;
+      const status = (handle.native as PipeHandle).connect(req, options.path);
+      // As non-blocking connect(2): the outcome is reported later, never from inside reactor.connect.
+      if (status < 0) process.nextTick(() => this.connectFailed(handle, uvError(status, 'connect', { fd, address: options.path })));
+      return;
+    }
     const handle = this.#adopt(fd, new B.TCP(B.SOCKET));
     handle.connecting = true;
     handle.port = options.port;
@@ -452,9 +493,11 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
   }
 
   accept(listenFd: number, fd: number): void {
-    const tcp = this.handle(listenFd).pending.shift() as Tagged;
-    const handle = this.#adopt(fd, tcp);
-    if (this.noDelay) tcp.setNoDelay(true);
+    const listener = this.handle(listenFd);
+    const native = listener.pending.shift() as Tagged;
+    const handle = this.#adopt(fd, native);
+    handle.path = listener.path;
+    if (this.noDelay && handle.path === undefined) handle.tcp.setNoDelay(true);
     this.updateFlow(handle); // reading starts now, registered or not
   }
 
@@ -472,12 +515,12 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
       const end = Math.min(data.length, n + slice);
       const chunk = n === 0 && end === data.length ? data : data.subarray(n, end);
       const req = new B.WriteWrap();
-      req.handle = handle.tcp;
+      req.handle = handle.native;
       req.oncomplete = onWriteComplete;
       req.async = false;
       req.bytes = chunk.length;
       req.buffer = chunk;
-      const status = handle.tcp.writeBuffer(req, chunk);
+      const status = handle.native.writeBuffer(req, chunk);
       if (status < 0) {
         const error = uvError(status, 'write', { fd });
         this.fail(handle, error);
@@ -511,11 +554,11 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
     if (handle.kind === 'listener') {
       for (const client of handle.pending) this.release(client);
       handle.pending.length = 0;
-      this.release(handle.tcp);
+      this.release(handle.native);
       return;
     }
     if (handle.error !== undefined || handle.connecting) {
-      this.release(handle.tcp);
+      this.release(handle.native);
       return;
     }
     if (handle.inboxBytes > 0) {
@@ -524,10 +567,10 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
     }
     // As close(2): what was written still goes out, then FIN, then the handle
     // is released; at most lingerMs while writes are queued. Data arriving meanwhile resets it.
-    this.releasing(handle.tcp);
+    this.releasing(handle.native);
     if (handle.pendingWrites > 0) handle.linger = this.lingeringStreams.add(handle, fd);
     if (!handle.reading && !handle.ended) {
-      handle.tcp.readStart();
+      handle.native.readStart();
       handle.reading = true;
     }
     this.lingerProgress(handle);
@@ -542,21 +585,21 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
     }
     this.handles[fd] = undefined;
     handle.closed = true;
-    this.releasing(handle.tcp);
+    this.releasing(handle.native);
     this.abortClosed(handle);
   }
 
   lingering(): LingeringHandle[] {
     return Array.from(this.lingeringStreams, ({ handle, fd, closedAtMs }) => {
       const remote: SocketAddress = {};
-      handle.tcp.getpeername(remote);
-      return { fd, remoteAddress: remote.address, remotePort: remote.port, queuedBytes: handle.tcp.writeQueueSize, closedAtMs };
+      if (handle.path === undefined) handle.tcp.getpeername(remote);
+      return { fd, remoteAddress: remote.address, remotePort: remote.port, queuedBytes: handle.native.writeQueueSize, closedAtMs };
     });
   }
 
   configure(fd: number, options: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelayMs?: number }): void {
     const handle = this.handle(fd);
-    if (handle.kind !== 'stream') return;
+    if (handle.kind !== 'stream' || handle.path !== undefined) return; // TCP options: a Unix socket has none
     if (options.noDelay !== undefined) handle.tcp.setNoDelay(options.noDelay);
     if (options.keepAlive !== undefined)
       handle.tcp.setKeepAlive(options.keepAlive, Math.floor((options.keepAliveInitialDelayMs ?? 0) / 1000));
@@ -566,21 +609,24 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
     const handle = this.handle(fd);
     const local: SocketAddress = {};
     const remote: SocketAddress = {};
-    handle.tcp.getsockname(local);
-    if (handle.kind === 'stream') handle.tcp.getpeername(remote);
-    const family = (handle.kind === 'stream' ? remote.family : local.family) ?? local.family;
+    if (handle.path === undefined) {
+      handle.tcp.getsockname(local);
+      if (handle.kind === 'stream') handle.tcp.getpeername(remote);
+    }
+    const family = handle.path !== undefined ? 'unix' : ((handle.kind === 'stream' ? remote.family : local.family) ?? local.family);
     return {
       kind: handle.kind,
       localAddress: local.address,
       localPort: local.port,
       remoteAddress: remote.address,
       remotePort: remote.port,
-      family: family === undefined ? undefined : family === 'IPv6' ? 'IPv6' : 'IPv4',
+      family: family === undefined || family === 'unix' ? family : family === 'IPv6' ? 'IPv6' : 'IPv4',
+      path: handle.path,
       bytesRead: handle.bytesRead,
       bytesWritten: handle.bytesWritten,
       readBuffered: handle.inboxBytes,
-      writeBuffered: handle.kind === 'stream' ? handle.tcp.writeQueueSize : 0,
-      osFd: typeof handle.tcp.fd === 'number' && handle.tcp.fd >= 0 ? handle.tcp.fd : undefined,
+      writeBuffered: handle.kind === 'stream' ? handle.native.writeQueueSize : 0,
+      osFd: typeof handle.native.fd === 'number' && handle.native.fd >= 0 ? handle.native.fd : undefined,
       droppedConnections: handle.dropped,
     };
   }
@@ -589,11 +635,12 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
 
   /** Closes a stream's libuv handle (its pending connect then finds no owner) and gives the stream a fresh, unopened one. */
   #replaceHandle(handle: RawHandle): void {
-    this.release(handle.tcp);
-    const tcp = new B.TCP(B.SOCKET) as Tagged;
-    tcp[kOwner] = handle;
-    tcp.onread = onRead;
-    handle.tcp = tcp;
+    this.release(handle.native);
+    const native: Tagged =
+      handle.path === undefined ? new B.TCP(B.SOCKET) : new (B.pipes as PipeBindings).Pipe((B.pipes as PipeBindings).SOCKET);
+    native[kOwner] = handle;
+    native.onread = onRead;
+    handle.native = native;
   }
 
   #adopt(fd: number, tcp: Tagged): RawHandle {
@@ -613,10 +660,10 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
 
   #sendFin(handle: RawHandle): void {
     const req = new B.ShutdownWrap();
-    req.handle = handle.tcp;
+    req.handle = handle.native;
     req.oncomplete = onShutdownComplete;
     handle.fin = 'sent';
-    const status = handle.tcp.shutdown(req);
+    const status = handle.native.shutdown(req);
     if (status < 0) {
       handle.fin = 'done';
       if (!handle.closed && getSystemErrorName(status) !== 'ENOTCONN')
@@ -624,20 +671,29 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, TcpHandle, Ra
     }
   }
 
-  /** Resets a stream (RST, `uv_tcp_close_reset`), which also releases it. Never while a shutdown request is in flight. */
+  /**
+   * Resets a stream (RST, `uv_tcp_close_reset`), which also releases it.
+   * Never while a shutdown request is in flight. A Unix socket has no
+   * reset: it is closed (the kernel resets the peer only if it held data
+   * for us unread).
+   */
   #reset(handle: RawHandle): void {
     handle.inbox = undefined;
-    const tcp = handle.tcp as Tagged;
+    if (handle.path !== undefined) {
+      this.release(handle.native);
+      return;
+    }
+    const tcp = handle.tcp as TcpHandle & Tagged;
     tcp[kOwner] = undefined;
     this.releasing(tcp);
     tcp.reset(() => this.released(tcp));
   }
 
   /** @internal Closes a libuv handle; `dispose` waits for every one. */
-  release(tcp: TcpHandle): void {
-    (tcp as Tagged)[kOwner] = undefined;
-    this.releasing(tcp);
-    tcp.close(() => this.released(tcp));
+  release(native: StreamHandle): void {
+    (native as Tagged)[kOwner] = undefined;
+    this.releasing(native);
+    native.close(() => this.released(native));
   }
 }
 
@@ -652,6 +708,25 @@ function connectNext(handle: RawHandle): void {
   const tcp = handle.tcp;
   const status = isIP(address) === 6 ? tcp.connect6(req, address, handle.port) : tcp.connect(req, address, handle.port);
   if (status < 0) handle.backend.connectFailed(handle, uvError(status, 'connect', { fd: handle.fd, address, port: handle.port }));
+}
+
+/** This Node's pipe bindings, or ERR_BACKEND_UNAVAILABLE saying why there are none. */
+function pipeBindings(syscall: string, path: string): PipeBindings {
+  if (typeof B.pipes !== 'string') return B.pipes;
+  throw new ReactorError(
+    'ERR_BACKEND_UNAVAILABLE',
+    `the raw-handle backend cannot open Unix domain sockets on Node ${process.version}: ${B.pipes}. Use LibuvBackend for them.`,
+    { syscall, address: path },
+  );
+}
+
+/** A listener in a `node:cluster` worker asked to share the primary's socket, which only node:net servers can. */
+function sharedHandleRefused(address: string, port: number | undefined): ReactorError {
+  return new ReactorError(
+    'ENOTSUP',
+    `a raw handle cannot share the node:cluster primary's socket (exclusive: false): only node:net servers can; use reusePort, or LibuvBackend`,
+    { syscall: 'listen', address, port },
+  );
 }
 
 /** `host` as an IP address: itself if it is one, else the first `dns.lookup` gives. */

@@ -102,5 +102,38 @@ describe('SocketManager (simulated network)', () => {
     await expect(manager.setupServerSockets([])).rejects.toThrow(/'configs'/);
     await expect(manager.setupServerSockets([{ port: 70000 }])).rejects.toThrow(/'configs\[0\]\.port'/);
     await expect(manager.setupServerSockets([{ port: 1, host: '' }])).rejects.toThrow(/'configs\[0\]\.host'/);
+    await expect(manager.setupServerSockets([{ path: '/run/a.sock', port: 80 }])).rejects.toThrow(
+      /'configs\[0\]\.path' and 'configs\[0\]\.port'/,
+    );
+  });
+
+  test('a path config binds a Unix socket beside TCP ones; its accepted connections say family unix and the path', async () => {
+    const sim = new SimulatedBackend();
+    const reactor = new Reactor({ backend: sim });
+    const manager = new SocketManager(reactor);
+    const [tcp, unix] = await manager.setupServerSockets([{ host: '127.0.0.1', port: 0 }, { path: '/run/app.sock' }]);
+    expect(tcp.family).toBe('IPv4');
+    expect(unix).toMatchObject({ host: '/run/app.sock', port: 0, family: 'unix', path: '/run/app.sock' });
+    const peer = sim.connect('/run/app.sock');
+    let fd: number | null = null;
+    await sim.waitUntil(() => (fd = manager.acceptConnection(unix.fd)) !== null, 'an accept');
+    await peer.connected;
+    expect(reactor.info(fd as unknown as number)).toMatchObject({ family: 'unix', path: '/run/app.sock', remoteAddress: undefined });
+    await reactor.close();
+  });
+
+  test('a stale socket file: the error says so and how to proceed; removeStale: true binds in its place', async () => {
+    const sim = new SimulatedBackend();
+    const reactor = new Reactor({ backend: sim });
+    const manager = new SocketManager(reactor);
+    sim.leaveStaleSocket('/run/app.sock');
+    const err = await manager.setupServerSockets([{ path: '/run/app.sock' }]).catch((e: unknown) => e as ReactorError);
+    expect(err).toMatchObject({ code: 'EADDRINUSE', address: '/run/app.sock' });
+    expect((err as ReactorError).message).toMatch(
+      /^cannot listen on \/run\/app\.sock \(EADDRINUSE\): .*nothing listens on.*removeStale: true/,
+    );
+    const [server] = await manager.setupServerSockets([{ path: '/run/app.sock', removeStale: true }]);
+    expect(reactor.info(server.fd).path).toBe('/run/app.sock');
+    await reactor.close();
   });
 });

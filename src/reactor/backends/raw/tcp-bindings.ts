@@ -20,7 +20,7 @@ import { ReactorError } from '../../reactor-error';
 
 /** A libuv request for one write (`uv_write_t`), completed through `oncomplete` when it went asynchronous. */
 export interface WriteWrap {
-  handle: TcpHandle;
+  handle: StreamHandle;
   oncomplete: (this: WriteWrap, status: number) => void;
   async: boolean;
   bytes: number;
@@ -29,13 +29,13 @@ export interface WriteWrap {
 
 /** A libuv request for `shutdown(2)` after pending writes (`uv_shutdown_t`). */
 export interface ShutdownWrap {
-  handle: TcpHandle;
+  handle: StreamHandle;
   oncomplete: (this: ShutdownWrap, status: number) => void;
 }
 
-/** A libuv request for `connect(2)` (`uv_connect_t`). */
+/** A libuv request for `connect(2)` (`uv_connect_t`), of a TCP handle (`TCPConnectWrap`) or a pipe (`PipeConnectWrap`, no port). */
 export interface ConnectWrap {
-  oncomplete: (this: ConnectWrap, status: number, handle: TcpHandle, req: ConnectWrap, readable: boolean, writable: boolean) => void;
+  oncomplete: (this: ConnectWrap, status: number, handle: StreamHandle, req: ConnectWrap, readable: boolean, writable: boolean) => void;
   address: string;
   port: number;
 }
@@ -47,27 +47,44 @@ export interface SocketAddress {
   family?: string;
 }
 
-/** A `uv_tcp_t` as Node's `TCP` class wraps it. Methods return 0 or a negative libuv error code. */
-export interface TcpHandle {
+/**
+ * What a libuv stream handle offers, TCP or pipe alike (Node's
+ * `LibuvStreamWrap` and `HandleWrap`). Methods return 0 or a negative
+ * libuv error code.
+ */
+export interface StreamHandle {
   /** Called with the status and the new handle (listeners). `this` is the listener. */
-  onconnection: ((this: TcpHandle, status: number, client?: TcpHandle) => void) | null;
+  onconnection: ((this: StreamHandle, status: number, client?: StreamHandle) => void) | null;
   /** Called for each read; `streamBaseState` says how many bytes and where (or the error, or EOF). */
-  onread: ((this: TcpHandle, arrayBuffer: ArrayBuffer | undefined) => void) | null;
+  onread: ((this: StreamHandle, arrayBuffer: ArrayBuffer | undefined) => void) | null;
   /** Bytes libuv holds in its write queue (written asynchronously, not yet in the kernel). */
   readonly writeQueueSize: number;
   /** The OS descriptor (-1 where there is none). */
   readonly fd: number;
-  /** `flags`: `UV_TCP_REUSEPORT` where the binding has it (Node 22.12+, 23.1+). */
-  bind(address: string, port: number, flags?: number): number;
-  bind6(address: string, port: number, flags: number): number;
   listen(backlog: number): number;
-  connect(req: ConnectWrap, address: string, port: number): number;
-  connect6(req: ConnectWrap, address: string, port: number): number;
   readStart(): number;
   readStop(): number;
   writeBuffer(req: WriteWrap, data: Uint8Array): number;
   shutdown(req: ShutdownWrap): number;
   close(callback?: () => void): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** A `uv_pipe_t` as Node's `Pipe` class wraps it: a Unix domain stream socket. */
+export interface PipeHandle extends StreamHandle {
+  /** Makes the socket file at `path` (EADDRINUSE if a file is there). libuv removes it when the handle closes. */
+  bind(path: string): number;
+  connect(req: ConnectWrap, path: string): number;
+}
+
+/** A `uv_tcp_t` as Node's `TCP` class wraps it. */
+export interface TcpHandle extends StreamHandle {
+  /** `flags`: `UV_TCP_REUSEPORT` where the binding has it (Node 22.12+, 23.1+). */
+  bind(address: string, port: number, flags?: number): number;
+  bind6(address: string, port: number, flags: number): number;
+  connect(req: ConnectWrap, address: string, port: number): number;
+  connect6(req: ConnectWrap, address: string, port: number): number;
   /**
    * Resets and closes (`uv_tcp_close_reset`: SO_LINGER 0, then close): the
    * peer gets RST. Returns 0, or EINVAL while a shutdown request is in
@@ -79,8 +96,15 @@ export interface TcpHandle {
   getpeername(out: SocketAddress): number;
   setNoDelay(enable: boolean): number;
   setKeepAlive(enable: boolean, initialDelaySeconds: number): number;
-  ref(): void;
-  unref(): void;
+}
+
+/** `pipe_wrap`, for Unix domain sockets. */
+export interface PipeBindings {
+  Pipe: new (type: number) => PipeHandle;
+  PipeConnectWrap: new () => ConnectWrap;
+  /** `new Pipe(SOCKET)` for a connection, `new Pipe(SERVER)` for a listener. */
+  SOCKET: number;
+  SERVER: number;
 }
 
 /** What the backend takes from the bindings, checked. */
@@ -102,6 +126,8 @@ export interface TcpBindings {
   kLastWriteWasAsync: number;
   /** libuv's end-of-file code (negative). */
   UV_EOF: number;
+  /** Unix domain sockets, or why this Node's `pipe_wrap` cannot serve them (the TCP side works without). */
+  pipes: PipeBindings | string;
 }
 
 type Binding = Record<string, unknown>;
@@ -180,12 +206,18 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
   let tcp: Binding;
   let stream: Binding;
   let uv: Binding;
+  let pipe: Binding | string;
   try {
     tcp = binding.call(process, 'tcp_wrap') as Binding;
     stream = binding.call(process, 'stream_wrap') as Binding;
     uv = binding.call(process, 'uv') as Binding;
   } catch (err) {
     throw unavailable(`process.binding refused (${(err as Error).message})`);
+  }
+  try {
+    pipe = binding.call(process, 'pipe_wrap') as Binding;
+  } catch (err) {
+    pipe = `process.binding('pipe_wrap') refused (${(err as Error).message})`;
   }
   const fn = (owner: Binding, name: string, where: string) => {
     if (typeof owner[name] !== 'function') throw unavailable(`${where}.${name} is missing`);
@@ -235,6 +267,7 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
     kArrayBufferOffset: num(stream, 'kArrayBufferOffset', 'stream_wrap'),
     kLastWriteWasAsync: num(stream, 'kLastWriteWasAsync', 'stream_wrap'),
     UV_EOF: num(uv, 'UV_EOF', 'uv'),
+    pipes: typeof pipe === 'string' ? pipe : checkPipes(pipe),
   };
   const fields = Object.keys(stream)
     .filter((key) => /^k[A-Z]/.test(key))
@@ -247,4 +280,23 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
   }
   if (source === 'process') cached = loaded;
   return loaded;
+}
+
+/** `pipe_wrap` checked member by member, or why it cannot serve (a string: the TCP side goes on without it). */
+function checkPipes(pipe: Binding): PipeBindings | string {
+  const Pipe: unknown = pipe.Pipe;
+  const constants = pipe.constants as Binding | undefined;
+  if (typeof Pipe !== 'function') return 'pipe_wrap.Pipe is missing';
+  if (typeof pipe.PipeConnectWrap !== 'function') return 'pipe_wrap.PipeConnectWrap is missing';
+  // The stream methods live further up the prototype chain (LibuvStreamWrap, HandleWrap); a lookup finds them there.
+  for (const method of ['bind', 'listen', 'connect', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close']) {
+    if (typeof (Pipe as { prototype: Binding }).prototype[method] !== 'function') return `Pipe.prototype.${method} is missing`;
+  }
+  if (typeof constants?.SOCKET !== 'number' || typeof constants.SERVER !== 'number') return 'pipe_wrap.constants is missing';
+  return {
+    Pipe: Pipe as unknown as PipeBindings['Pipe'],
+    PipeConnectWrap: pipe.PipeConnectWrap as PipeBindings['PipeConnectWrap'],
+    SOCKET: constants.SOCKET,
+    SERVER: constants.SERVER,
+  };
 }

@@ -1,4 +1,5 @@
 import { ReactorError } from '../../reactor-error';
+import { socketPathInUse } from '../socket-path-in-use';
 import type { SimSocket } from './sim-socket';
 import type { SimulatedPeer } from './simulated-peer';
 
@@ -21,6 +22,8 @@ export class SimListener {
   closed = false;
   /** Set for a reactor fd; undefined for a peer server. */
   fd: number | undefined;
+  /** A Unix domain socket's path (`host` is the path too, `port` 0); undefined for TCP. */
+  path: string | undefined = undefined;
   /** The reactor's backend hears of each connection queued. */
   onQueued: (() => void) | undefined;
   peerServer: PeerServerState | undefined;
@@ -72,6 +75,9 @@ export function normalizeHost(host: string): string {
  */
 export class SimListeners {
   readonly #byPort = new Map<number, SimListener[]>();
+  /** Unix socket listeners by path; and the socket files left where nothing listens (a crash leaves them). */
+  readonly #byPath = new Map<string, SimListener>();
+  readonly #staleFiles = new Set<string>();
   readonly #ipv6: boolean;
   readonly #localAddresses: Set<string>;
   readonly #record: (line: () => string) => void;
@@ -131,7 +137,44 @@ export class SimListeners {
     return listener;
   }
 
-  /** The host crashed: every listener and what waits on it are gone, silently (their sockets vanished with the host). */
+  /**
+   * A Unix socket listener at `path`, with the rules of bind(2) on a path
+   * and of the real backends: a path a listener holds, or a stale socket
+   * file (one a crash left), fails with `EADDRINUSE` saying which
+   * ({@link socketPathInUse}), unless `removeStale` removes a stale one.
+   * The file system is the host's own: paths of other hosts are not seen.
+   */
+  bindPath(path: string, backlog: number, removeStale: boolean): SimListener {
+    if (this.#byPath.has(path)) throw socketPathInUse(path, 'listening');
+    if (this.#staleFiles.has(path)) {
+      if (!removeStale) throw socketPathInUse(path, 'stale');
+      this.#staleFiles.delete(path);
+      this.#record(() => `unlink stale ${path}`);
+    }
+    const listener = new SimListener(path, 0, false, false, backlog);
+    listener.path = path;
+    this.#byPath.set(path, listener);
+    this.#record(() => `listen ${path}`);
+    return listener;
+  }
+
+  /** A socket file at `path` that nothing listens on (see `SimulatedHost.leaveStaleSocket`). */
+  leaveStale(path: string): void {
+    if (this.#byPath.has(path)) throw socketPathInUse(path, 'listening');
+    this.#staleFiles.add(path);
+    this.#record(() => `stale ${path}`);
+  }
+
+  /** Who answers a connect to `path`: its listener, `'stale'` for a socket file nothing listens on, or undefined (no file). */
+  listenerForPath(path: string): SimListener | 'stale' | undefined {
+    return this.#byPath.get(path) ?? (this.#staleFiles.has(path) ? 'stale' : undefined);
+  }
+
+  /**
+   * The host crashed: every listener and what waits on it are gone,
+   * silently (their sockets vanished with the host). The socket files of
+   * Unix listeners stay on disk, stale (abstract names, `'\0...'`, have none).
+   */
   vanishAll(): void {
     for (const listeners of this.#byPort.values()) {
       for (const listener of listeners) {
@@ -140,11 +183,24 @@ export class SimListeners {
       }
     }
     this.#byPort.clear();
+    for (const [path, listener] of this.#byPath) {
+      listener.closed = true;
+      listener.queue.length = 0;
+      if (!path.startsWith('\0')) this.#staleFiles.add(path);
+    }
+    this.#byPath.clear();
   }
 
   unbind(listener: SimListener): void {
     if (listener.closed) return;
     listener.closed = true;
+    if (listener.path !== undefined) {
+      this.#byPath.delete(listener.path); // its socket file is removed with it, as libuv does
+      for (const socket of listener.queue) socket.reset();
+      listener.queue.length = 0;
+      this.#record(() => `unlisten ${listener.host}`);
+      return;
+    }
     const rest = (this.#byPort.get(listener.port) ?? []).filter((l) => l !== listener);
     if (rest.length > 0) this.#byPort.set(listener.port, rest);
     else this.#byPort.delete(listener.port);

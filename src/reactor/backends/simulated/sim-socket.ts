@@ -102,6 +102,15 @@ export class SimSocket {
   readonly wire: SimWire;
   /** How long a graceful close may go on sending before it resets (the owning reactor's `lingerMs`). */
   lingerMs = Infinity;
+  /**
+   * A Unix domain stream socket (its addresses are the listener's path,
+   * its ports 0): it has no RST. `reset` closes it instead, dropping what
+   * was not sent yet; the peer reads end of stream after what it already
+   * had, or `ECONNRESET` if this side still held data unread (as Linux
+   * tells the peer of a Unix socket released with a non-empty receive
+   * queue); data sent to it once closed fails the sender with `EPIPE`.
+   */
+  unix = false;
   readonly #home: SocketHome;
   readonly #born: number;
   #recv: Buffer[] = [];
@@ -313,13 +322,20 @@ export class SimSocket {
     }
   }
 
-  /** Aborts the connection: RST to the other side, everything buffered dropped. */
+  /** Aborts the connection: RST to the other side, everything buffered dropped (for a Unix socket, see `unix`). */
   reset(): void {
     if (this.vanished) return;
     this.owner = undefined;
-    this.state = 'closed';
     this.#send = [];
     this.sendBytes = 0;
+    if (this.unix && this.recvBytes === 0 && this.error === undefined) {
+      this.#net.trace(() => `close ${this.#name} (unix: no reset)`);
+      this.shutdownRequested = true;
+      this.state = 'closed';
+      this.transmit(); // the FIN, behind what is already on its way
+      return;
+    }
+    this.state = 'closed';
     const other = this.other;
     this.other = undefined;
     if (other === undefined) return;
@@ -364,7 +380,7 @@ export class SimSocket {
       }
       this.lastArrival = arrival;
       this.#inFlight += segment.length;
-      if (net.chance.decide('reset') !== undefined) {
+      if (!this.unix && net.chance.decide('reset') !== undefined) {
         net.trace(() => `fault reset ${this.#name}`);
         net.at(
           arrival,
@@ -433,6 +449,12 @@ export class SimSocket {
     }
     if (this.error !== undefined || this.#latent !== undefined) return; // the connection is gone already
     if (this.state === 'closed') {
+      if (this.unix) {
+        // A Unix socket's peer is gone at once: the write fails (EPIPE), and nothing is reset.
+        this.#net.trace(() => `data ${from.#name} ${segment.length} to a closed unix socket: epipe`);
+        from.#fail(from.#resetError('EPIPE', 'write'), from.state !== 'closed');
+        return;
+      }
       // Nobody will read it: as a real stack, the closed socket resets the connection (dropping what it still held).
       this.#net.trace(() => `data ${from.#name} ${segment.length} to a closed socket: rst`);
       this.reset();
@@ -481,7 +503,25 @@ export class SimSocket {
 
   #resetError(code: 'ECONNRESET' | 'ECONNREFUSED' | 'EPIPE', syscall: string): ReactorError {
     const message = code === 'ECONNREFUSED' ? 'connection refused' : code === 'EPIPE' ? 'broken pipe' : 'connection reset by peer';
-    return new ReactorError(code, message, { syscall, address: this.remoteAddress, port: this.remotePort });
+    return new ReactorError(code, message, this.#where(syscall));
+  }
+
+  /** Error details naming the far end: its address and port, or a Unix socket's path. */
+  #where(syscall: string): { syscall: string; address: string; port?: number } {
+    return this.unix ? { syscall, address: this.remoteAddress } : { syscall, address: this.remoteAddress, port: this.remotePort };
+  }
+
+  /**
+   * A Unix socket's connect failed at once, as connect(2) on a path fails
+   * before any packet: `ENOENT` (no socket file), `ECONNREFUSED` (a stale
+   * one), `EAGAIN` (the listener's backlog is full).
+   */
+  connectFailed(code: 'ENOENT' | 'ECONNREFUSED' | 'EAGAIN'): void {
+    if (this.state !== 'connecting' || this.error !== undefined) return;
+    this.#net.trace(() => `connect-failed ${this.#name} ${code}`);
+    const message =
+      code === 'ENOENT' ? 'no such file or directory' : code === 'EAGAIN' ? 'resource temporarily unavailable' : 'connection refused';
+    this.#fail(new ReactorError(code, message, this.#where('connect')), true);
   }
 
   /** The connection failed: everything buffered for sending is dropped; the owner hears of it (`report`). */

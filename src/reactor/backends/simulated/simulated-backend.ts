@@ -197,14 +197,21 @@ export class SimulatedBackend implements Backend {
    * Opens a simulated client on this backend's host to `port` (on `host`,
    * default 127.0.0.1). It connects after the link's latency;
    * `peer.connected` says when, or rejects with ECONNREFUSED if nothing listens.
+   * A string is a Unix socket's path on this host instead (rejects with
+   * ENOENT where there is no socket, ECONNREFUSED at a stale one).
    */
-  connect(port: number, options: { host?: string; localAddress?: string } = {}): SimulatedPeer {
+  connect(port: number | string, options: { host?: string; localAddress?: string } = {}): SimulatedPeer {
     return this.host.connect(port, options);
   }
 
-  /** Opens a listening peer on this backend's host for `reactor.connect` to reach (port 0: any free port). */
-  listen(port = 0, options: { host?: string } = {}): SimulatedPeerServer {
+  /** Opens a listening peer on this backend's host for `reactor.connect` to reach (port 0: any free port; a string: a Unix socket's path). */
+  listen(port: number | string = 0, options: { host?: string } = {}): SimulatedPeerServer {
     return this.host.listen(port, options);
+  }
+
+  /** A socket file at `path` that nothing listens on, as a killed server leaves one (see `SimulatedHost.leaveStaleSocket`). */
+  leaveStaleSocket(path: string): void {
+    this.host.leaveStaleSocket(path);
   }
 
   /** A port on which nothing listens (connecting to it is refused). */
@@ -297,13 +304,10 @@ export class SimulatedBackend implements Backend {
   openListener(fd: number, options: ListenOptions): Promise<void> {
     if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
     try {
-      const listener = this.host.listeners.bind(
-        normalizeHost(options.host),
-        options.port,
-        options.ipv6Only,
-        options.reusePort,
-        options.backlog,
-      );
+      const listener =
+        options.path !== undefined
+          ? this.host.listeners.bindPath(options.path, options.backlog, options.removeStale === true)
+          : this.host.listeners.bind(normalizeHost(options.host), options.port, options.ipv6Only, options.reusePort, options.backlog);
       listener.fd = fd;
       listener.onQueued = () => {
         if (this.#sink?.ready(fd, Readiness.READABLE) === true) this.world.news(this.#poll);
@@ -317,6 +321,12 @@ export class SimulatedBackend implements Backend {
 
   openConnection(fd: number, options: ConnectOptions): void {
     if (this.#crashed !== undefined) return; // a crashed host opens nothing: the fd never connects
+    if (options.path !== undefined) {
+      const socket = this.host.openUnixClient(options.path);
+      this.#own(socket, fd);
+      this.host.dialPath(socket, options.path);
+      return;
+    }
     const address = normalizeHost(options.host);
     const socket = this.host.openClient(address, options.port);
     this.#own(socket, fd);
@@ -390,7 +400,8 @@ export class SimulatedBackend implements Backend {
         this.#closed.delete(socket);
         continue;
       }
-      lingering.push({ fd, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, queuedBytes: socket.sendBytes, closedAtMs });
+      const [remoteAddress, remotePort] = socket.unix ? [undefined, undefined] : [socket.remoteAddress, socket.remotePort];
+      lingering.push({ fd, remoteAddress, remotePort, queuedBytes: socket.sendBytes, closedAtMs });
     }
     return lingering;
   }
@@ -413,13 +424,15 @@ export class SimulatedBackend implements Backend {
   info(fd: number): HandleInfo {
     const handle = this.#handles[fd];
     if (handle instanceof SimListener) {
+      const unix = handle.path !== undefined;
       return {
         kind: 'listener',
-        localAddress: handle.host,
-        localPort: handle.port,
+        localAddress: unix ? undefined : handle.host,
+        localPort: unix ? undefined : handle.port,
         remoteAddress: undefined,
         remotePort: undefined,
-        family: isIPv6(handle.host) ? 'IPv6' : 'IPv4',
+        family: unix ? 'unix' : isIPv6(handle.host) ? 'IPv6' : 'IPv4',
+        path: handle.path,
         bytesRead: 0,
         bytesWritten: 0,
         readBuffered: 0,
@@ -429,13 +442,33 @@ export class SimulatedBackend implements Backend {
       };
     }
     const socket = this.#socket(fd);
+    if (socket.unix) {
+      // As on real sockets, a Unix stream has no addresses or ports: the path (the listener's) says where.
+      return {
+        ...this.#streamCounts(socket),
+        localAddress: undefined,
+        localPort: undefined,
+        remoteAddress: undefined,
+        remotePort: undefined,
+        family: 'unix',
+        path: socket.remoteAddress,
+      };
+    }
     return {
-      kind: 'stream',
+      ...this.#streamCounts(socket),
       localAddress: socket.localAddress,
       localPort: socket.localPort,
       remoteAddress: socket.remoteAddress,
       remotePort: socket.remotePort,
       family: isIPv6(socket.remoteAddress) ? 'IPv6' : 'IPv4',
+      path: undefined,
+    };
+  }
+
+  /** What `info` says of any stream, TCP or Unix. */
+  #streamCounts(socket: SimSocket): Omit<HandleInfo, 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort' | 'family' | 'path'> {
+    return {
+      kind: 'stream',
       bytesRead: socket.bytesRead,
       bytesWritten: socket.bytesWritten,
       readBuffered: socket.recvBytes,

@@ -1,6 +1,7 @@
 import { ReactorError } from '../../reactor-error';
 import { newLane } from './event-queue';
-import { isIPv6, normalizeHost, type PeerServerState, SimListeners } from './sim-listeners';
+import type { SimPath } from './sim-link';
+import { isIPv6, normalizeHost, type PeerServerState, type SimListener, SimListeners } from './sim-listeners';
 import { SimSocket } from './sim-socket';
 import { SimulatedBackend } from './simulated-backend';
 import { SimulatedNet } from './simulated-net';
@@ -27,7 +28,10 @@ export interface SimulatedHostOptions {
 
 /** A test's listening peer: `reactor.connect` reaches it; each connection becomes a SimulatedPeer. */
 export interface SimulatedPeerServer {
+  /** Its port; 0 for a Unix socket peer server (`path` says where). */
   readonly port: number;
+  /** A Unix socket peer server's path; undefined for TCP. */
+  readonly path: string | undefined;
   /** The next connection it accepted (in arrival order). */
   accepted(): Promise<SimulatedPeer>;
   close(): void;
@@ -162,9 +166,16 @@ export class SimulatedHost {
    * Opens a simulated client on this host to `port` on `host` (default
    * 127.0.0.1: this host). It connects after the link's latency each way;
    * `peer.connected` says when, or rejects with ECONNREFUSED if nothing
-   * listens.
+   * listens. Given a path instead of a port, it connects to the Unix
+   * socket there, on this host (see {@link SimulatedHost.dialPath}).
    */
-  connect(port: number, options: { host?: string; localAddress?: string } = {}): SimulatedPeer {
+  connect(port: number | string, options: { host?: string; localAddress?: string } = {}): SimulatedPeer {
+    if (typeof port === 'string') {
+      const socket = this.openUnixClient(port);
+      const peer = new SimulatedPeer(socket, this.world.peerNetwork);
+      this.dialPath(socket, port);
+      return peer;
+    }
     const address = normalizeHost(options.host ?? '127.0.0.1');
     const socket = this.openClient(address, port, options.localAddress);
     const peer = new SimulatedPeer(socket, this.world.peerNetwork);
@@ -172,19 +183,33 @@ export class SimulatedHost {
     return peer;
   }
 
-  /** Opens a listening peer on this host for `reactor.connect` to reach (port 0: any free port). */
-  listen(port = 0, options: { host?: string } = {}): SimulatedPeerServer {
-    const listener = this.listeners.bind(normalizeHost(options.host ?? '127.0.0.1'), port, false, false, 511);
+  /** Opens a listening peer on this host for `reactor.connect` to reach (port 0: any free port; a string: a Unix socket's path). */
+  listen(port: number | string = 0, options: { host?: string } = {}): SimulatedPeerServer {
+    const listener =
+      typeof port === 'string'
+        ? this.listeners.bindPath(port, 511, false)
+        : this.listeners.bind(normalizeHost(options.host ?? '127.0.0.1'), port, false, false, 511);
     const state: PeerServerState = { peers: [], takers: [] };
     listener.peerServer = state;
     return {
       port: listener.port,
+      path: listener.path,
       accepted: () => {
         const peer = state.peers.shift();
         return peer !== undefined ? Promise.resolve(peer) : new Promise((resolve) => state.takers.push(resolve));
       },
       close: () => this.listeners.unbind(listener),
     };
+  }
+
+  /**
+   * Leaves a socket file at `path` on this host that nothing listens on,
+   * as a server killed without closing its listener leaves one (a crash
+   * of the host leaves its listeners' files so too): a connect there is
+   * refused, a listen fails with `EADDRINUSE` unless `removeStale`.
+   */
+  leaveStaleSocket(path: string): void {
+    this.listeners.leaveStale(path);
   }
 
   /** A port on which nothing listens on this host (connecting to it is refused). */
@@ -225,6 +250,55 @@ export class SimulatedHost {
       { address: localAddress ?? this.#sourceFor(address, target), port: this.#nextClientPort++ },
       { address, port },
       newLane(),
+    );
+  }
+
+  /** @internal A new Unix socket client of this host toward `path`, not yet dialled. */
+  openUnixClient(path: string): SimSocket {
+    const world = this.world;
+    const socket = new SimSocket(
+      world.context,
+      this,
+      world.buffers,
+      world.path(this, this),
+      world.nextConnection(),
+      'client',
+      { address: path, port: 0 },
+      { address: path, port: 0 },
+      newLane(),
+    );
+    socket.unix = true;
+    return socket;
+  }
+
+  /**
+   * @internal A Unix socket's connect: on this host's file system, at once
+   * (connect(2) on a path needs no packets; the outcome is an event of the
+   * same instant): queued on the listener at `path`, or failed with
+   * `ENOENT` (no socket file), `ECONNREFUSED` (a stale file: nothing
+   * listens) or `EAGAIN` (its backlog is full, as Linux answers a
+   * non-blocking connect to a Unix socket then).
+   */
+  dialPath(client: SimSocket, path: string): void {
+    const world = this.world;
+    world.record(() => `connect c${client.connection} -> ${path}`);
+    world.at(
+      world.clock.now(),
+      () => {
+        if (client.state !== 'connecting' || client.error !== undefined) return;
+        const listener = this.listeners.listenerForPath(path);
+        if (listener === undefined || listener === 'stale') {
+          client.connectFailed(listener === 'stale' ? 'ECONNREFUSED' : 'ENOENT');
+          return;
+        }
+        if (listener.queue.length > listener.backlog) {
+          listener.dropped++;
+          client.connectFailed('EAGAIN');
+          return;
+        }
+        this.#queue(client, listener, path, 0, client.wire.path);
+      },
+      client.lane,
     );
   }
 
@@ -297,6 +371,12 @@ export class SimulatedHost {
       lost();
       return;
     }
+    this.#queue(client, listener, address, port, back);
+  }
+
+  /** A connection reached `listener`: the server's socket is made and waits for accept (or a test's peer server takes it). */
+  #queue(client: SimSocket, listener: SimListener, address: string, port: number, back: SimPath): void {
+    const world = this.world;
     const server = new SimSocket(
       world.context,
       this,
@@ -308,6 +388,7 @@ export class SimulatedHost {
       { address: client.localAddress, port: client.localPort },
       client.lane,
     );
+    server.unix = client.unix;
     server.state = 'open';
     server.other = client;
     client.other = server;
@@ -316,7 +397,7 @@ export class SimulatedHost {
     const arrival = world.clock.now() + back.delayMs();
     server.lastArrival = arrival; // nothing overtakes the SYN-ACK
     server.wire.send(arrival, () => client.established(), true);
-    world.record(() => `queued c${client.connection} on port ${port}`);
+    world.record(() => `queued c${client.connection} on ${client.unix ? address : `port ${port}`}`);
     if (listener.peerServer !== undefined) {
       const peer = new SimulatedPeer(server, world.peerNetwork);
       const taker = listener.peerServer.takers.shift();

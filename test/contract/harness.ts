@@ -192,14 +192,25 @@ const REAL_BACKENDS: Record<'libuv' | 'raw', () => Backend> = {
 };
 
 /** Real sockets on loopback, for a backend on real sockets (the peers are plain `node:net` sockets). */
-export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 'raw' = 'libuv'): ContractHarness {
+/** The peers a real harness made, to close them all at its `dispose`. */
+export function trackedPeers(): { track: (socket: net.Socket) => SocketPeer; closeAll: () => Promise<void> } {
   const peers = new Set<SocketPeer>();
-  const servers = new Set<net.Server>();
-  const track = (socket: net.Socket) => {
-    const peer = new SocketPeer(socket);
-    peers.add(peer);
-    return peer;
+  return {
+    track(socket) {
+      const peer = new SocketPeer(socket);
+      peers.add(peer);
+      return peer;
+    },
+    async closeAll() {
+      await Promise.all([...peers].map((p) => p.close()));
+      peers.clear();
+    },
   };
+}
+
+export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 'raw' = 'libuv'): ContractHarness {
+  const { track, closeAll } = trackedPeers();
+  const servers = new Set<net.Server>();
   return {
     name: `${backend} on ${host}`,
     host,
@@ -247,8 +258,7 @@ export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 
     unansweredPort: () => unansweredLoopbackPort(host),
     settle: () => new Promise((resolve) => setTimeout(resolve, 2)),
     async dispose() {
-      await Promise.all([...peers].map((p) => p.close()));
-      peers.clear();
+      await closeAll();
       await Promise.all([...servers].map((s) => closeServer(s)));
       servers.clear();
     },
@@ -261,7 +271,7 @@ const turns = async () => {
   await new Promise((resolve) => setImmediate(resolve));
 };
 
-function closeServer(server: net.Server): Promise<void> {
+export function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) {
       resolve();

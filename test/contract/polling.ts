@@ -49,3 +49,20 @@ export async function quietEventsFor<T>(reactor: Reactor<T>, events: Events<T>, 
   }
   return seen;
 }
+
+/** Reads everything buffered on `fd` now (until null or end of stream), as text. */
+export function drainText<T>(reactor: Reactor<T>, fd: number): string {
+  let text = '';
+  for (let chunk = reactor.read(fd); chunk !== null && chunk.length > 0; chunk = reactor.read(fd)) text += chunk.toString();
+  return text;
+}
+
+/** Polls until `fd` has had `bytes` readable in total, reading them; the text read. */
+export async function readTextExactly<T>(reactor: Reactor<T>, events: Events<T>, fd: number, bytes: number): Promise<string> {
+  let text = '';
+  while (text.length < bytes) {
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
+    text += drainText(reactor, fd);
+  }
+  return text;
+}

@@ -3,7 +3,7 @@ import { type Backend, Events, Interest, RawHandleBackend, Reactor, ReactorError
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import { FaultyBackend } from './faulty-backend';
 import { type ContractHarness, type Peer, realSocketHarness, simulatedHarness } from './harness';
-import { E, pollOnce, pollUntil, quietEventsFor, R, RC, type Seen, W, WC } from './polling';
+import { drainText, E, pollOnce, pollUntil, quietEventsFor, R, RC, readTextExactly, type Seen, W, WC } from './polling';
 
 /**
  * The behaviour rules of DESIGN.md section 2, one test each, written against
@@ -87,23 +87,10 @@ describe.each(harnesses)('reactor contract: $name', (harness) => {
   }
 
   /** Reads everything buffered now (until null or end of stream). */
-  function drain(fd: number): string {
-    let text = '';
-    for (let chunk = reactor.read(fd); chunk !== null && chunk.length > 0; chunk = reactor.read(fd)) {
-      text += chunk.toString();
-    }
-    return text;
-  }
+  const drain = (fd: number): string => drainText(reactor, fd);
 
   /** Polls until `fd` has `bytes` readable in total, reading them. */
-  async function readExactly(fd: number, bytes: number): Promise<string> {
-    let text = '';
-    while (text.length < bytes) {
-      await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
-      text += drain(fd);
-    }
-    return text;
-  }
+  const readExactly = (fd: number, bytes: number): Promise<string> => readTextExactly(reactor, events, fd, bytes);
 
   const expectCode = (fn: () => unknown, code: string) => {
     let caught: unknown;

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Backend, LibuvBackend, RawHandleBackend, SimulatedBackend } from '../../src';
-import { type Peer, simPeer, SocketPeer } from './harness';
+import { closeServer, type Peer, simPeer, trackedPeers } from './harness';
 
 /** What the Unix socket contract needs from a backend's world: paths, peers at them, stale files. */
 export interface UnixHarness {
@@ -24,13 +24,8 @@ export interface UnixHarness {
 export function realUnixHarness(backend: 'libuv' | 'raw'): UnixHarness {
   let folder: string | undefined;
   let count = 0;
-  const peers = new Set<SocketPeer>();
+  const { track, closeAll } = trackedPeers();
   const servers = new Set<net.Server>();
-  const track = (socket: net.Socket) => {
-    const peer = new SocketPeer(socket);
-    peers.add(peer);
-    return peer;
-  };
   const listen = (path: string, onSocket: (socket: net.Socket) => void) =>
     new Promise<net.Server>((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true }, onSocket);
@@ -38,8 +33,6 @@ export function realUnixHarness(backend: 'libuv' | 'raw'): UnixHarness {
       server.once('error', reject);
       server.listen(path, () => resolve(server));
     });
-  const closeServer = (server: net.Server) =>
-    new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
   return {
     name: `${backend} on a Unix socket`,
     makeBackend: () => (backend === 'libuv' ? new LibuvBackend() : new RawHandleBackend()),
@@ -77,8 +70,7 @@ export function realUnixHarness(backend: 'libuv' | 'raw'): UnixHarness {
       await closeServer(server);
     },
     async dispose() {
-      await Promise.all([...peers].map((p) => p.close()));
-      peers.clear();
+      await closeAll();
       await Promise.all([...servers].map(closeServer));
       servers.clear();
       if (folder !== undefined) rmSync(folder, { recursive: true, force: true });

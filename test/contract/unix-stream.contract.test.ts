@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { Events, Interest, RawHandleBackend, Reactor, ReactorError } from '../../src';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import type { Peer } from './harness';
-import { E, pollUntil, quietEventsFor, R, RC, W } from './polling';
+import { E, pollUntil, quietEventsFor, R, RC, readTextExactly, W } from './polling';
 import { realUnixHarness, simulatedUnixHarness, type UnixHarness } from './unix-harness';
 
 /**
@@ -50,20 +50,7 @@ describe.each(harnesses)('Unix stream contract: $name', (harness) => {
     return { fd, peer, path, listener };
   }
 
-  function drain(fd: number): string {
-    let text = '';
-    for (let chunk = reactor.read(fd); chunk !== null && chunk.length > 0; chunk = reactor.read(fd)) text += chunk.toString();
-    return text;
-  }
-
-  async function readExactly(fd: number, bytes: number): Promise<string> {
-    let text = '';
-    while (text.length < bytes) {
-      await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
-      text += drain(fd);
-    }
-    return text;
-  }
+  const readExactly = (fd: number, bytes: number): Promise<string> => readTextExactly(reactor, events, fd, bytes);
 
   function codeOf(fn: () => unknown): string | undefined {
     try {

@@ -4,13 +4,14 @@
  * terminal and a graceful stop on Ctrl-C.
  *
  * Run: npm start [-- --http-port 8080 --echo-port 7007 --host ::]
+ *      npm start -- --http-socket /tmp/tsreactor.sock   (HTTP on a Unix socket, as behind nginx)
  *      npm start -- --workers 2     (one event loop per worker process: runWorkers)
  *      npm start -- --help
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { EventLoop, ReactorError, runWorkers, type ServerSocket, type WorkerContext, type WorkerSharing } from '../src';
-import { startHttpServer } from './http-server';
+import { EventLoop, ReactorError, runWorkers, type WorkerContext, type WorkerSharing } from '../src';
+import { addressOf, startHttpServer } from './http-server';
 
 const HELP = `tsreactor demo: an HTTP/1.1 server and an echo server on one event loop.
 
@@ -20,6 +21,9 @@ Usage: npm start -- [options]
                        0.0.0.0 is used where the machine has no IPv6)
   --http-port <port>   the HTTP server's port (default 8080; 0: any free port)
   --echo-port <port>   the echo server's port (default 7007; 0: any free port)
+  --http-socket <path> serve HTTP on this Unix domain socket instead of --http-port
+                       (as behind nginx: proxy_pass http://unix:<path>); a stale
+                       socket file left by a crash is removed, a live one never
   --workers <n>        run n worker processes, one event loop each, sharing the ports
                        (default: one process); /stats says which worker answered
   --sharing <how>      with --workers: cluster (default: the primary hands out
@@ -51,11 +55,25 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
-const bracket = (host: string) => (host.includes(':') ? `[${host}]` : host);
+/** Where the servers listen, from the flags. */
+interface Where {
+  host: string;
+  httpPort: number;
+  /** --http-socket: HTTP on this Unix socket instead of httpPort. */
+  httpSocket: string | undefined;
+  echoPort: number;
+}
+
+/** How to reach the HTTP server at `server`, for the "try:" hint. */
+function curl(server: { port: number; path?: string }, path: string): string {
+  return server.path === undefined
+    ? `curl http://localhost:${server.port}${path}`
+    : `curl --unix-socket ${server.path} http://localhost${path}`;
+}
 
 /** Both servers on `loop` (under --workers, each worker's own loop, listening as `worker.listen` says). */
-async function serve(loop: EventLoop, host: string, httpPort: number, echoPort: number, worker?: WorkerContext) {
-  const http = await startHttpServer({ loop, host, port: httpPort, listen: worker?.listen, worker: worker?.id });
+async function serve(loop: EventLoop, { host, httpPort, httpSocket, echoPort }: Where, worker?: WorkerContext) {
+  const http = await startHttpServer({ loop, host, port: httpPort, path: httpSocket, listen: worker?.listen, worker: worker?.id });
   const [echo] = await loop.listen([{ host, port: echoPort, ...worker?.listen }], {
     onData(conn, chunk) {
       conn.send(chunk);
@@ -65,20 +83,18 @@ async function serve(loop: EventLoop, host: string, httpPort: number, echoPort: 
 }
 
 /** --workers N: the primary forks N workers, each serving both servers on its loop, and says where once all serve. */
-async function runOnWorkers(workers: number, host: string, httpPort: number, echoPort: number): Promise<void> {
+async function runOnWorkers(workers: number, where: Where): Promise<void> {
   const sharing = option('sharing', 'cluster') as WorkerSharing;
   let ready = 0;
   diagnosticsChannel.subscribe('tsreactor:workers:ready', (message) => {
-    const { listening } = message as { listening: ServerSocket[] };
+    const { listening } = message as { listening: { host: string; port: number; path?: string }[] };
     if (++ready !== workers) return;
     const [http, echo] = listening;
     console.log(
       `tsreactor demo (Node ${process.version}, pid ${process.pid}) on ${workers} workers (${sharing}), ctrl-c or SIGTERM to stop`,
     );
-    console.log(
-      `  http: listening on ${bracket(http.host)}:${http.port}   try: curl http://localhost:${http.port}/stats   (which worker answered)`,
-    );
-    console.log(`  echo: listening on ${bracket(echo.host)}:${echo.port}   try: nc localhost ${echo.port}`);
+    console.log(`  http: listening on ${addressOf(http)}   try: ${curl(http, '/stats')}   (which worker answered)`);
+    console.log(`  echo: listening on ${addressOf(echo)}   try: nc localhost ${echo.port}`);
   });
   const result = await runWorkers({
     workers,
@@ -86,7 +102,7 @@ async function runOnWorkers(workers: number, host: string, httpPort: number, ech
     timeoutMs: 3_000,
     async start(worker) {
       const loop = new EventLoop({ idleTimeoutMs: 30_000 });
-      await serve(loop, host, httpPort, echoPort, worker);
+      await serve(loop, where, worker);
       return loop;
     },
   });
@@ -103,24 +119,26 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const host = option('host', '::');
-  const httpPort = port('http-port', 8080);
-  const echoPort = port('echo-port', 7007);
+  const where: Where = {
+    host: option('host', '::'),
+    httpPort: port('http-port', 8080),
+    httpSocket: option('http-socket', '') || undefined,
+    echoPort: port('echo-port', 7007),
+  };
   const workers = option('workers', '');
   if (workers !== '') {
     const count = Number(workers);
     if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError('--workers must be a whole number from 1 to 1024');
-    await runOnWorkers(count, host, httpPort, echoPort);
+    await runOnWorkers(count, where);
     return;
   }
 
   const loop = new EventLoop({ idleTimeoutMs: 30_000 });
-  const { http, echo } = await serve(loop, host, httpPort, echoPort);
+  const { http, echo } = await serve(loop, where);
   const stopSignals = loop.handleSignals({ timeoutMs: 3_000 }); // before announcing: a signal may follow at once
-  const httpHost = bracket(http.servers[0].host);
   console.log(`tsreactor demo (Node ${process.version}, pid ${process.pid}), ctrl-c or SIGTERM to stop`);
-  console.log(`  http: listening on ${httpHost}:${http.port}   try: curl http://localhost:${http.port}/   (/stats: metrics as JSON)`);
-  console.log(`  echo: listening on ${bracket(echo.host)}:${echo.port}   try: nc localhost ${echo.port}`);
+  console.log(`  http: listening on ${addressOf(http.servers[0])}   try: ${curl(http.servers[0], '/')}   (/stats: metrics as JSON)`);
+  console.log(`  echo: listening on ${addressOf(echo)}   try: nc localhost ${echo.port}`);
 
   // The live status line: only on a terminal, once a second.
   let status: NodeJS.Timeout | undefined;

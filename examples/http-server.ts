@@ -49,7 +49,7 @@
  * holds the client back, and unparsed input cannot pile up); `onDrain`
  * resumes both.
  *
- * Run: npx ts-node examples/http-server.ts [--port 8080] [--host ::] [--backend libuv|raw]
+ * Run: npx ts-node examples/http-server.ts [--port 8080] [--host ::] [--socket PATH] [--backend libuv|raw]
  *      [--workers N [--sharing cluster|reusePort]]   (one event loop per worker process, see runWorkers)
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
@@ -72,6 +72,13 @@ import { findHeadEnd, HttpError, parseHead, type RequestHead } from './http/requ
 export interface HttpServerOptions {
   host?: string;
   port?: number;
+  /**
+   * Serve on this Unix domain socket instead of `host` and `port` (as behind
+   * nginx: `proxy_pass http://unix:/run/app.sock`). A stale socket file left
+   * by a server that died is removed (`removeStale`: never a live server's,
+   * never a file of another kind); the file is removed again on close.
+   */
+  path?: string;
   /** Request line plus headers, at most. Default 16 KiB. */
   maxHeaderBytes?: number;
   /** Request body, at most. Default 1 MiB. */
@@ -465,7 +472,9 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     }
   };
 
-  const servers = await loop.listen([{ host: options.host ?? '::', port: options.port ?? 8080, backlog: 4096, ...options.listen }], {
+  const address =
+    options.path === undefined ? { host: options.host ?? '::', port: options.port ?? 8080 } : { path: options.path, removeStale: true };
+  const servers = await loop.listen([{ backlog: 4096, ...options.listen, ...address }], {
     onConnect(conn) {
       (conn as HttpConnection).data = {
         pending: undefined,
@@ -522,17 +531,23 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   };
 }
 
+/** Where a server listens, as a person writes it: `127.0.0.1:8080`, `[::]:8080`, or `unix:/run/app.sock`. */
+export function addressOf(server: { host: string; port: number; path?: string }): string {
+  if (server.path !== undefined) return `unix:${server.path}`;
+  return `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+}
+
 if (require.main === module) {
   const argument = (name: string, fallback: string) => {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
   };
-  const bracket = (host: string) => (host.includes(':') ? `[${host}]` : host);
   /** The server on a loop of its own; under --workers, one per worker. */
   const serve = (worker?: WorkerContext) =>
     startHttpServer({
       host: argument('host', '::'),
       port: Number(argument('port', '8080')),
+      path: argument('socket', '') || undefined,
       loopOptions: { idleTimeoutMs: 5_000, reactor: new Reactor({ backend: backendNamed(argument('backend', 'libuv')) }) },
       listen: worker?.listen,
       worker: worker?.id,
@@ -542,16 +557,15 @@ if (require.main === module) {
     if (workers === '') {
       const server = await serve();
       server.loop.handleSignals({ timeoutMs: 2_000 }); // before saying we are ready: a signal may follow at once
-      console.log(`http server listening on ${bracket(server.servers[0].host)}:${server.port}`);
+      console.log(`http server listening on ${addressOf(server.servers[0])}`);
       await server.loop.run();
       return;
     }
     // One loop per worker process: the primary says where once every worker serves.
     let ready = 0;
     diagnosticsChannel.subscribe('tsreactor:workers:ready', (message) => {
-      const { listening } = message as { listening: { host: string; port: number }[] };
-      if (++ready === Number(workers))
-        console.log(`http server listening on ${bracket(listening[0].host)}:${listening[0].port} (${workers} workers)`);
+      const { listening } = message as { listening: ServerSocket[] };
+      if (++ready === Number(workers)) console.log(`http server listening on ${addressOf(listening[0])} (${workers} workers)`);
     });
     const result = await runWorkers({
       workers: Number(workers),

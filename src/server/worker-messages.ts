@@ -6,7 +6,7 @@ import type { ShutdownReport } from './graceful-shutdown';
  * messages on the same channel pass by untouched.
  */
 export type WorkerMessage =
-  | { tsreactor: 'workers'; kind: 'ready'; id: number; listening: { host: string; port: number }[] }
+  | { tsreactor: 'workers'; kind: 'ready'; id: number; listening: { host: string; port: number; path?: string }[] }
   | { tsreactor: 'workers'; kind: 'report'; id: number; report: ShutdownReport; accepts: number }
   | { tsreactor: 'workers'; kind: 'shutdown'; timeoutMs: number }
   | { tsreactor: 'workers'; kind: 'force' };

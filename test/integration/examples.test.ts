@@ -1,7 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -161,11 +162,12 @@ describe('examples/uppercase-server.ts and echo-server.ts run as programs', () =
   });
 });
 
-/** GETs `path` on a new connection that closes after the response: nothing stays open in the test. */
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
+/** GETs `path` on a new connection (to a port, or to a Unix socket's file) that closes after the response: nothing stays open in the test. */
+function get(to: number | { socketPath: string }, path: string): Promise<{ status: number; body: string }> {
+  const address = typeof to === 'number' ? { host: '127.0.0.1', port: to } : to;
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      .get({ ...address, path, agent: false }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
@@ -247,10 +249,28 @@ describe('examples/demo.ts (npm start)', () => {
     expect(demo.output()).toMatch(/stopped: 3 connections accepted by 2 workers \(0 restarts\)/);
   }, 60_000);
 
+  test('--http-socket PATH: HTTP on a Unix domain socket instead of a port; the file is gone after SIGINT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsreactor-demo-'));
+    const socketPath = join(dir, 'http.sock');
+    try {
+      const demo = startProgram('examples/demo.ts', ['--host', '127.0.0.1', '--http-socket', socketPath, '--echo-port', '0']);
+      await demo.waitFor(/echo: listening/);
+      expect(demo.output()).toContain(`http: listening on unix:${socketPath}   try: curl --unix-socket ${socketPath} http://localhost/`);
+      expect(await get({ socketPath }, '/')).toEqual({ status: 200, body: expect.stringMatching(/hello/i) as string });
+      const stats = JSON.parse((await get({ socketPath }, '/stats')).body) as { requests: number };
+      expect(stats.requests).toBe(2);
+      demo.child.kill('SIGINT');
+      expect(await demo.exited).toBe(0);
+      expect(existsSync(socketPath)).toBe(false); // the listener removed its file
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--help explains the flags and exits 0', async () => {
     const help = startProgram('examples/demo.ts', ['--help']);
     expect(await help.exited).toBe(0);
-    for (const flag of ['--host', '--http-port', '--echo-port', '--workers', '--sharing', '--no-status'])
+    for (const flag of ['--host', '--http-port', '--http-socket', '--echo-port', '--workers', '--sharing', '--no-status'])
       expect(help.output()).toContain(flag);
   });
 

@@ -445,7 +445,8 @@ export class Reactor<T = unknown> {
       ipv6Only: Boolean(ipv6Only),
       reusePort: Boolean(reusePort),
       exclusive: Boolean(exclusive),
-      ...(unix ? { path: given.path, removeStale: Boolean(removeStale) } : {}),
+      path: given.path,
+      removeStale: Boolean(removeStale),
     });
     this.#binding.set(fd, binding);
     try {
@@ -517,7 +518,7 @@ export class Reactor<T = unknown> {
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
     try {
-      this.#backend.openConnection(fd, path !== undefined ? { host, port, path } : { host, port });
+      this.#backend.openConnection(fd, { host, port, path });
     } catch (err) {
       this.#table.release(fd);
       throw ReactorError.from(

@@ -1,6 +1,7 @@
 import { Channels } from '../diagnostics';
 import { Reactor, ReactorError } from '../reactor';
 import { describe } from '../reactor/options-object';
+import { checkNoTcpOptions, checkSocketPath } from '../reactor/socket-path';
 
 /** One address to serve on: a host and port (TCP), or a `path` (a Unix domain socket). */
 export interface ServerSocketConfig {
@@ -255,10 +256,8 @@ function checkConfig(config: ServerSocketConfig, index: number): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new TypeError(`'${where}' must be an object with a port or a path, got ${describe(config)}`);
   if (config.path !== undefined) {
-    if (typeof config.path !== 'string' || config.path === '') throw new RangeError(`'${where}.path' must be a non-empty string`);
-    for (const name of ['host', 'port', 'ipv6Only', 'reusePort'] as const) {
-      if (config[name] !== undefined) throw new RangeError(`'${where}.path' and '${where}.${name}' cannot be given together`);
-    }
+    checkSocketPath(config.path, `${where}.`);
+    checkNoTcpOptions(config, ['host', 'port', 'ipv6Only', 'reusePort'], `${where}.`);
     return;
   }
   const port = config.port as number;

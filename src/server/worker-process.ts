@@ -76,9 +76,7 @@ export async function serveAsWorker(context: WorkerContext, options: WorkerProce
       tsreactor: 'workers',
       kind: 'ready',
       id: context.id,
-      listening: loop.socketManager.serverSockets.map((s) =>
-        s.path === undefined ? { host: s.host, port: s.port } : { host: s.host, port: s.port, path: s.path },
-      ),
+      listening: loop.socketManager.serverSockets.map((s) => ({ host: s.host, port: s.port, path: s.path })),
     });
     if (stopWanted !== undefined) stop(stopWanted);
     await running;

@@ -11,8 +11,8 @@ import { type SocketPathHolder, socketPathInUse } from '../socket-path-in-use';
  * (`removeStale`) or fails with {@link socketPathInUse}, which says so.
  * A file that is not a socket is never removed. The probe's connection
  * reaches a server that listens there, which sees it open and close at once.
- * Linux's abstract names
- * (a path starting with a NUL byte) have no file: in use means in use.
+ * Linux's abstract names (a path starting with a NUL byte) have no file:
+ * in use means in use.
  * Internal to the backends.
  */
 export async function listenOnPath(path: string, removeStale: boolean, bind: () => Promise<void>): Promise<void> {

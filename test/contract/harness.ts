@@ -86,9 +86,12 @@ export class SocketPeer implements Peer {
   #outcome: PeerOutcome = 'open';
   #waiters: (() => void)[] = [];
   readonly #closed: Promise<void>;
+  /** A Unix domain socket: it has no RST, so `reset` is refused and `close` is a plain close(2). */
+  readonly #unix: boolean;
 
-  constructor(socket: net.Socket) {
+  constructor(socket: net.Socket, unix = false) {
     this.#socket = socket;
+    this.#unix = unix;
     socket.on('error', () => {
       this.#outcome = 'reset'; // resets are part of the tests
       this.#wake();
@@ -136,6 +139,7 @@ export class SocketPeer implements Peer {
   }
 
   reset(): void {
+    if (this.#unix) throw new Error('a Unix domain socket cannot reset (there is no RST): close it');
     this.#socket.resetAndDestroy();
   }
 
@@ -161,8 +165,9 @@ export class SocketPeer implements Peer {
 
   async close(): Promise<void> {
     // As close(2): a reset if it holds received data unread. (A paused net.Socket reads ahead into its own
-    // buffer, so the kernel would not know of it and destroy() would send FIN.)
-    if (this.#socket.readableLength > 0 && !this.#socket.destroyed) this.#socket.resetAndDestroy();
+    // buffer, so the kernel would not know of it and destroy() would send FIN.) A Unix socket cannot reset:
+    // its peer sees ECONNRESET only if the kernel held some of it.
+    if (!this.#unix && this.#socket.readableLength > 0 && !this.#socket.destroyed) this.#socket.resetAndDestroy();
     else this.#socket.destroy();
     await this.#closed;
   }
@@ -191,13 +196,12 @@ const REAL_BACKENDS: Record<'libuv' | 'raw', () => Backend> = {
   raw: () => new RawHandleBackend(),
 };
 
-/** Real sockets on loopback, for a backend on real sockets (the peers are plain `node:net` sockets). */
 /** The peers a real harness made, to close them all at its `dispose`. */
-export function trackedPeers(): { track: (socket: net.Socket) => SocketPeer; closeAll: () => Promise<void> } {
+export function trackedPeers(unix = false): { track: (socket: net.Socket) => SocketPeer; closeAll: () => Promise<void> } {
   const peers = new Set<SocketPeer>();
   return {
     track(socket) {
-      const peer = new SocketPeer(socket);
+      const peer = new SocketPeer(socket, unix);
       peers.add(peer);
       return peer;
     },
@@ -208,6 +212,7 @@ export function trackedPeers(): { track: (socket: net.Socket) => SocketPeer; clo
   };
 }
 
+/** Real sockets on loopback, for a backend on real sockets (the peers are plain `node:net` sockets). */
 export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 'raw' = 'libuv'): ContractHarness {
   const { track, closeAll } = trackedPeers();
   const servers = new Set<net.Server>();
@@ -256,7 +261,7 @@ export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 
       });
     },
     unansweredPort: () => unansweredLoopbackPort(host),
-    settle: () => new Promise((resolve) => setTimeout(resolve, 2)),
+    settle: realSettle,
     async dispose() {
       await closeAll();
       await Promise.all([...servers].map((s) => closeServer(s)));
@@ -265,11 +270,20 @@ export function realSocketHarness(host: '127.0.0.1' | '::1', backend: 'libuv' | 
   };
 }
 
+/** A couple of milliseconds of real time: what `settle` is on loopback. */
+export const realSettle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2));
+
 /** Two turns of the host's event loop: promises resolved by the simulation settle. */
-const turns = async () => {
+const turns = async (): Promise<void> => {
   await new Promise((resolve) => setImmediate(resolve));
   await new Promise((resolve) => setImmediate(resolve));
 };
+
+/** What `settle` is in the simulator: the network's due events, then the promises they resolved. */
+export async function settleSimulation(sim: SimulatedBackend): Promise<void> {
+  sim.settle();
+  await turns();
+}
 
 export function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => {
@@ -360,10 +374,7 @@ export function simulatedHarness(seed = 1, options: SimulatedBackendOptions = {}
       current().blackhole(port);
       return Promise.resolve({ port, release: () => Promise.resolve() });
     },
-    settle: async () => {
-      current().settle();
-      await turns();
-    },
+    settle: () => settleSimulation(current()),
     dispose: () => Promise.resolve(),
   };
 }

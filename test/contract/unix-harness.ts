@@ -2,8 +2,8 @@ import { linkSync, mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Backend, LibuvBackend, RawHandleBackend, SimulatedBackend } from '../../src';
-import { closeServer, type Peer, simPeer, trackedPeers } from './harness';
+import { type Backend, LibuvBackend, RawHandleBackend, SimulatedBackend, type SimulatedBackendOptions } from '../../src';
+import { closeServer, type Peer, realSettle, settleSimulation, simPeer, trackedPeers } from './harness';
 
 /** What the Unix socket contract needs from a backend's world: paths, peers at them, stale files. */
 export interface UnixHarness {
@@ -17,6 +17,8 @@ export interface UnixHarness {
   listenPeer(path: string): Promise<{ accepted(): Promise<Peer>; close(): Promise<void> }>;
   /** Leaves a socket file at `path` that nothing listens on, as a killed server does. */
   leaveStale(path: string): Promise<void>;
+  /** Lets the world move on a little (as `ContractHarness.settle`). */
+  settle(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export interface UnixHarness {
 export function realUnixHarness(backend: 'libuv' | 'raw'): UnixHarness {
   let folder: string | undefined;
   let count = 0;
-  const { track, closeAll } = trackedPeers();
+  const { track, closeAll } = trackedPeers(true);
   const servers = new Set<net.Server>();
   const listen = (path: string, onSocket: (socket: net.Socket) => void) =>
     new Promise<net.Server>((resolve, reject) => {
@@ -69,6 +71,7 @@ export function realUnixHarness(backend: 'libuv' | 'raw'): UnixHarness {
       linkSync(`${path}.live`, path);
       await closeServer(server);
     },
+    settle: realSettle,
     async dispose() {
       await closeAll();
       await Promise.all([...servers].map(closeServer));
@@ -80,7 +83,7 @@ export function realUnixHarness(backend: 'libuv' | 'raw'): UnixHarness {
 }
 
 /** The simulator's Unix sockets: paths on its host's own file system. */
-export function simulatedUnixHarness(seed = 1): UnixHarness {
+export function simulatedUnixHarness(seed = 1, options: SimulatedBackendOptions = {}): UnixHarness {
   let sim: SimulatedBackend | undefined;
   let count = 0;
   const current = () => {
@@ -89,10 +92,12 @@ export function simulatedUnixHarness(seed = 1): UnixHarness {
   };
   return {
     name: `simulated (seed ${seed}) on a Unix socket`,
-    makeBackend: () => (sim = new SimulatedBackend({ seed })),
+    makeBackend: () => (sim = new SimulatedBackend({ ...options, seed })),
     path: () => `/run/test/s${count++}.sock`,
     connectPeer: async (path) => {
-      const peer = current().connect(path);
+      const network = current();
+      const peer = network.connect(path);
+      if (options.autoAdvance === false) network.settle(); // nothing moves the clock otherwise
       await peer.connected;
       return simPeer(peer);
     },
@@ -110,6 +115,7 @@ export function simulatedUnixHarness(seed = 1): UnixHarness {
       current().leaveStaleSocket(path);
       return Promise.resolve();
     },
+    settle: () => settleSimulation(current()),
     dispose: () => Promise.resolve(),
   };
 }

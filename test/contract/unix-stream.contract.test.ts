@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { Events, Interest, RawHandleBackend, Reactor, ReactorError } from '../../src';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import type { Peer } from './harness';
-import { E, pollUntil, quietEventsFor, R, RC, readTextExactly, W } from './polling';
+import { E, pollUntil, quietEventsFor, R, RC, readTextExactly, W, WC } from './polling';
 import { realUnixHarness, simulatedUnixHarness, type UnixHarness } from './unix-harness';
 
 /**
@@ -110,6 +110,17 @@ describe.each(harnesses)('Unix stream contract: $name', (harness) => {
     expect(after.flags & (R | RC)).toBe(R | RC);
     expect(reactor.write(fd, Buffer.from('still here'))).toBe(10);
     expect((await peer.waitFor(10)).toString()).toBe('still here');
+  });
+
+  test('a write after the peer closed fails with EPIPE at once (no byte is taken), even while its data waits unread; the error is reported', async () => {
+    const { fd, peer } = await connection();
+    await peer.write('unread');
+    reactor.register(fd, READABLE);
+    await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & R) !== 0);
+    await peer.close(); // 'unread' is still ahead of the end of stream: no readClosed yet (rule 20)
+    expect(codeOf(() => reactor.write(fd, Buffer.from('too late')))).toBe('EPIPE');
+    const after = await pollUntil(reactor, events, (e) => e.fd === fd && (e.flags & E) !== 0);
+    expect(after.flags & WC).toBe(WC);
   });
 
   test('rule 22 on a path: toward a peer that does not read, writes stop; one writable edge when it reads again, and every byte arrives in order', async () => {

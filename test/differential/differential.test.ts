@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { RawHandleBackend } from '../../src';
-import { type ContractHarness, hasIPv6Loopback, realSocketHarness, simulatedHarness } from '../contract/harness';
+import { hasIPv6Loopback, realSocketHarness, simulatedHarness } from '../contract/harness';
+import { realUnixHarness, simulatedUnixHarness } from '../contract/unix-harness';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import { ResetAsEndBackend } from './reset-as-end-backend';
 import { DEFAULT_RUN_OPTIONS, runScenario } from './run-scenario';
 import { type Scenario, scenarioArbitrary } from './scenario';
+import { type ScenarioWorld, tcpWorld, unixWorld } from './world';
 
 /**
  * Contract rule 29: one scenario, one behaviour. Generated scenarios (see
@@ -22,13 +24,14 @@ const runs = Number(process.env.DIFF_RUNS ?? 20);
 const seed = process.env.DIFF_SEED === undefined ? undefined : Number(process.env.DIFF_SEED);
 const path = process.env.DIFF_PATH;
 
-/** The reference: the simulator, stepped by the runner (its clock never runs ahead of the steps). */
-const reference = simulatedHarness(1, { autoAdvance: false });
+/** The references: the simulator, stepped by the runner (its clock never runs ahead of the steps). */
+const reference = tcpWorld(simulatedHarness(1, { autoAdvance: false }));
+const unixReference = unixWorld(simulatedUnixHarness(1, { autoAdvance: false }));
 
 /** Every scenario agrees with the reference on every world, or the property fails naming the world. */
-function sameEverywhere(worlds: readonly ContractHarness[]) {
-  return fc.asyncProperty(scenarioArbitrary(), async (scenario: Scenario) => {
-    const expected = await runScenario(reference, scenario, DEFAULT_RUN_OPTIONS);
+function sameEverywhere(worlds: readonly ScenarioWorld[], expectedWorld = reference) {
+  return fc.asyncProperty(scenarioArbitrary({ resets: expectedWorld.resets }), async (scenario: Scenario) => {
+    const expected = await runScenario(expectedWorld, scenario, DEFAULT_RUN_OPTIONS);
     for (const world of worlds) {
       const got = await runScenario(world, scenario, DEFAULT_RUN_OPTIONS);
       expect({ world: world.name, form: got }).toEqual({ world: world.name, form: expected });
@@ -51,24 +54,33 @@ describe('differential: every backend alike', () => {
   test(
     'one scenario, one behaviour: the simulator, LibuvBackend and RawHandleBackend on 127.0.0.1 and ::1 give the same normal form',
     async () => {
-      const worlds: ContractHarness[] = [realSocketHarness('127.0.0.1', 'libuv')];
+      const worlds = [realSocketHarness('127.0.0.1', 'libuv')];
       const raw = RawHandleBackend.available();
       if (raw) worlds.push(realSocketHarness('127.0.0.1', 'raw'));
       if (await hasIPv6Loopback()) {
         worlds.push(realSocketHarness('::1', 'libuv'));
         if (raw) worlds.push(realSocketHarness('::1', 'raw'));
       }
-      await fc.assert(sameEverywhere(worlds), { numRuns: runs, seed, path });
+      await fc.assert(sameEverywhere(worlds.map(tcpWorld)), { numRuns: runs, seed, path });
     },
     Math.max(600_000, runs * 3_000),
   ); // a long hunt gets the time it needs
 
+  test(
+    'one scenario, one behaviour on Unix domain sockets: the simulator, LibuvBackend and RawHandleBackend at paths give the same normal form (no resets: a Unix socket has no RST)',
+    async () => {
+      const worlds = [realUnixHarness('libuv')];
+      if (RawHandleBackend.available()) worlds.push(realUnixHarness('raw'));
+      await fc.assert(sameEverywhere(worlds.map(unixWorld), unixReference), { numRuns: runs, seed, path });
+    },
+    Math.max(600_000, runs * 3_000),
+  );
+
   test('a backend that takes a reset for an end of stream is caught, and the scenario shrinks to a few steps', async () => {
-    const inner = simulatedHarness(1, { autoAdvance: false });
-    const broken: ContractHarness = {
-      ...inner,
+    const broken: ScenarioWorld = {
+      ...reference,
       name: 'reset taken for an end of stream',
-      makeBackend: () => new ResetAsEndBackend(inner.makeBackend()),
+      makeBackend: () => new ResetAsEndBackend(reference.makeBackend()),
     };
     const result = await fc.check(sameEverywhere([broken]), { numRuns: 200, seed: 29 });
     expect(result.failed).toBe(true);

@@ -1,7 +1,8 @@
 import { type Backend, Events, Reactor, ReactorError, Readiness } from '../../src';
-import type { ContractHarness, Peer, PeerServer } from '../contract/harness';
+import type { Peer } from '../contract/harness';
 import { describeStep, type Scenario, SLOTS, type Step } from './scenario';
 import { Slot } from './slot';
+import type { ScenarioPeerServer, ScenarioWorld } from './world';
 
 /** How the runner decides a world is quiet, and the reactor it makes. */
 export interface RunOptions {
@@ -80,14 +81,10 @@ function flagNames(flags: number): string {
  * which bits, peers' FIN or RST, lingering streams. A byte out of order or
  * corrupted in either direction is a line of its own.
  */
-export async function runScenario(
-  harness: ContractHarness,
-  scenario: Scenario,
-  options: RunOptions = DEFAULT_RUN_OPTIONS,
-): Promise<string[]> {
-  const backend = harness.makeBackend();
+export async function runScenario(world: ScenarioWorld, scenario: Scenario, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<string[]> {
+  const backend = world.makeBackend();
   const reactor = new Reactor<string>({ backend, lingerMs: options.lingerMs });
-  const run = new ScenarioRun(harness, backend, reactor, options);
+  const run = new ScenarioRun(world, backend, reactor, options);
   try {
     await run.start();
     for (const [index, step] of scenario.steps.entries()) await run.step(index, step);
@@ -95,35 +92,36 @@ export async function runScenario(
     return run.lines;
   } finally {
     await reactor.close();
-    await harness.dispose();
+    await world.dispose();
   }
 }
 
 class ScenarioRun {
   readonly lines: string[] = [];
-  readonly #harness: ContractHarness;
+  readonly #world: ScenarioWorld;
   readonly #backend: Backend;
   readonly #reactor: Reactor<string>;
   readonly #options: RunOptions;
   readonly #events = new Events<string>();
   readonly #slots = Array.from({ length: SLOTS }, (_, i) => new Slot(i));
   #listener = -1;
-  #port = 0;
-  #peerServer: PeerServer | undefined;
+  #listening: { port: number | undefined; path: string | undefined } = { port: undefined, path: undefined };
+  #peerServer: ScenarioPeerServer | undefined;
   #opens = 0;
   #peerBytes = 0;
 
-  constructor(harness: ContractHarness, backend: Backend, reactor: Reactor<string>, options: RunOptions) {
-    this.#harness = harness;
+  constructor(world: ScenarioWorld, backend: Backend, reactor: Reactor<string>, options: RunOptions) {
+    this.#world = world;
     this.#backend = backend;
     this.#reactor = reactor;
     this.#options = options;
   }
 
   async start(): Promise<void> {
-    this.#listener = await this.#reactor.listen({ host: this.#harness.host, port: 0 });
-    this.#port = this.#reactor.info(this.#listener).localPort as number;
-    this.#peerServer = await this.#harness.listenPeer();
+    this.#listener = await this.#reactor.listen(this.#world.listenAt());
+    const info = this.#reactor.info(this.#listener);
+    this.#listening = { port: info.localPort, path: info.path };
+    this.#peerServer = await this.#world.listenPeer();
   }
 
   async step(index: number, step: Step): Promise<void> {
@@ -185,6 +183,7 @@ class ScenarioRun {
         if (step.op === 'abort' || slot.peerWritten > slot.reactorRead) {
           slot.inCut = true; // a reset: see Slot.peerViewUncertain for a peer that had ended
           if (slot.peerEnded) slot.resetAfterPeerEnd = true;
+          if (!this.#world.resets && slot.peerWritten > slot.reactorRead) slot.unixClosedUnread = true;
         }
         slot.open = false;
         slot.held = false;
@@ -203,17 +202,18 @@ class ScenarioRun {
     Object.assign(slot, new Slot(slot.index));
     slot.connection = this.#opens++;
     if (direction === 'in') {
-      slot.peer = await this.#harness.connectPeer(this.#port);
+      slot.peer = await this.#world.connectPeer(this.#listening);
       let fd: number | null = null;
       for (let i = 0; i < 2_000 && fd === null; i++) {
         fd = this.#reactor.accept(this.#listener);
-        if (fd === null) await this.#harness.settle();
+        if (fd === null) await this.#world.settle();
       }
       if (fd === null) return 'nothing to accept';
       slot.fd = fd;
     } else {
-      slot.fd = this.#reactor.connect({ host: this.#harness.host, port: (this.#peerServer as PeerServer).port });
-      const accepted = (this.#peerServer as PeerServer).accepted();
+      const server = this.#peerServer as ScenarioPeerServer;
+      slot.fd = this.#reactor.connect(server.dial);
+      const accepted = server.accepted();
       let peer: Peer | undefined;
       void accepted.then((p) => (peer = p));
       for (
@@ -221,7 +221,7 @@ class ScenarioRun {
         i < 2_000 && (peer === undefined || (this.#backend.readiness(slot.fd) & (Readiness.WRITABLE | Readiness.ERROR)) === 0);
         i++
       ) {
-        await this.#harness.settle();
+        await this.#world.settle();
       }
       if (peer === undefined) return 'never accepted';
       slot.peer = peer;
@@ -383,7 +383,7 @@ class ScenarioRun {
     let last = '';
     let stable = 0;
     while (Date.now() < giveUpAt) {
-      await this.#harness.settle();
+      await this.#world.settle();
       const now = this.#snapshot();
       if (now !== last) {
         last = now;

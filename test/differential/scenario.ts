@@ -56,76 +56,87 @@ const single = (arbitrary: fc.Arbitrary<Step>) => arbitrary.map((step) => [step]
 const pair = (first: (s: fc.Arbitrary<number>) => fc.Arbitrary<Step>, second: (s: fc.Arbitrary<number>) => fc.Arbitrary<Step>) =>
   slot.chain((n) => fc.tuple(first(fc.constant(n)), second(fc.constant(n))).map(([a, b]) => [a, b]));
 
+/** What a scenario may contain: `resets: false` for a Unix domain socket, where a peer has no RST to send. */
+export interface ScenarioOptions {
+  maxSteps?: number;
+  resets?: boolean;
+}
+
 /** One step (or a pair that belongs together), weighted toward the ones that move bytes and change state. */
-export const stepsArbitrary: fc.Arbitrary<Step[]> = fc.oneof(
-  { weight: 2, arbitrary: single(open(slot)) },
-  {
-    weight: 4,
-    arbitrary: single(
-      fc.oneof(
-        register(slot),
-        register(slot).map((step) => ({ ...step, op: 'modify' }) as Step),
+export function stepsArbitrary({ resets = true }: ScenarioOptions = {}): fc.Arbitrary<Step[]> {
+  return fc.oneof(
+    { weight: 2, arbitrary: single(open(slot)) },
+    {
+      weight: 4,
+      arbitrary: single(
+        fc.oneof(
+          register(slot),
+          register(slot).map((step) => ({ ...step, op: 'modify' }) as Step),
+        ),
       ),
-    ),
-  },
-  { weight: 4, arbitrary: single(reactorOp('drain')) },
-  { weight: 1, arbitrary: single(reactorOp('unregister')) },
-  {
-    weight: 3,
-    arbitrary: single(
-      fc.record({
-        side: fc.constant('reactor'),
-        op: fc.constant('read'),
-        slot,
-        maxBytes: fc.constantFrom(1, 100, Infinity),
-      }) as fc.Arbitrary<Step>,
-    ),
-  },
-  {
-    weight: 5,
-    arbitrary: single(
-      fc.record({
-        side: fc.constant('reactor'),
-        op: fc.constant('write'),
-        slot,
-        bytes: fc.constantFrom(...REACTOR_WRITES),
-      }) as fc.Arbitrary<Step>,
-    ),
-  },
-  {
-    weight: 2,
-    arbitrary: pair(
-      (n) => peerOp('pause', n),
-      (n) => reactorOp('fill', n),
-    ),
-  },
-  { weight: 2, arbitrary: single(fc.oneof(reactorOp('shutdown'), reactorOp('close'), reactorOp('abort'))) },
-  {
-    weight: 5,
-    arbitrary: single(
-      fc.record({
-        side: fc.constant('peer'),
-        op: fc.constant('write'),
-        slot,
-        bytes: fc.constantFrom(...PEER_WRITES),
-      }) as fc.Arbitrary<Step>,
-    ),
-  },
-  {
-    weight: 2,
-    arbitrary: single(
-      fc.record({
-        side: fc.constant('peer'),
-        op: fc.constant('write'),
-        slot,
-        bytes: fc.constantFrom(...PEER_WRITES),
-        then: fc.constantFrom('reset', 'end'),
-      }) as fc.Arbitrary<Step>,
-    ),
-  },
-  { weight: 3, arbitrary: single(fc.oneof(peerOp('pause'), peerOp('resume'))) },
-  { weight: 3, arbitrary: single(fc.oneof(peerOp('end'), peerOp('reset'), peerOp('close'))) },
-);
+    },
+    { weight: 4, arbitrary: single(reactorOp('drain')) },
+    { weight: 1, arbitrary: single(reactorOp('unregister')) },
+    {
+      weight: 3,
+      arbitrary: single(
+        fc.record({
+          side: fc.constant('reactor'),
+          op: fc.constant('read'),
+          slot,
+          maxBytes: fc.constantFrom(1, 100, Infinity),
+        }) as fc.Arbitrary<Step>,
+      ),
+    },
+    {
+      weight: 5,
+      arbitrary: single(
+        fc.record({
+          side: fc.constant('reactor'),
+          op: fc.constant('write'),
+          slot,
+          bytes: fc.constantFrom(...REACTOR_WRITES),
+        }) as fc.Arbitrary<Step>,
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: pair(
+        (n) => peerOp('pause', n),
+        (n) => reactorOp('fill', n),
+      ),
+    },
+    { weight: 2, arbitrary: single(fc.oneof(reactorOp('shutdown'), reactorOp('close'), reactorOp('abort'))) },
+    {
+      weight: 5,
+      arbitrary: single(
+        fc.record({
+          side: fc.constant('peer'),
+          op: fc.constant('write'),
+          slot,
+          bytes: fc.constantFrom(...PEER_WRITES),
+        }) as fc.Arbitrary<Step>,
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: single(
+        fc.record({
+          side: fc.constant('peer'),
+          op: fc.constant('write'),
+          slot,
+          bytes: fc.constantFrom(...PEER_WRITES),
+          then: resets ? fc.constantFrom('reset', 'end') : fc.constant('end'),
+        }) as fc.Arbitrary<Step>,
+      ),
+    },
+    { weight: 3, arbitrary: single(fc.oneof(peerOp('pause'), peerOp('resume'))) },
+    {
+      weight: 3,
+      arbitrary: single(resets ? fc.oneof(peerOp('end'), peerOp('reset'), peerOp('close')) : fc.oneof(peerOp('end'), peerOp('close'))),
+    },
+  );
+}
 
 /** A scenario: a list of steps, printed one per line (as fast-check shows a counterexample). */
 export class Scenario {
@@ -145,15 +156,16 @@ export class Scenario {
 }
 
 /**
- * Scenarios of up to `maxSteps` steps after an opening that connects and
- * registers c0 (and often c1), so that the rest has something to act on.
+ * Scenarios of up to `maxSteps` (12) steps after an opening that connects
+ * and registers c0 (and often c1), so that the rest has something to act on.
  */
-export function scenarioArbitrary(maxSteps = 12): fc.Arbitrary<Scenario> {
+export function scenarioArbitrary(options: ScenarioOptions = {}): fc.Arbitrary<Scenario> {
+  const { maxSteps = 12 } = options;
   const c0 = fc.constant(0);
   const c1 = fc.constant(1);
   const opening = fc.tuple(open(c0), register(c0), fc.option(fc.tuple(open(c1), register(c1)), { freq: 2 }));
   return fc
-    .tuple(opening, fc.array(stepsArbitrary, { maxLength: maxSteps }))
+    .tuple(opening, fc.array(stepsArbitrary(options), { maxLength: maxSteps }))
     .map(([[o0, r0, more], rest]) => new Scenario([o0, r0, ...(more ?? []), ...rest.flat()]));
 }
 

@@ -58,13 +58,19 @@ export class Slot {
    *   backend has the reset);
    * - the reactor reset a connection the peer had half-closed itself: a
    *   real peer's libuv reports a reset behind data as an end of stream, and
-   *   once its own FIN is out no probe can tell (for good: it cannot write).
+   *   once its own FIN is out no probe can tell (for good: it cannot write);
+   * - on a Unix domain socket, the reactor closed (or aborted) holding data
+   *   unread: Linux tells the peer `ECONNRESET` only if its kernel still
+   *   held some, and a real backend may have read all of it into its inbox
+   *   already (there is no RST to send in its place), so the peer sees an
+   *   end of stream or a reset depending on how far the backend read ahead.
    */
   get peerViewUncertain(): boolean {
-    return this.writesAfterClose === 1 || this.resetAfterPeerEnd;
+    return this.writesAfterClose === 1 || this.resetAfterPeerEnd || this.unixClosedUnread;
   }
   writesAfterClose = 0;
   resetAfterPeerEnd = false;
+  unixClosedUnread = false;
   /** The reactor shut down its side (its FIN is out). */
   shut = false;
   /**

@@ -258,6 +258,14 @@ export class SimSocket {
       this.#surfaceLatent();
       throw latent.error;
     }
+    if (this.unix && this.other?.state === 'closed') {
+      // A Unix socket shares its state with its peer: once the peer has closed (not just shut down its side, which
+      // leaves it reading), write(2) fails at once, as Linux's unix_stream_sendmsg does, even while data and the end
+      // of stream still wait to be read here (a real peer's close is no message in flight). Nothing reaches the wire.
+      const error = this.#resetError('EPIPE', 'write');
+      this.#fail(error, true);
+      throw error;
+    }
     const fits = Math.min(data.length, this.room);
     let n = Math.min(fits, this.nextWriteLimit);
     if (n <= 0) return 0; // connecting, or the send buffer is full: would block
@@ -497,6 +505,11 @@ export class SimSocket {
         this.#net.trace(() => `rst-held ${this.#name} until ${latent}`);
         return;
       }
+    }
+    if (this.unix && this.finReceived && code === 'ECONNRESET') {
+      // Reading has ended, so only the writer meets it, and a Unix socket's write(2) says EPIPE for a peer that is gone.
+      this.#fail(this.#resetError('EPIPE', 'write'), !closedByOwner);
+      return;
     }
     this.#fail(this.#resetError(code, code === 'ECONNREFUSED' ? 'connect' : 'read'), !closedByOwner);
   }

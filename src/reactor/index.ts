@@ -11,6 +11,7 @@ export type {
   RegisterOptions,
   SocketOptions,
 } from './reactor';
+export type { ReactorBindOptions } from './bind-options';
 export { ReactorError } from './reactor-error';
 export type { ReactorErrorCode, ReactorErrorDetails } from './reactor-error';
 export { Interest, isInterest } from './interest';

@@ -1,13 +1,14 @@
 import { Channels } from '../diagnostics';
 import { type Clock, SystemClock, type TimerHandle, TimerWheel } from '../timers';
 import { OncePerBurst } from '../timers/once-per-burst';
-import type { Backend, BackendSink, HandleInfo, LingeringHandle } from './backends/backend';
+import type { Backend, BackendSink, Datagram, DescriptorKind, HandleInfo, LingeringHandle } from './backends/backend';
+import { bindOptions, checkDestination, type ReactorBindOptions } from './bind-options';
 import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
 import { addEvent, Events, resetEvents, setWoken } from './events';
 import { Interest, isInterest, type InterestMask } from './interest';
 import { describe, optionsObject } from './options-object';
-import { ReactorError } from './reactor-error';
+import { ReactorError, type ReactorErrorDetails } from './reactor-error';
 import { ReadyList } from './ready-list';
 import { Registration } from './registration';
 import { type Trigger, TriggerFlags, triggerFlags } from './trigger';
@@ -152,7 +153,7 @@ export interface SocketOptions {
 }
 
 interface Descriptor<T> {
-  kind: 'listener' | 'stream';
+  kind: DescriptorKind;
   /** 'opening' while `listen` waits for the bind: the fd is taken but not yet handed out. */
   state: 'opening' | 'open';
   generation: number;
@@ -160,6 +161,8 @@ interface Descriptor<T> {
   registration: Registration<T> | undefined;
   /** A connect's timeout timer (0: none). */
   connectTimer: TimerHandle;
+  /** A datagram socket's type (what its `sendTo` addresses must be). */
+  udp: 'udp4' | 'udp6' | undefined;
 }
 
 /** What a connect timeout needs to find its descriptor (and not its successor). */
@@ -435,10 +438,7 @@ export class Reactor<T = unknown> {
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65_535) {
       throw new RangeError(`'backlog' must be an integer from 1 to 65535, got ${describe(backlog)}`);
     }
-    const descriptor = this.#newDescriptor('listener', 'opening');
-    const fd = this.#table.allocate(descriptor);
-    descriptor.generation = this.#table.generation(fd);
-    const binding = this.#backend.openListener(fd, {
+    const settings = {
       host,
       port: port as number,
       backlog,
@@ -447,7 +447,104 @@ export class Reactor<T = unknown> {
       exclusive: Boolean(exclusive),
       path: given.path,
       removeStale: Boolean(removeStale),
+    };
+    return this.#bound(
+      'listener',
+      (fd) => this.#backend.openListener(fd, settings),
+      unix ? { syscall: 'listen', address: given.path } : { syscall: 'listen', address: host, port },
+    );
+  }
+
+  /**
+   * Opens a datagram (UDP) socket and binds it (socket, bind), and returns
+   * its fd. It is `readable` while datagrams wait for `recvFrom`, and
+   * `writable` while `sendTo` would take one; message boundaries are kept
+   * (one `sendTo`, one datagram, one `recvFrom`). Level, edge and one-shot
+   * triggering work as for streams: an edge registration hears once per
+   * arriving datagram, so drain to `null` before waiting again.
+   *
+   * Its receive queue is bounded ({@link ReactorBindOptions.receiveQueueDatagrams},
+   * `receiveQueueBytes`): what arrives while it is full is dropped and
+   * counted in `info(fd).droppedDatagrams`, as a kernel drops datagrams
+   * past `SO_RCVBUF`, so a flood costs a bounded amount of memory. UDP
+   * itself loses, duplicates and reorders datagrams between hosts; the
+   * simulator does too when asked (see `SimulatedWorld`'s link options).
+   *
+   * `read`, `write` and `shutdown` on it fail with `EINVAL`; `close` and
+   * `abort` release it. A backend without datagram sockets refuses with
+   * `ERR_BACKEND_UNAVAILABLE`.
+   *
+   * @throws RangeError naming a bad option; `ReactorError` with the system
+   *   code (`EADDRINUSE`, `EADDRNOTAVAIL`, ...) if binding fails.
+   * @example
+   * ```ts
+   * import { Events, Interest, Reactor } from 'tsreactor';
+   * const reactor = new Reactor();
+   * const fd = await reactor.bind({ host: '127.0.0.1', port: 0 });
+   * reactor.register(fd, Interest.READABLE);
+   * const events = new Events();
+   * await reactor.poll(events);
+   * for (let d = reactor.recvFrom(fd); d !== null; d = reactor.recvFrom(fd)) {
+   *   reactor.sendTo(fd, d.data, d.address, d.port); // echo
+   * }
+   * ```
+   */
+  async bind(options: ReactorBindOptions): Promise<number> {
+    this.#checkOpen();
+    const settings = bindOptions(options);
+    const backend = this.#backend;
+    if (backend.openDatagram === undefined || backend.receive === undefined || backend.send === undefined) {
+      throw new ReactorError('ERR_BACKEND_UNAVAILABLE', `the ${backend.name} backend has no datagram sockets`, { syscall: 'bind' });
+    }
+    const openDatagram = backend.openDatagram.bind(backend);
+    const fd = await this.#bound('datagram', (fd) => openDatagram(fd, settings), {
+      syscall: 'bind',
+      address: settings.host,
+      port: settings.port,
     });
+    (this.#table.get(fd) as Descriptor<T>).udp = settings.type;
+    return fd;
+  }
+
+  /**
+   * The oldest datagram waiting on `fd`, with its sender's address and
+   * port, or `null` if none waits (EAGAIN), as recvfrom(2). With
+   * `maxBytes`, a longer datagram is cut to it and the rest is lost, as
+   * recvfrom(2) truncates (MSG_TRUNC).
+   * @throws ReactorError `EBADF`, `EINVAL` (not a datagram socket), the socket's code after an error.
+   */
+  recvFrom(fd: number, maxBytes: number = Infinity): Datagram | null {
+    this.#open(fd, 'datagram', 'recvfrom');
+    if (typeof maxBytes !== 'number' || !(maxBytes >= 1) || (maxBytes !== Infinity && !Number.isInteger(maxBytes))) {
+      throw new RangeError(`'maxBytes' must be a whole number >= 1 (or Infinity), got ${describe(maxBytes)}`);
+    }
+    return (this.#backend.receive as NonNullable<Backend['receive']>)(fd, maxBytes);
+  }
+
+  /**
+   * Sends `data` as one datagram to `address`:`port`, as sendto(2), and
+   * returns `data.length`, or 0 if it would block (the send queue past
+   * `sendQueueBytes`): wait for `writable`. A zero-length datagram is sent
+   * like any other, so its 0 does not tell; check `writable` first if it
+   * matters. Sent is not delivered: UDP does not say whether it arrived.
+   * Like `write`, the backend may hold on to `data` until it is sent.
+   * @throws RangeError for an address of the wrong family or a bad port;
+   *   ReactorError `EMSGSIZE` for a payload past one datagram (65,507
+   *   bytes on udp4, 65,527 on udp6), `EBADF`, `EINVAL`.
+   */
+  sendTo(fd: number, data: Uint8Array, address: string, port: number): number {
+    const descriptor = this.#open(fd, 'datagram', 'sendto');
+    if (!(data instanceof Uint8Array)) throw new TypeError(`'data' must be a Buffer or Uint8Array`);
+    checkDestination(descriptor.udp as 'udp4' | 'udp6', data, address, port, fd);
+    return (this.#backend.send as NonNullable<Backend['send']>)(fd, data, address, port);
+  }
+
+  /** Allocates a descriptor of `kind` while `open` binds it; releases it again if that fails. */
+  async #bound(kind: DescriptorKind, open: (fd: number) => Promise<void>, where: ReactorErrorDetails): Promise<number> {
+    const descriptor = this.#newDescriptor(kind, 'opening');
+    const fd = this.#table.allocate(descriptor);
+    descriptor.generation = this.#table.generation(fd);
+    const binding = open(fd);
     this.#binding.set(fd, binding);
     try {
       await binding;
@@ -455,7 +552,7 @@ export class Reactor<T = unknown> {
       if (this.#table.get(fd) !== descriptor) throw closedError();
       this.#backend.close(fd);
       this.#table.release(fd);
-      throw ReactorError.from(err, unix ? { syscall: 'listen', address: given.path } : { syscall: 'listen', address: host, port });
+      throw ReactorError.from(err, where);
     } finally {
       this.#binding.delete(fd);
     }
@@ -657,7 +754,7 @@ export class Reactor<T = unknown> {
    * Whether `fd` is a listener or a stream, cheaply (`info` asks the socket
    * for its addresses). @throws ReactorError `EBADF` if it is not open.
    */
-  kind(fd: number): 'listener' | 'stream' {
+  kind(fd: number): DescriptorKind {
     return this.#open(fd, undefined, 'kind').kind;
   }
 
@@ -782,8 +879,8 @@ export class Reactor<T = unknown> {
     };
   }
 
-  #newDescriptor(kind: 'listener' | 'stream', state: 'opening' | 'open'): Descriptor<T> {
-    return { kind, state, generation: 0, createdAtMs: this.#clock.now(), registration: undefined, connectTimer: 0 };
+  #newDescriptor(kind: DescriptorKind, state: 'opening' | 'open'): Descriptor<T> {
+    return { kind, state, generation: 0, createdAtMs: this.#clock.now(), registration: undefined, connectTimer: 0, udp: undefined };
   }
 
   /** A connect's deadline passed: the backend gives it up if it is still connecting (and reports the error). */
@@ -799,7 +896,7 @@ export class Reactor<T = unknown> {
   }
 
   /** The open descriptor `fd` (of `kind`, if given), or throws EBADF / EINVAL. */
-  #open(fd: number, kind: 'listener' | 'stream' | undefined, syscall: string): Descriptor<T> {
+  #open(fd: number, kind: DescriptorKind | undefined, syscall: string): Descriptor<T> {
     this.#checkOpen();
     const descriptor = typeof fd === 'number' ? this.#table.get(fd) : undefined;
     if (descriptor?.state !== 'open') {

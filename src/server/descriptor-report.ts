@@ -1,4 +1,4 @@
-import type { Reactor } from '../reactor';
+import type { DescriptorKind, Reactor } from '../reactor';
 
 /** One entry of the leak report: an open descriptor, or a closed stream still lingering. */
 export interface DescriptorReportEntry {
@@ -6,7 +6,7 @@ export interface DescriptorReportEntry {
   fd: number;
   /** `'open'`, or `'lingering'`: closed, still sending what it held (see `Reactor.lingering`). */
   state: 'open' | 'lingering';
-  kind: 'listener' | 'stream';
+  kind: DescriptorKind;
   localAddress: string | undefined;
   localPort: number | undefined;
   remoteAddress: string | undefined;

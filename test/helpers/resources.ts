@@ -9,7 +9,7 @@ import { createHook } from 'node:async_hooks';
  * the code that created them is ours (src/ or test/): Jest's own timers (its
  * reporter, its test timeouts) come and go on their own schedule.
  */
-const HANDLE_KINDS = new Set(['TCPSocketWrap', 'TCPServerWrap', 'PipeWrap', 'PipeServerWrap', 'PipeConnectWrap']);
+const HANDLE_KINDS = new Set(['TCPSocketWrap', 'TCPServerWrap', 'PipeWrap', 'PipeServerWrap', 'PipeConnectWrap', 'UDPWrap', 'SendWrap']);
 const ours = new Map<number, string>(); // async id -> 'Timeout' | 'Immediate'
 let hooked = false;
 

@@ -70,6 +70,7 @@ export class StubBackend implements Backend {
       writeBuffered: 0,
       osFd: undefined,
       droppedConnections: 0,
+      droppedDatagrams: 0,
     };
   }
   sleep(deadlineMs: number, onDeadline: () => void): void {

@@ -33,9 +33,40 @@ export interface ConnectOptions {
   path?: string;
 }
 
+/** Options for a datagram (UDP) socket: socket(AF_INET or AF_INET6, SOCK_DGRAM) and bind. */
+export interface DatagramOptions {
+  /** The address to bind, an IP address of the socket's family (`'0.0.0.0'`, `'::'`: every address). */
+  host: string;
+  /** 0 lets the system choose; `info(fd).localPort` tells which. */
+  port: number;
+  type: 'udp4' | 'udp6';
+  /** For `'udp6'` on `'::'`: IPv6 only (no IPv4-mapped senders). */
+  ipv6Only: boolean;
+  /** SO_REUSEADDR: several sockets may bind the same address and port. */
+  reuseAddr: boolean;
+  /** The receive queue's bound in datagrams: one past it (or past `receiveQueueBytes`) is dropped and counted. */
+  receiveQueueDatagrams: number;
+  /** The receive queue's bound in bytes (of payload). */
+  receiveQueueBytes: number;
+  /** Bytes handed over for sending and not yet sent past which `send` would block (returns 0, `writable` off). */
+  sendQueueBytes: number;
+}
+
+/** One datagram received, with where it came from (`recvfrom(2)`'s buffer and address). */
+export interface Datagram {
+  data: Buffer;
+  /** The sender's IP address. */
+  address: string;
+  /** The sender's port. */
+  port: number;
+}
+
+/** What a descriptor is: a listening socket, a connected stream (TCP or Unix), or a datagram (UDP) socket. */
+export type DescriptorKind = 'listener' | 'stream' | 'datagram';
+
 /** What a backend knows of one handle, for `reactor.info`. */
 export interface HandleInfo {
-  kind: 'listener' | 'stream';
+  kind: DescriptorKind;
   localAddress: string | undefined;
   localPort: number | undefined;
   remoteAddress: string | undefined;
@@ -62,6 +93,12 @@ export interface HandleInfo {
    * those clients see a connection closed or reset at once).
    */
   droppedConnections: number;
+  /**
+   * A datagram socket's datagrams lost after they reached it (0 for the
+   * other kinds): received while its queue was full (what Linux counts as
+   * `RcvbufErrors`), or accepted by `sendTo` and then failed by the system.
+   */
+  droppedDatagrams: number;
 }
 
 /** What the reactor tells its backend once, at `attach`. */
@@ -220,4 +257,22 @@ export interface Backend {
 
   /** Closes every handle; resolves once all are released, so the process holds nothing of the backend's. */
   dispose(): Promise<void>;
+
+  /**
+   * Opens a datagram socket as `fd` and binds it; rejects with a
+   * `ReactorError` carrying the system code. Optional: a backend without it
+   * refuses `reactor.bind` with `ERR_BACKEND_UNAVAILABLE`. Its readiness:
+   * `READABLE` while datagrams wait, `WRITABLE` while `send` would take one,
+   * `ERROR` once the socket failed; `close` and `abort` release it.
+   */
+  openDatagram?(fd: number, options: DatagramOptions): Promise<void>;
+  /** The oldest datagram waiting on `fd`, or `null` (EAGAIN). */
+  receive?(fd: number, maxBytes: number): Datagram | null;
+  /**
+   * Sends `data` as one datagram to `address`:`port` (an IP address of the
+   * socket's family: the reactor has checked it): `data.length`, or 0 if
+   * it would block (the send queue is full). The backend may hold `data`
+   * until it is sent.
+   */
+  send?(fd: number, data: Uint8Array, address: string, port: number): number;
 }

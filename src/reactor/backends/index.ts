@@ -1,4 +1,15 @@
-export type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from './backend';
+export type {
+  Backend,
+  BackendSettings,
+  BackendSink,
+  ConnectOptions,
+  Datagram,
+  DatagramOptions,
+  DescriptorKind,
+  HandleInfo,
+  LingeringHandle,
+  ListenOptions,
+} from './backend';
 export { LibuvBackend } from './libuv-backend';
 export type { LibuvBackendOptions } from './libuv-backend';
 export { RawHandleBackend } from './raw-handle-backend';

@@ -418,7 +418,10 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
 
   close(fd: number): void {
     const handle = this.handles[fd];
-    if (handle === undefined) return;
+    if (handle === undefined) {
+      this.datagrams.close(fd);
+      return;
+    }
     const socket = this.#release(fd, handle);
     if (socket === undefined) return;
     if (handle.inboxBytes > 0 || socket.readableLength > 0) {
@@ -436,7 +439,10 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
 
   abort(fd: number): void {
     const handle = this.handles[fd];
-    if (handle === undefined) return;
+    if (handle === undefined) {
+      this.datagrams.close(fd);
+      return;
+    }
     const socket = this.#release(fd, handle);
     if (socket !== undefined) resetSoon(socket);
   }
@@ -459,6 +465,7 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
   }
 
   info(fd: number): HandleInfo {
+    if (this.datagrams.has(fd)) return this.datagrams.info(fd);
     const handle = this.handle(fd);
     if (handle.server !== undefined) {
       const address = handle.server.address();
@@ -477,6 +484,7 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
         writeBuffered: 0,
         osFd: osFdOf(handle.server),
         droppedConnections: handle.dropped,
+        droppedDatagrams: 0,
       };
     }
     const socket = handle.socket as net.Socket;
@@ -494,6 +502,7 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
       writeBuffered: socket.writableLength,
       osFd: osFdOf(socket),
       droppedConnections: 0,
+      droppedDatagrams: 0,
     };
   }
 

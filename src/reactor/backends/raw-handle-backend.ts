@@ -548,7 +548,10 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
 
   close(fd: number): void {
     const handle = this.handles[fd];
-    if (handle === undefined) return;
+    if (handle === undefined) {
+      this.datagrams.close(fd);
+      return;
+    }
     this.handles[fd] = undefined;
     handle.closed = true;
     if (handle.kind === 'listener') {
@@ -578,7 +581,10 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
 
   abort(fd: number): void {
     const handle = this.handles[fd];
-    if (handle === undefined) return;
+    if (handle === undefined) {
+      this.datagrams.close(fd);
+      return;
+    }
     if (handle.kind === 'listener' || handle.error !== undefined || handle.connecting) {
       this.close(fd);
       return;
@@ -606,6 +612,7 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
   }
 
   info(fd: number): HandleInfo {
+    if (this.datagrams.has(fd)) return this.datagrams.info(fd);
     const handle = this.handle(fd);
     const local: SocketAddress = {};
     const remote: SocketAddress = {};
@@ -628,6 +635,7 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
       writeBuffered: handle.kind === 'stream' ? handle.native.writeQueueSize : 0,
       osFd: typeof handle.native.fd === 'number' && handle.native.fd >= 0 ? handle.native.fd : undefined,
       droppedConnections: handle.dropped,
+      droppedDatagrams: 0,
     };
   }
 

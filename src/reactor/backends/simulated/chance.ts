@@ -8,7 +8,18 @@ import type { SeededRandom } from './seeded-random';
  * its latency a packet arrives, and `'loss'`, a packet the link lost (TCP
  * sends it again).
  */
-export type ChanceKind = 'reset' | 'refuse' | 'acceptEmfile' | 'shortWrite' | 'delay' | 'stall' | 'reorder' | 'jitter' | 'loss';
+export type ChanceKind =
+  | 'reset'
+  | 'refuse'
+  | 'acceptEmfile'
+  | 'shortWrite'
+  | 'delay'
+  | 'stall'
+  | 'reorder'
+  | 'jitter'
+  | 'loss'
+  | 'datagramLoss'
+  | 'datagramDuplicate';
 
 /** Every kind, in a fixed order. */
 export const CHANCE_KINDS: readonly ChanceKind[] = [
@@ -21,6 +32,8 @@ export const CHANCE_KINDS: readonly ChanceKind[] = [
   'reorder',
   'jitter',
   'loss',
+  'datagramLoss',
+  'datagramDuplicate',
 ];
 
 /**
@@ -70,6 +83,8 @@ const HAS_VALUE: Readonly<Record<ChanceKind, boolean>> = {
   reorder: true,
   jitter: true,
   loss: false,
+  datagramLoss: false,
+  datagramDuplicate: false,
 };
 
 /**
@@ -94,6 +109,8 @@ export class Chance {
     reorder: 0,
     jitter: 0,
     loss: 0,
+    datagramLoss: 0,
+    datagramDuplicate: 0,
   };
   readonly #taken: ScheduledChance[] = [];
   /** Seeded with every rate 0: nothing can happen, and nothing need be counted (no schedule will name it). */

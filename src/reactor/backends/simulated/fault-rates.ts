@@ -19,12 +19,20 @@ export interface FaultRates {
   acceptEmfile: number;
   /** Per `write`: accepts fewer bytes than there was room for. */
   shortWrite: number;
-  /** Per data segment: delivered up to `delayMs` late (later segments keep their order behind it). */
+  /**
+   * Per data segment: delivered up to `delayMs` late (later segments keep
+   * their order behind it). Per datagram too, and there later datagrams
+   * overtake it: UDP does not keep order.
+   */
   delay: number;
   delayMs: number;
   /** Per delivery of data to a test peer: the peer stops reading for `stallMs` (its receive buffer fills). */
   stall: number;
   stallMs: number;
+  /** Per datagram sent: lost on the way (UDP does not send it again; the sender is not told). */
+  datagramLoss: number;
+  /** Per datagram sent: it arrives twice (each copy with its own delay). */
+  datagramDuplicate: number;
 }
 
 /** No fault at all: the rates a simulation starts from. */
@@ -37,6 +45,8 @@ export const DEFAULT_FAULTS: FaultRates = {
   delayMs: 0,
   stall: 0,
   stallMs: 0,
+  datagramLoss: 0,
+  datagramDuplicate: 0,
 };
 
 /** All the rates, `given` over the defaults; a RangeError names a bad one (`'faults.reset' must be ...`). */

@@ -7,6 +7,7 @@ export type { SimulatedHostOptions } from './simulated-host';
 export type { LinkOptions } from './sim-link';
 export type { VirtualTimeOptions } from './virtual-time';
 export { SimulatedPeer } from './simulated-peer';
+export { SimulatedDatagramPeer } from './simulated-datagram-peer';
 export { SimulatedSocket } from './simulated-socket';
 export type { SimulatedSocketConnectOptions } from './simulated-socket';
 export { SimulatedNet } from './simulated-net';

@@ -105,22 +105,31 @@ export class SimListeners {
     return listeners[this.#reusePortTurn++ % listeners.length];
   }
 
-  bind(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number): SimListener {
+  /**
+   * Can this host bind `host`? An IPv6 address on a host without IPv6 fails
+   * with `EAFNOSUPPORT`, an address it does not have with `EADDRNOTAVAIL`
+   * (the wildcards `'::'` and `'0.0.0.0'` always do). For TCP and UDP alike.
+   */
+  checkAddress(host: string, port: number, syscall: 'listen' | 'bind'): void {
     if (!this.#ipv6 && isIPv6(host)) {
-      throw new ReactorError('EAFNOSUPPORT', `listen EAFNOSUPPORT: address family not supported ${host}:${port}`, {
-        syscall: 'listen',
+      throw new ReactorError('EAFNOSUPPORT', `${syscall} EAFNOSUPPORT: address family not supported ${host}:${port}`, {
+        syscall,
         address: host,
         port,
       });
     }
     const wildcard = host === '::' || host === '0.0.0.0';
     if (!wildcard && !this.#localAddresses.has(host)) {
-      throw new ReactorError('EADDRNOTAVAIL', `listen EADDRNOTAVAIL: address not available ${host}:${port}`, {
-        syscall: 'listen',
+      throw new ReactorError('EADDRNOTAVAIL', `${syscall} EADDRNOTAVAIL: address not available ${host}:${port}`, {
+        syscall,
         address: host,
         port,
       });
     }
+  }
+
+  bind(host: string, port: number, ipv6Only: boolean, reusePort: boolean, backlog: number): SimListener {
+    this.checkAddress(host, port, 'listen');
     const chosenPort = port === 0 ? this.freePort() : port;
     const listener = new SimListener(host, chosenPort, ipv6Only, reusePort, backlog);
     const existing = this.#byPort.get(chosenPort) ?? [];

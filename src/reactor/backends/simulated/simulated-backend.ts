@@ -1,12 +1,24 @@
 import type { Clock } from '../../../timers';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
-import type { Backend, BackendSettings, BackendSink, ConnectOptions, HandleInfo, LingeringHandle, ListenOptions } from '../backend';
+import type {
+  Backend,
+  BackendSettings,
+  BackendSink,
+  ConnectOptions,
+  Datagram,
+  DatagramOptions,
+  HandleInfo,
+  LingeringHandle,
+  ListenOptions,
+} from '../backend';
 import type { Schedule } from './chance';
 import type { ManualClock } from '../../../timers';
 import type { SeededRandom } from './seeded-random';
+import { SimDatagramSocket } from './sim-datagram-socket';
 import { isIPv6, normalizeHost, SimListener } from './sim-listeners';
 import { SimSocket, type SimSocketOwner } from './sim-socket';
+import type { SimulatedDatagramPeer } from './simulated-datagram-peer';
 import type { SimulatedPeer } from './simulated-peer';
 import type { SimulatedHost, SimulatedPeerServer } from './simulated-host';
 import { type PollState, SimulatedWorld, type SimulatedStats, type SimulatedWorldOptions } from './simulated-world';
@@ -107,7 +119,7 @@ export class SimulatedBackend implements Backend {
   readonly host: SimulatedHost;
   /** The world was made for this backend alone: it ends with it. */
   readonly #ownsWorld: boolean;
-  readonly #handles: (SimSocket | SimListener | undefined)[] = [];
+  readonly #handles: (SimSocket | SimListener | SimDatagramSocket | undefined)[] = [];
   #sink: BackendSink | undefined;
   readonly #poll: PollState;
   #lingerMs = Infinity;
@@ -192,6 +204,11 @@ export class SimulatedBackend implements Backend {
   }
 
   /* ---- The test's side: peers and faults -------------------------------- */
+
+  /** A test's UDP socket on this backend's host (see {@link SimulatedDatagramPeer}). */
+  udp(options: { port?: number; host?: string } = {}): SimulatedDatagramPeer {
+    return this.host.udp(options);
+  }
 
   /**
    * Opens a simulated client on this backend's host to `port` (on `host`,
@@ -371,10 +388,41 @@ export class SimulatedBackend implements Backend {
     this.#socket(fd).shutdown();
   }
 
+  openDatagram(fd: number, options: DatagramOptions): Promise<void> {
+    if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
+    try {
+      const { host: address, port, type, ipv6Only, reuseAddr, receiveQueueDatagrams, receiveQueueBytes } = options;
+      const socket = this.host.datagrams.bind({ address, port, type, ipv6Only, reuseAddr, receiveQueueDatagrams, receiveQueueBytes });
+      socket.onQueued = () => {
+        if (this.#sink?.ready(fd, Readiness.READABLE) === true) this.world.news(this.#poll);
+      };
+      this.#handles[fd] = socket;
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  receive(fd: number, maxBytes: number): Datagram | null {
+    this.world.touch();
+    const datagram = this.#datagramSocket(fd).take(maxBytes);
+    if (datagram !== null) this.world.record(() => `recvfrom fd${fd} ${datagram.data.length} from ${datagram.address}:${datagram.port}`);
+    return datagram;
+  }
+
+  send(fd: number, data: Uint8Array, address: string, port: number): number {
+    this.world.touch();
+    const socket = this.#datagramSocket(fd);
+    if (this.#crashed === undefined) this.host.sendDatagram(socket, data, address, port);
+    socket.bytesWritten += data.length;
+    return data.length;
+  }
+
   close(fd: number): void {
     const handle = this.#handles[fd];
     this.#handles[fd] = undefined;
     if (handle instanceof SimListener) this.host.listeners.unbind(handle);
+    else if (handle instanceof SimDatagramSocket) this.host.datagrams.unbind(handle);
     else if (handle !== undefined) {
       handle.fd = undefined;
       handle.close();
@@ -386,6 +434,7 @@ export class SimulatedBackend implements Backend {
     const handle = this.#handles[fd];
     this.#handles[fd] = undefined;
     if (handle instanceof SimListener) this.host.listeners.unbind(handle);
+    else if (handle instanceof SimDatagramSocket) this.host.datagrams.unbind(handle);
     else if (handle !== undefined) {
       this.world.record(() => `abort fd${fd}`);
       handle.fd = undefined;
@@ -418,11 +467,31 @@ export class SimulatedBackend implements Backend {
     const handle = this.#handles[fd];
     if (handle === undefined) return 0;
     if (handle instanceof SimListener) return handle.queue.length > 0 ? Readiness.READABLE : 0;
+    // A simulated datagram socket is always writable: the simulated kernel takes each datagram at once.
+    if (handle instanceof SimDatagramSocket) return (handle.queue.length > 0 ? Readiness.READABLE : 0) | Readiness.WRITABLE;
     return handle.readiness();
   }
 
   info(fd: number): HandleInfo {
     const handle = this.#handles[fd];
+    if (handle instanceof SimDatagramSocket) {
+      return {
+        kind: 'datagram',
+        localAddress: handle.address,
+        localPort: handle.port,
+        remoteAddress: undefined,
+        remotePort: undefined,
+        family: handle.binding.type === 'udp6' ? 'IPv6' : 'IPv4',
+        path: undefined,
+        bytesRead: handle.bytesRead,
+        bytesWritten: handle.bytesWritten,
+        readBuffered: handle.queue.bytes,
+        writeBuffered: 0,
+        osFd: undefined,
+        droppedConnections: 0,
+        droppedDatagrams: handle.queue.dropped,
+      };
+    }
     if (handle instanceof SimListener) {
       const unix = handle.path !== undefined;
       return {
@@ -439,6 +508,7 @@ export class SimulatedBackend implements Backend {
         writeBuffered: 0,
         osFd: undefined,
         droppedConnections: handle.dropped,
+        droppedDatagrams: 0,
       };
     }
     const socket = this.#socket(fd);
@@ -475,6 +545,7 @@ export class SimulatedBackend implements Backend {
       writeBuffered: socket.sendBytes,
       osFd: undefined,
       droppedConnections: 0,
+      droppedDatagrams: 0,
     };
   }
 
@@ -539,6 +610,12 @@ export class SimulatedBackend implements Backend {
   #socket(fd: number): SimSocket {
     const handle = this.#handles[fd];
     if (!(handle instanceof SimSocket)) throw new ReactorError('EBADF', `fd ${fd} is not a simulated stream`, { fd });
+    return handle;
+  }
+
+  #datagramSocket(fd: number): SimDatagramSocket {
+    const handle = this.#handles[fd];
+    if (!(handle instanceof SimDatagramSocket)) throw new ReactorError('EBADF', `fd ${fd} is not a simulated datagram socket`, { fd });
     return handle;
   }
 

@@ -1,9 +1,12 @@
 import { ReactorError } from '../../reactor-error';
 import { newLane } from './event-queue';
+import { SimDatagramPorts } from './sim-datagram-ports';
+import type { SimDatagramSocket } from './sim-datagram-socket';
 import type { SimPath } from './sim-link';
 import { isIPv6, normalizeHost, type PeerServerState, type SimListener, SimListeners } from './sim-listeners';
 import { SimSocket } from './sim-socket';
 import { SimulatedBackend } from './simulated-backend';
+import { SimulatedDatagramPeer } from './simulated-datagram-peer';
 import { SimulatedNet } from './simulated-net';
 import { SimulatedPeer } from './simulated-peer';
 import type { SimulatedWorld } from './simulated-world';
@@ -62,6 +65,8 @@ export class SimulatedHost {
   readonly addresses: readonly string[];
   /** @internal Its listening sockets. */
   readonly listeners: SimListeners;
+  /** @internal Its UDP sockets. */
+  readonly datagrams: SimDatagramPorts;
   /** @internal Ports whose next connection attempt is refused; ports that answer nothing. */
   readonly refuseNext = new Set<number>();
   readonly blackholed = new Set<number>();
@@ -88,6 +93,7 @@ export class SimulatedHost {
     this.addresses = [...new Set([...this.#own, ...loopback])];
     this.name = options.name ?? (this.#own.length > 0 ? this.#own[0] : 'localhost');
     this.listeners = new SimListeners(ipv6, this.addresses, (line) => world.record(line));
+    this.datagrams = new SimDatagramPorts(this.listeners, (line) => world.record(line));
   }
 
   /**
@@ -143,6 +149,7 @@ export class SimulatedHost {
     this.#incarnation++;
     this.world.record(() => `crash ${this.name}`);
     this.listeners.vanishAll();
+    this.datagrams.vanishAll();
     this.refuseNext.clear();
     this.blackholed.clear();
     const error = new ReactorError('ERR_SIM_HOST_CRASHED', `the simulated host ${this.name} crashed`, { syscall: 'poll' });
@@ -200,6 +207,25 @@ export class SimulatedHost {
       },
       close: () => this.listeners.unbind(listener),
     };
+  }
+
+  /**
+   * Opens a test's UDP socket on this host (port 0: any free port; host
+   * default 127.0.0.1), to send datagrams to a reactor's and collect its
+   * answers. Its queue bounds are generous (it reads at once).
+   */
+  udp(options: { port?: number; host?: string } = {}): SimulatedDatagramPeer {
+    const address = normalizeHost(options.host ?? '127.0.0.1');
+    const socket = this.datagrams.bind({
+      address,
+      port: options.port ?? 0,
+      type: isIPv6(address) ? 'udp6' : 'udp4',
+      ipv6Only: false,
+      reuseAddr: false,
+      receiveQueueDatagrams: Infinity,
+      receiveQueueBytes: Infinity,
+    });
+    return new SimulatedDatagramPeer(socket, this);
   }
 
   /**
@@ -300,6 +326,49 @@ export class SimulatedHost {
       },
       client.lane,
     );
+  }
+
+  /**
+   * @internal One datagram from `from` (a UDP socket of this host) to
+   * `address`:`port`: copied at once (the sender may reuse its buffer), then
+   * carried over the link, each copy on its own: lost by the link's `loss`
+   * or a partition, or by the fault `datagramLoss`; sent twice by
+   * `datagramDuplicate`; late by the link's jitter or the fault `delay`, so
+   * later datagrams may overtake it (UDP keeps no order). It reaches the
+   * socket bound there, whose full queue may still drop it; with none
+   * there, it is gone, and the sender is not told (an unconnected UDP
+   * socket does not hear of ICMP port unreachable).
+   */
+  sendDatagram(from: SimDatagramSocket, data: Uint8Array, address: string, port: number): void {
+    const world = this.world;
+    const chance = world.chance;
+    // A udp6 socket reaches IPv4 hosts through mapped addresses.
+    const destination = address.startsWith('::ffff:') && !isIPv6(address.slice(7)) ? address.slice(7) : address;
+    const target = world.destination(destination, this);
+    const source = from.address === '::' || from.address === '0.0.0.0' ? this.#sourceFor(destination, target) : from.address;
+    const payload = Buffer.from(data);
+    const copies = chance.decide('datagramDuplicate') !== undefined ? 2 : 1;
+    world.record(() => `udp ${source}:${from.port} -> ${destination}:${port} ${payload.length}${copies > 1 ? ' (duplicated)' : ''}`);
+    for (let copy = 0; copy < copies; copy++) {
+      if (target === undefined || chance.decide('datagramLoss') !== undefined) {
+        world.record(() => `udp lost ${source}:${from.port} -> ${destination}:${port}`);
+        continue;
+      }
+      const path = world.path(this, target);
+      let arrival = world.clock.now() + path.delayMs();
+      const late = chance.decide('delay');
+      if (late !== undefined) arrival += late * world.faults.delayMs;
+      path.carry(
+        arrival,
+        () => {
+          const socket = target.datagrams.socketFor(destination, port);
+          if (socket === undefined) world.record(() => `udp nobody at ${destination}:${port}`);
+          else if (!socket.deliver(payload, source, from.port)) world.record(() => `udp dropped at ${destination}:${port}: queue full`);
+        },
+        from.lane,
+        () => world.record(() => `udp lost on the link ${source}:${from.port} -> ${destination}:${port}`),
+      );
+    }
   }
 
   /** The address a connection to `address` on `target` comes from. */

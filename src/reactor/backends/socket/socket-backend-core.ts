@@ -2,7 +2,8 @@ import type { Clock } from '../../../timers';
 import { DeadlineTimer } from '../../../timers/deadline-timer';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
-import type { BackendSettings, BackendSink } from '../backend';
+import type { BackendSettings, BackendSink, Datagram, DatagramOptions } from '../backend';
+import { DatagramSockets } from './datagram-sockets';
 import type { LingerList } from './linger-list';
 import { type SocketBackendSettings } from './socket-backend-options';
 import { inboxTake } from './stream-inbox';
@@ -46,6 +47,8 @@ export abstract class SocketBackendCore<H extends CoreHandle, N extends object, 
   protected readonly inboxLimit: number;
   protected readonly highWaterMark: number;
   protected readonly noDelay: boolean;
+  /** The datagram (UDP) sockets, on `node:dgram` for both backends; their fds have no entry in `handles`. */
+  protected readonly datagrams = new DatagramSockets((fd, edges) => (this.#sink as BackendSink).ready(fd, edges));
   /** Streams closed gracefully that still send what they held; cut at their deadline (the subclass makes it). */
   protected abstract readonly lingeringStreams: LingerList<L>;
   #sink: BackendSink | undefined;
@@ -97,11 +100,23 @@ export abstract class SocketBackendCore<H extends CoreHandle, N extends object, 
 
   readiness(fd: number): number {
     const handle = this.handles[fd];
-    if (handle === undefined) return 0;
+    if (handle === undefined) return this.datagrams.readiness(fd);
     if (handle.kind === 'listener') {
       return (handle.pending.length > 0 ? Readiness.READABLE : 0) | (handle.error !== undefined ? Readiness.ERROR : 0);
     }
     return streamReadiness(handle, this.hasRoom(handle));
+  }
+
+  openDatagram(fd: number, options: DatagramOptions): Promise<void> {
+    return this.datagrams.open(fd, options);
+  }
+
+  receive(fd: number, maxBytes: number): Datagram | null {
+    return this.datagrams.receive(fd, maxBytes);
+  }
+
+  send(fd: number, data: Uint8Array, address: string, port: number): number {
+    return this.datagrams.send(fd, data, address, port);
   }
 
   setInterest(): void {
@@ -131,6 +146,7 @@ export abstract class SocketBackendCore<H extends CoreHandle, N extends object, 
       if (this.handles[fd] !== undefined) this.close(fd);
     }
     for (const item of this.lingeringStreams.drain()) this.cutLingering(item); // whatever still lingers is cut now
+    await this.datagrams.dispose();
     if (this.#releasing.size === 0) return;
     await new Promise<void>((resolve) => {
       this.#whenAllReleased = resolve;

@@ -1,0 +1,63 @@
+import type { Datagram } from './backend';
+
+/**
+ * A datagram socket's receive queue, bounded in datagrams and in payload
+ * bytes as a kernel bounds one by `SO_RCVBUF`: `offer` refuses (and
+ * counts) a datagram past either bound, so a flood costs a bounded amount
+ * of memory whatever the sender does. First in, first out; `take` is O(1)
+ * (a head index, compacted once half the array is spent).
+ * Internal to the backends.
+ */
+export class DatagramQueue {
+  readonly maxDatagrams: number;
+  readonly maxBytes: number;
+  #items: (Datagram | undefined)[] = [];
+  #head = 0;
+  /** Payload bytes queued. */
+  bytes = 0;
+  /** Datagrams refused because the queue was full. */
+  dropped = 0;
+
+  constructor(maxDatagrams: number, maxBytes: number) {
+    this.maxDatagrams = maxDatagrams;
+    this.maxBytes = maxBytes;
+  }
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Queues `datagram`: `true`, or `false` (dropped, counted) if it would pass a bound. */
+  offer(datagram: Datagram): boolean {
+    if (this.length >= this.maxDatagrams || this.bytes + datagram.data.length > this.maxBytes) {
+      this.dropped++;
+      return false;
+    }
+    this.#items.push(datagram);
+    this.bytes += datagram.data.length;
+    return true;
+  }
+
+  /** The oldest datagram, its payload cut to `maxBytes` (the rest is lost, as recvfrom(2) truncates), or `null`. */
+  take(maxBytes: number): Datagram | null {
+    if (this.#head === this.#items.length) return null;
+    const datagram = this.#items[this.#head] as Datagram;
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head >= 64 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    this.bytes -= datagram.data.length;
+    if (datagram.data.length > maxBytes) datagram.data = datagram.data.subarray(0, maxBytes);
+    return datagram;
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.bytes = 0;
+  }
+}

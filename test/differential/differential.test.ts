@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { RawHandleBackend } from '../../src';
 import { hasIPv6Loopback, realSocketHarness, simulatedHarness } from '../contract/harness';
+import { type DatagramHarness, realDatagramHarness, simulatedDatagramHarness } from '../contract/datagram-harness';
 import { realUnixHarness, simulatedUnixHarness } from '../contract/unix-harness';
+import { type DatagramScenario, datagramScenarioArbitrary } from './datagram-scenario';
+import { runDatagramScenario } from './run-datagram-scenario';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import { ResetAsEndBackend } from './reset-as-end-backend';
 import { DEFAULT_RUN_OPTIONS, runScenario } from './run-scenario';
@@ -12,7 +15,9 @@ import { type ScenarioWorld, tcpWorld, unixWorld } from './world';
  * Contract rule 29: one scenario, one behaviour. Generated scenarios (see
  * scenario.ts) run on the simulator and on every real backend over
  * loopback, and each must give the same normal form (see run-scenario.ts
- * for what is compared and what is normalised, and why). A failure prints
+ * for what is compared and what is normalised, and why): TCP streams,
+ * Unix domain streams (scenarios without resets), and UDP datagrams (their
+ * own language, datagram-scenario.ts, compared with nothing normalised). A failure prints
  * fast-check's seed and the shrunk scenario, one step per line.
  *
  * `npm test` runs a bounded number; for a longer hunt:
@@ -72,6 +77,23 @@ describe('differential: every backend alike', () => {
       const worlds = [realUnixHarness('libuv')];
       if (RawHandleBackend.available()) worlds.push(realUnixHarness('raw'));
       await fc.assert(sameEverywhere(worlds.map(unixWorld), unixReference), { numRuns: runs, seed, path });
+    },
+    Math.max(600_000, runs * 3_000),
+  );
+
+  test(
+    'one scenario, one behaviour on UDP: the simulator, LibuvBackend and RawHandleBackend give the same datagrams, drops and events',
+    async () => {
+      const worlds: DatagramHarness[] = [realDatagramHarness('libuv')];
+      if (RawHandleBackend.available()) worlds.push(realDatagramHarness('raw'));
+      const udpReference = simulatedDatagramHarness(1, { autoAdvance: false });
+      const property = fc.asyncProperty(datagramScenarioArbitrary(), async (scenario: DatagramScenario) => {
+        const expected = await runDatagramScenario(udpReference, scenario);
+        for (const world of worlds) {
+          expect({ world: world.name, form: await runDatagramScenario(world, scenario) }).toEqual({ world: world.name, form: expected });
+        }
+      });
+      await fc.assert(property, { numRuns: runs, seed, path });
     },
     Math.max(600_000, runs * 3_000),
   );

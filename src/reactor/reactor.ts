@@ -2,7 +2,9 @@ import { Channels } from '../diagnostics';
 import { type Clock, SystemClock, type TimerHandle, TimerWheel } from '../timers';
 import { OncePerBurst } from '../timers/once-per-burst';
 import type { Backend, BackendSink, Datagram, DescriptorKind, HandleInfo, LingeringHandle } from './backends/backend';
+import type { SignalArrival } from './backends/pending-signals';
 import { bindOptions, checkDestination, type ReactorBindOptions } from './bind-options';
+import { checkSignals } from './check-signals';
 import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
 import { addEvent, Events, resetEvents, setWoken } from './events';
@@ -537,6 +539,61 @@ export class Reactor<T = unknown> {
     if (!(data instanceof Uint8Array)) throw new TypeError(`'data' must be a Buffer or Uint8Array`);
     checkDestination(descriptor.udp as 'udp4' | 'udp6', data, address, port, fd);
     return (this.#backend.send as NonNullable<Backend['send']>)(fd, data, address, port);
+  }
+
+  /**
+   * Opens a signal descriptor, as Linux's `signalfd`: it is `readable`
+   * while any of `signals` has arrived and not been read, so a program
+   * waits for SIGTERM among its sockets, in one `poll`, and handles it in
+   * the same turn as everything else (not in a callback from anywhere).
+   * `readSignals` says which arrived and how often.
+   *
+   * While it is open, its signals do not take their default action (a
+   * SIGTERM no longer ends the process), as signalfd needs them blocked;
+   * `close` gives the default back once nothing else listens. Several
+   * descriptors may watch one signal: each hears every arrival. On real
+   * sockets they are the process's signals (`process.on`); on the
+   * simulator, `sim.raise(signal)` delivers one in simulated time.
+   *
+   * `read`, `write` and the datagram calls on it fail with `EINVAL`.
+   * @throws RangeError naming `'signals'` (empty, unknown names, SIGKILL
+   *   or SIGSTOP); ReactorError `ERR_BACKEND_UNAVAILABLE` on a backend without signals.
+   * @example
+   * ```ts
+   * import { Events, Interest, Reactor } from 'tsreactor';
+   * const reactor = new Reactor();
+   * const signals = reactor.signal(['SIGINT', 'SIGTERM']);
+   * reactor.register(signals, Interest.READABLE);
+   * const events = new Events();
+   * await reactor.poll(events);
+   * for (const { signal, count } of reactor.readSignals(signals) ?? []) console.log(`${signal} x${count}: shutting down`);
+   * ```
+   */
+  signal(signals: readonly NodeJS.Signals[]): number {
+    this.#checkOpen();
+    const watched = checkSignals(signals);
+    const backend = this.#backend;
+    if (backend.openSignals === undefined || backend.readSignals === undefined) {
+      throw new ReactorError('ERR_BACKEND_UNAVAILABLE', `the ${backend.name} backend has no signal descriptors`, { syscall: 'signalfd' });
+    }
+    const descriptor = this.#newDescriptor('signal', 'open');
+    const fd = this.#table.allocate(descriptor);
+    descriptor.generation = this.#table.generation(fd);
+    backend.openSignals(fd, watched);
+    return fd;
+  }
+
+  /**
+   * The signals that arrived on signal descriptor `fd` since the last call,
+   * each with how many times it came, in the order each first arrived; or
+   * `null` if none did (EAGAIN). Reading clears them, so `readable` ends.
+   * (A method of its own rather than `read`: a typed list, where signalfd
+   * hands out `signalfd_siginfo` structs to decode.)
+   * @throws ReactorError `EBADF`, `EINVAL` (not a signal descriptor).
+   */
+  readSignals(fd: number): SignalArrival[] | null {
+    this.#open(fd, 'signal', 'read');
+    return (this.#backend.readSignals as NonNullable<Backend['readSignals']>)(fd);
   }
 
   /** Allocates a descriptor of `kind` while `open` binds it; releases it again if that fails. */

@@ -11,6 +11,7 @@ import { type Logger, silentLogger } from './logger';
 import { GracefulShutdown, type ShutdownReport } from './graceful-shutdown';
 import { drainChannel, LoopChannel } from './loop-channel';
 import { MemoryBudget } from './memory-budget';
+import { SignalWatch } from './signal-watch';
 import { Metrics } from './metrics';
 import { type ServerSocket, type ServerSocketConfig, SocketManager } from './socket-manager';
 
@@ -54,7 +55,7 @@ export interface EventLoopOptions {
 /** The loop's lifecycle. */
 export type EventLoopState = 'idle' | 'running' | 'closing' | 'closed';
 
-type Token = Connection | ServerEntry | LoopChannel;
+type Token = Connection | ServerEntry | LoopChannel | SignalWatch;
 
 /** A callback invoked with `.call`: the application's handlers, and deferred work. */
 type Callable = (this: unknown, a?: unknown, b?: unknown, c?: unknown) => void;
@@ -461,13 +462,35 @@ export class EventLoop {
    * Closes gracefully on SIGINT or SIGTERM; a second signal forces (destroys
    * every connection at once). Once closed, the process exits by itself
    * (nothing of the loop is left) with exit code 0 unless set otherwise.
-   * Returns a function that removes the handlers.
+   * Returns a function that removes the handling.
+   *
+   * Built on a signal descriptor (`reactor.signal`, as signalfd): a signal
+   * is an event of the loop's poll, handled between two batches of I/O,
+   * never from inside one. While it is open the signals do not take their
+   * default action; the loop's close closes it, and the default comes back.
+   * On the simulator, `sim.raise('SIGTERM')` is the signal.
+   * @example
+   * ```ts
+   * import { EventLoop } from 'tsreactor';
+   * const loop = new EventLoop();
+   * const stopHandling = loop.handleSignals({ timeoutMs: 10_000, signals: ['SIGTERM'] });
+   * // ... stopHandling() gives SIGTERM its default action back
+   * ```
    */
   handleSignals(options: { timeoutMs?: number; signals?: NodeJS.Signals[] } = {}): () => void {
     const { timeoutMs = 5_000, signals = ['SIGINT', 'SIGTERM'] } = options;
     let received = 0;
+    const watch = new SignalWatch(this.reactor.signal(signals), (signal) => onSignal(signal));
+    const { generation } = this.reactor.info(watch.fd);
+    this.reactor.register(watch.fd, Interest.READABLE, { token: watch });
     const remove = () => {
-      for (const signal of signals) process.off(signal, onSignal);
+      if (watch.removed) return;
+      watch.removed = true;
+      // Still its descriptor (not closed with the reactor, its number not reused since)?
+      const reactor = this.reactor;
+      if (reactor.state === 'open' && reactor.descriptors().includes(watch.fd) && reactor.info(watch.fd).generation === generation) {
+        reactor.close(watch.fd);
+      }
     };
     const onSignal = (signal: NodeJS.Signals) => {
       received++;
@@ -483,7 +506,6 @@ export class EventLoop {
         this.#forceAll();
       }
     };
-    for (const signal of signals) process.on(signal, onSignal);
     return remove;
   }
 
@@ -574,6 +596,9 @@ export class EventLoop {
       // its owner paused; resume() reads it (and the end), or the linger timer closes it.
     } else if (token instanceof LoopChannel) {
       drainChannel(token, this.#deliver);
+    } else if (token instanceof SignalWatch) {
+      const arrivals = this.reactor.readSignals(token.fd);
+      if (arrivals !== null) token.deliver(arrivals);
     } else if (isServerEntry(token)) {
       this.#gate.accept(token);
     }

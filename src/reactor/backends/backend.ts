@@ -1,4 +1,5 @@
 import type { Clock } from '../../timers';
+import type { SignalArrival } from './pending-signals';
 
 /** Options for a listening socket. */
 export interface ListenOptions {
@@ -61,8 +62,8 @@ export interface Datagram {
   port: number;
 }
 
-/** What a descriptor is: a listening socket, a connected stream (TCP or Unix), or a datagram (UDP) socket. */
-export type DescriptorKind = 'listener' | 'stream' | 'datagram';
+/** What a descriptor is: a listening socket, a connected stream (TCP or Unix), a datagram (UDP) socket, or a signal watch. */
+export type DescriptorKind = 'listener' | 'stream' | 'datagram' | 'signal';
 
 /** What a backend knows of one handle, for `reactor.info`. */
 export interface HandleInfo {
@@ -275,4 +276,15 @@ export interface Backend {
    * until it is sent.
    */
   send?(fd: number, data: Uint8Array, address: string, port: number): number;
+
+  /**
+   * Opens a signal descriptor as `fd` (signalfd): `READABLE` while any of
+   * `signals` (checked, distinct) has arrived and not been read. Optional:
+   * a backend without it refuses `reactor.signal` with
+   * `ERR_BACKEND_UNAVAILABLE`. `close` releases it (and gives the signals
+   * their default action back once nothing else listens).
+   */
+  openSignals?(fd: number, signals: readonly NodeJS.Signals[]): void;
+  /** What arrived on `fd` since the last read, first arrival first, or `null` (EAGAIN). */
+  readSignals?(fd: number): SignalArrival[] | null;
 }

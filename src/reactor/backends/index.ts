@@ -10,6 +10,7 @@ export type {
   LingeringHandle,
   ListenOptions,
 } from './backend';
+export type { SignalArrival } from './pending-signals';
 export { LibuvBackend } from './libuv-backend';
 export type { LibuvBackendOptions } from './libuv-backend';
 export { RawHandleBackend } from './raw-handle-backend';

@@ -419,7 +419,7 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
   close(fd: number): void {
     const handle = this.handles[fd];
     if (handle === undefined) {
-      this.datagrams.close(fd);
+      this.closeUnhandled(fd);
       return;
     }
     const socket = this.#release(fd, handle);
@@ -440,7 +440,7 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
   abort(fd: number): void {
     const handle = this.handles[fd];
     if (handle === undefined) {
-      this.datagrams.close(fd);
+      this.closeUnhandled(fd);
       return;
     }
     const socket = this.#release(fd, handle);
@@ -465,7 +465,8 @@ export class LibuvBackend extends SocketBackendCore<Handle, net.Socket | net.Ser
   }
 
   info(fd: number): HandleInfo {
-    if (this.datagrams.has(fd)) return this.datagrams.info(fd);
+    const unhandled = this.unhandledInfo(fd);
+    if (unhandled !== undefined) return unhandled;
     const handle = this.handle(fd);
     if (handle.server !== undefined) {
       const address = handle.server.address();

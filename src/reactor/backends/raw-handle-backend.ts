@@ -549,7 +549,7 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
   close(fd: number): void {
     const handle = this.handles[fd];
     if (handle === undefined) {
-      this.datagrams.close(fd);
+      this.closeUnhandled(fd);
       return;
     }
     this.handles[fd] = undefined;
@@ -582,7 +582,7 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
   abort(fd: number): void {
     const handle = this.handles[fd];
     if (handle === undefined) {
-      this.datagrams.close(fd);
+      this.closeUnhandled(fd);
       return;
     }
     if (handle.kind === 'listener' || handle.error !== undefined || handle.connecting) {
@@ -612,7 +612,8 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
   }
 
   info(fd: number): HandleInfo {
-    if (this.datagrams.has(fd)) return this.datagrams.info(fd);
+    const unhandled = this.unhandledInfo(fd);
+    if (unhandled !== undefined) return unhandled;
     const handle = this.handle(fd);
     const local: SocketAddress = {};
     const remote: SocketAddress = {};

@@ -402,24 +402,35 @@ describe('EventLoop lifecycle', () => {
   });
 
   describe('signals', () => {
-    const emitSignal = (signal: NodeJS.Signals) => process.emit(signal, signal);
+    const signalFds = (loop: EventLoop) => loop.reactor.descriptors().filter((fd) => loop.reactor.kind(fd) === 'signal');
 
     test('one SIGINT closes gracefully even when two parts of the program asked for signal handling', async () => {
-      const before = process.listenerCount('SIGINT');
       const { sim, loop, running, closed } = await simulatedLoop(echo);
       loop.handleSignals({ timeoutMs: 1_000 });
       loop.handleSignals({ timeoutMs: 1_000, signals: ['SIGINT'] });
-      expect(process.listenerCount('SIGINT')).toBe(before + 2);
+      expect(signalFds(loop)).toHaveLength(2); // one signal descriptor each
       const client = sim.connect(7000);
       client.write('hi');
       await client.waitFor(2);
-      emitSignal('SIGINT');
+      sim.raise('SIGINT');
       await client.waitEnd();
       client.close();
       await running;
       await waitUntil(() => loop.state === 'closed');
       expect(closed.map((c) => c.reason)).toEqual(['closed']); // not 'shutdown-forced'
-      await waitUntil(() => process.listenerCount('SIGINT') === before); // closed: the default treatment is back
+    });
+
+    test('handling removed: the signal descriptor is closed, and a signal later changes nothing', async () => {
+      const { sim, loop, running } = await simulatedLoop(echo);
+      const remove = loop.handleSignals({ timeoutMs: 1_000 });
+      remove();
+      remove(); // idempotent
+      expect(signalFds(loop)).toEqual([]);
+      sim.raise('SIGTERM');
+      await sim.waitUntil(() => sim.pendingEvents === 0, 'the signal delivered');
+      expect(loop.state).toBe('running');
+      await loop.close({ timeoutMs: 0 });
+      await running;
     });
 
     test('a second signal while closing forces: connections are destroyed at once', async () => {
@@ -429,9 +440,9 @@ describe('EventLoop lifecycle', () => {
       client.pause(); // never reads our FIN: only force can end it
       client.write('hi');
       await waitUntil(() => loop.registry.size === 1);
-      emitSignal('SIGTERM');
+      sim.raise('SIGTERM');
       await waitUntil(() => loop.state === 'closing');
-      emitSignal('SIGTERM');
+      sim.raise('SIGTERM');
       await running;
       expect(closed.map((c) => c.reason)).toEqual(['shutdown-forced']);
       expect(sim.clock.now()).toBeLessThan(60_000);

@@ -15,6 +15,8 @@ import type {
 import type { Schedule } from './chance';
 import type { ManualClock } from '../../../timers';
 import type { SeededRandom } from './seeded-random';
+import { PendingSignals, type SignalArrival, signalInfo } from '../pending-signals';
+import { newLane } from './event-queue';
 import { SimDatagramSocket } from './sim-datagram-socket';
 import { isIPv6, normalizeHost, SimListener } from './sim-listeners';
 import { SimSocket, type SimSocketOwner } from './sim-socket';
@@ -126,6 +128,9 @@ export class SimulatedBackend implements Backend {
   #disposed = false;
   /** Its host crashed: every poll rejects with this. */
   #crashed: ReactorError | undefined;
+  /** Signal descriptors: what each watches and what waits to be read. */
+  readonly #signals = new Map<number, PendingSignals>();
+  readonly #signalLane = newLane();
   /** Reactor fds closed gracefully, by socket, while they may linger (pruned as they finish). */
   readonly #closed = new Map<SimSocket, { fd: number; closedAtMs: number }>();
 
@@ -204,6 +209,40 @@ export class SimulatedBackend implements Backend {
   }
 
   /* ---- The test's side: peers and faults -------------------------------- */
+
+  /**
+   * Delivers `signal` to this backend's reactor, as `kill(pid, signal)`
+   * would to its process, at the current simulated time (an event of the
+   * simulation, so a stepped world delivers it when it runs): every signal
+   * descriptor watching it turns readable. Real process signals never
+   * reach a simulated reactor. With nothing watching it, the trace says
+   * so (a real process would take the signal's default action, for
+   * SIGTERM an exit).
+   * @example
+   * ```ts
+   * import { Reactor, SimulatedBackend } from 'tsreactor';
+   * const sim = new SimulatedBackend();
+   * const reactor = new Reactor({ backend: sim });
+   * const fd = reactor.signal(['SIGTERM']);
+   * sim.raise('SIGTERM'); // the next poll reports fd readable; readSignals(fd) -> [{ signal: 'SIGTERM', count: 1 }]
+   * ```
+   */
+  raise(signal: NodeJS.Signals): void {
+    this.world.record(() => `raise ${signal}`);
+    this.world.at(
+      this.clock.now(),
+      () => {
+        let heard = false;
+        for (const [fd, pending] of this.#signals) {
+          if (!pending.add(signal)) continue;
+          heard = true;
+          if (this.#sink?.ready(fd, Readiness.READABLE) === true) this.world.news(this.#poll);
+        }
+        if (!heard) this.world.record(() => `${signal}: no signal descriptor watches it (a process would take its default action)`);
+      },
+      this.#signalLane,
+    );
+  }
 
   /** A test's UDP socket on this backend's host (see {@link SimulatedDatagramPeer}). */
   udp(options: { port?: number; host?: string } = {}): SimulatedDatagramPeer {
@@ -418,7 +457,19 @@ export class SimulatedBackend implements Backend {
     return data.length;
   }
 
+  openSignals(fd: number, signals: readonly NodeJS.Signals[]): void {
+    this.#signals.set(fd, new PendingSignals(signals));
+  }
+
+  readSignals(fd: number): SignalArrival[] | null {
+    this.world.touch();
+    const pending = this.#signals.get(fd);
+    if (pending === undefined) throw new ReactorError('EBADF', `fd ${fd} is not a simulated signal descriptor`, { fd });
+    return pending.take();
+  }
+
   close(fd: number): void {
+    if (this.#signals.delete(fd)) return;
     const handle = this.#handles[fd];
     this.#handles[fd] = undefined;
     if (handle instanceof SimListener) this.host.listeners.unbind(handle);
@@ -431,6 +482,7 @@ export class SimulatedBackend implements Backend {
   }
 
   abort(fd: number): void {
+    if (this.#signals.delete(fd)) return;
     const handle = this.#handles[fd];
     this.#handles[fd] = undefined;
     if (handle instanceof SimListener) this.host.listeners.unbind(handle);
@@ -465,7 +517,7 @@ export class SimulatedBackend implements Backend {
 
   readiness(fd: number): number {
     const handle = this.#handles[fd];
-    if (handle === undefined) return 0;
+    if (handle === undefined) return this.#signals.get(fd)?.pending === true ? Readiness.READABLE : 0;
     if (handle instanceof SimListener) return handle.queue.length > 0 ? Readiness.READABLE : 0;
     // A simulated datagram socket is always writable: the simulated kernel takes each datagram at once.
     if (handle instanceof SimDatagramSocket) return (handle.queue.length > 0 ? Readiness.READABLE : 0) | Readiness.WRITABLE;
@@ -473,6 +525,7 @@ export class SimulatedBackend implements Backend {
   }
 
   info(fd: number): HandleInfo {
+    if (this.#signals.has(fd)) return signalInfo();
     const handle = this.#handles[fd];
     if (handle instanceof SimDatagramSocket) {
       return {
@@ -586,6 +639,7 @@ export class SimulatedBackend implements Backend {
     this.host.disown(this);
     this.world.removePoll(this.#poll);
     this.#closed.clear();
+    this.#signals.clear();
     return this.#ownsWorld ? this.world.close() : Promise.resolve();
   }
 

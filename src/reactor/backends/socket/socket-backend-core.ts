@@ -2,8 +2,10 @@ import type { Clock } from '../../../timers';
 import { DeadlineTimer } from '../../../timers/deadline-timer';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
-import type { BackendSettings, BackendSink, Datagram, DatagramOptions } from '../backend';
+import type { BackendSettings, BackendSink, Datagram, DatagramOptions, HandleInfo } from '../backend';
+import { type SignalArrival, signalInfo } from '../pending-signals';
 import { DatagramSockets } from './datagram-sockets';
+import { ProcessSignals } from './process-signals';
 import type { LingerList } from './linger-list';
 import { type SocketBackendSettings } from './socket-backend-options';
 import { inboxTake } from './stream-inbox';
@@ -49,6 +51,8 @@ export abstract class SocketBackendCore<H extends CoreHandle, N extends object, 
   protected readonly noDelay: boolean;
   /** The datagram (UDP) sockets, on `node:dgram` for both backends; their fds have no entry in `handles`. */
   protected readonly datagrams = new DatagramSockets((fd, edges) => (this.#sink as BackendSink).ready(fd, edges));
+  /** The signal descriptors, on `process` signal listeners; no entry in `handles` either. */
+  protected readonly signals = new ProcessSignals((fd, edges) => (this.#sink as BackendSink).ready(fd, edges));
   /** Streams closed gracefully that still send what they held; cut at their deadline (the subclass makes it). */
   protected abstract readonly lingeringStreams: LingerList<L>;
   #sink: BackendSink | undefined;
@@ -100,7 +104,7 @@ export abstract class SocketBackendCore<H extends CoreHandle, N extends object, 
 
   readiness(fd: number): number {
     const handle = this.handles[fd];
-    if (handle === undefined) return this.datagrams.readiness(fd);
+    if (handle === undefined) return this.datagrams.readiness(fd) | this.signals.readiness(fd);
     if (handle.kind === 'listener') {
       return (handle.pending.length > 0 ? Readiness.READABLE : 0) | (handle.error !== undefined ? Readiness.ERROR : 0);
     }
@@ -117,6 +121,26 @@ export abstract class SocketBackendCore<H extends CoreHandle, N extends object, 
 
   send(fd: number, data: Uint8Array, address: string, port: number): number {
     return this.datagrams.send(fd, data, address, port);
+  }
+
+  openSignals(fd: number, signals: readonly NodeJS.Signals[]): void {
+    this.signals.open(fd, signals);
+  }
+
+  readSignals(fd: number): SignalArrival[] | null {
+    return this.signals.read(fd);
+  }
+
+  /** Closes a descriptor that has no entry in `handles`: a datagram socket or a signal watch (any other fd: nothing). */
+  protected closeUnhandled(fd: number): void {
+    this.datagrams.close(fd);
+    this.signals.close(fd);
+  }
+
+  /** `info` of a datagram socket or signal watch; undefined for an fd in `handles`. */
+  protected unhandledInfo(fd: number): HandleInfo | undefined {
+    if (this.datagrams.has(fd)) return this.datagrams.info(fd);
+    return this.signals.has(fd) ? signalInfo() : undefined;
   }
 
   setInterest(): void {
@@ -146,6 +170,7 @@ export abstract class SocketBackendCore<H extends CoreHandle, N extends object, 
       if (this.handles[fd] !== undefined) this.close(fd);
     }
     for (const item of this.lingeringStreams.drain()) this.cutLingering(item); // whatever still lingers is cut now
+    this.signals.dispose();
     await this.datagrams.dispose();
     if (this.#releasing.size === 0) return;
     await new Promise<void>((resolve) => {

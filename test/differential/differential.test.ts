@@ -1,10 +1,11 @@
 import fc from 'fast-check';
-import { RawHandleBackend } from '../../src';
+import { type Backend, LibuvBackend, RawHandleBackend, SimulatedBackend } from '../../src';
 import { hasIPv6Loopback, realSocketHarness, simulatedHarness } from '../contract/harness';
 import { type DatagramHarness, realDatagramHarness, simulatedDatagramHarness } from '../contract/datagram-harness';
 import { realUnixHarness, simulatedUnixHarness } from '../contract/unix-harness';
 import { type DatagramScenario, datagramScenarioArbitrary } from './datagram-scenario';
 import { runDatagramScenario } from './run-datagram-scenario';
+import { runSignalScenario, signalScenarioArbitrary, type SignalStep } from './signal-scenario';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import { ResetAsEndBackend } from './reset-as-end-backend';
 import { DEFAULT_RUN_OPTIONS, runScenario } from './run-scenario';
@@ -17,7 +18,8 @@ import { type ScenarioWorld, tcpWorld, unixWorld } from './world';
  * loopback, and each must give the same normal form (see run-scenario.ts
  * for what is compared and what is normalised, and why): TCP streams,
  * Unix domain streams (scenarios without resets), and UDP datagrams (their
- * own language, datagram-scenario.ts, compared with nothing normalised). A failure prints
+ * own language, datagram-scenario.ts, compared with nothing normalised), and
+ * signal descriptors (signal-scenario.ts). A failure prints
  * fast-check's seed and the shrunk scenario, one step per line.
  *
  * `npm test` runs a bounded number; for a longer hunt:
@@ -97,6 +99,30 @@ describe('differential: every backend alike', () => {
     },
     Math.max(600_000, runs * 3_000),
   );
+
+  test('one scenario, one behaviour on signal descriptors: the simulator, LibuvBackend and RawHandleBackend give the same reads and events', async () => {
+    // Real backends hear signals emitted on this file's process (Jest's copy: no real kill reaches its listeners).
+    const emit = (signal: NodeJS.Signals) => process.emit(signal, signal);
+    const realSettle = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const worlds: [string, () => Backend][] = [['libuv', () => new LibuvBackend()]];
+    if (RawHandleBackend.available()) worlds.push(['raw', () => new RawHandleBackend()]);
+    let sim: SimulatedBackend | undefined;
+    const property = fc.asyncProperty(signalScenarioArbitrary, async (steps: SignalStep[]) => {
+      const expected = await runSignalScenario(
+        () => (sim = new SimulatedBackend({ autoAdvance: false })),
+        (signal) => sim?.raise(signal),
+        async () => {
+          sim?.settle();
+          await realSettle();
+        },
+        steps,
+      );
+      for (const [name, make] of worlds) {
+        expect({ world: name, form: await runSignalScenario(make, emit, realSettle, steps) }).toEqual({ world: name, form: expected });
+      }
+    });
+    await fc.assert(property, { numRuns: runs * 5, seed, path });
+  });
 
   test('a backend that takes a reset for an end of stream is caught, and the scenario shrinks to a few steps', async () => {
     const broken: ScenarioWorld = {

@@ -90,7 +90,7 @@ const steps = [...walkthrough.matchAll(/<!-- output: (\S+)((?: \S+)*) -->\n```te
 }));
 
 describe('docs/WALKTHROUGH.md: every step prints what the page says', () => {
-  test('the page has a block for each of the nine steps', () => {
+  test('the page has a block for each of the ten steps', () => {
     expect(steps.map((s) => s.file)).toEqual([
       'examples/01-listen-and-accept.ts',
       'examples/02-read-and-write.ts',
@@ -101,6 +101,7 @@ describe('docs/WALKTHROUGH.md: every step prints what the page says', () => {
       'examples/07-graceful-shutdown.ts',
       'examples/http-server.ts',
       'examples/09-past-one-core.ts',
+      'examples/10-beyond-tcp.ts',
     ]);
   });
 

@@ -33,6 +33,7 @@ const SUMMARY_END = '<!-- bench:summary:end -->';
 
 /** Roughly how long each takes on the reference machine (2 cores), for the progress line. */
 const EXPECTED_SECONDS: Record<string, number> = {
+  'beyond-tcp': 115,
   echo: 160,
   http: 130,
   'idle-connections': 35,

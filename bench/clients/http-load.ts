@@ -4,6 +4,8 @@
  * in flight, asking for `/` as fast as answers come, for --duration-ms (after
  * a 500 ms warm-up). Prints one JSON line: requests, seconds, requests per
  * second and latency percentiles. Loopback only; stops by itself.
+ * --socket PATH dials a Unix domain socket instead of 127.0.0.1:--port
+ * (wrk cannot).
  */
 import { createHistogram } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -18,9 +20,14 @@ const connections = arg('connections', 50);
 const pipeline = arg('pipeline', 1);
 const durationMs = arg('duration-ms', 5_000);
 const warmupMs = 500;
+const socketIndex = process.argv.indexOf('--socket');
+const socketPath = socketIndex >= 0 ? process.argv[socketIndex + 1] : undefined;
 
 async function main(): Promise<void> {
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: pipeline });
+  const pool =
+    socketPath === undefined
+      ? new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: pipeline })
+      : new Pool('http://localhost', { connections, pipelining: pipeline, connect: { socketPath } });
   const latency = createHistogram();
   let measuring = false;
   let stopped = false;

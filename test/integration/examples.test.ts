@@ -1,10 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { RawHandleBackend } from '../../src';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
@@ -161,6 +163,28 @@ describe('examples/uppercase-server.ts and echo-server.ts run as programs', () =
     expect(output).toMatch(pattern); // a real port, not the 0 it was asked for
     expect(code).toBe(0);
   });
+});
+
+describe('examples/udp-echo-server.ts runs as a program', () => {
+  test.each(['libuv', 'raw'])(
+    'on %s: echoes each datagram to its sender whole, and SIGTERM (read from a signal descriptor) stops it',
+    async (backend) => {
+      if (backend === 'raw' && !RawHandleBackend.available()) return; // this Node lacks the raw bindings
+      const server = startProgram('examples/udp-echo-server.ts', ['--port', '0', '--backend', backend]);
+      const port = Number((await server.waitFor(/udp echo server listening on 127\.0\.0\.1:([1-9]\d*)/))[1]);
+      const client = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+      const answers: string[] = [];
+      client.on('message', (data) => answers.push(data.toString()));
+      for (const text of ['one', 'and two']) client.send(text, port, '127.0.0.1');
+      while (answers.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(answers.sort()).toEqual(['and two', 'one']);
+      await new Promise<void>((resolve) => client.close(() => resolve()));
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(server.output()).toContain('stopped; dropped: 0 datagrams for a full receive queue, 0 answers for a full send queue');
+    },
+  );
 });
 
 /** GETs `path` on a new connection (to a port, or to a Unix socket's file) that closes after the response: nothing stays open in the test. */

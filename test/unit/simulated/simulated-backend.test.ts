@@ -305,6 +305,18 @@ describe('SimulatedBackend: addresses and listeners', () => {
     await reactor.close();
   });
 
+  test('a Unix connect to a full backlog fails at once with EAGAIN, as Linux answers a non-blocking connect; the drop is counted for the listener and the world', async () => {
+    const sim = new SimulatedBackend();
+    const reactor = new Reactor({ backend: sim });
+    const fd = await reactor.listen({ path: '/run/app.sock', backlog: 1 });
+    const peers = [sim.connect('/run/app.sock'), sim.connect('/run/app.sock'), sim.connect('/run/app.sock')];
+    await Promise.all([peers[0].connected, peers[1].connected]);
+    expect((await peers[2].waitError()).code).toBe('EAGAIN');
+    expect(sim.droppedConnections(fd)).toBe(1);
+    expect(sim.stats.dropped).toBe(1);
+    await reactor.close();
+  });
+
   test('a client that never finds room gives up after the SYN retries, with ETIMEDOUT (about 127 s, as Linux)', async () => {
     const sim = new SimulatedBackend({ trace: true });
     const reactor = new Reactor({ backend: sim });

@@ -319,6 +319,7 @@ export class SimulatedHost {
         }
         if (listener.queue.length > listener.backlog) {
           listener.dropped++;
+          world.stats.dropped++;
           client.connectFailed('EAGAIN');
           return;
         }

@@ -104,7 +104,11 @@ export interface SimulatedStats {
   bytes: number;
   connections: number;
   refused: number;
-  /** SYNs dropped because a listener's backlog was full (each retransmission counts; the client retries, as on Linux). */
+  /**
+   * Connections a full backlog turned away: SYNs dropped (each retransmission
+   * counts; the client retries, as on Linux) and Unix connects failed with
+   * `EAGAIN` (they do not retry).
+   */
   dropped: number;
 }
 

@@ -808,7 +808,7 @@ export class Reactor<T = unknown> {
   }
 
   /**
-   * Whether `fd` is a listener or a stream, cheaply (`info` asks the socket
+   * What `fd` is (a listener, a stream, a datagram socket or a signal descriptor), cheaply (`info` asks the socket
    * for its addresses). @throws ReactorError `EBADF` if it is not open.
    */
   kind(fd: number): DescriptorKind {

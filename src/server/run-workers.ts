@@ -35,7 +35,7 @@ export interface RunWorkersOptions {
   timeoutMs?: number;
   /** Signals that close everything gracefully (a second one forces). Default `['SIGINT', 'SIGTERM']`. */
   signals?: NodeJS.Signals[];
-  /** A slot whose worker dies within 2 s of starting this many times in a row is given up. Default 5. */
+  /** A slot whose worker dies before it serves (or within 2 s of serving) this many times in a row is given up. Default 5. */
   maxRestarts?: number;
   /** Default: silent. */
   logger?: Logger;

@@ -38,12 +38,17 @@ export interface WorkerPrimaryOptions {
   sharing: WorkerSharing;
   timeoutMs: number;
   signals: readonly NodeJS.Signals[];
-  /** Quick deaths in a row (each within `QUICK_DEATH_MS` of its start) after which a slot is given up. */
+  /** Quick deaths in a row (each before serving, or within `QUICK_DEATH_MS` of it) after which a slot is given up. */
   maxRestarts: number;
   logger: Logger;
 }
 
-/** A worker that dies sooner than this after starting counts toward giving its slot up. */
+/**
+ * A worker that dies before it serves, or sooner than this after it began to
+ * serve, counts toward giving its slot up. Counted from its ready message, not
+ * from the fork: how long a start takes (loading, compiling, binding) depends
+ * on the machine's load, and a start that failed is a failed start however slow.
+ */
 const QUICK_DEATH_MS = 2_000;
 /** Past the workers' own deadline, how long the primary waits before it kills what is left. */
 const KILL_GRACE_MS = 2_000;
@@ -53,7 +58,8 @@ interface Slot {
   id: number;
   worker: Worker | undefined;
   pid: number | undefined;
-  startedAt: number;
+  /** When its worker said it serves (`Date.now()`); undefined until then. */
+  servingSince: number | undefined;
   restarts: number;
   quickDeaths: number;
   report: ShutdownReport | undefined;
@@ -67,7 +73,8 @@ interface Slot {
 /**
  * The primary of `runWorkers`: forks one worker per slot, starts again a
  * worker that dies (at once after a long life; after a growing delay, 100
- * ms doubling to 5 s, when it keeps dying within 2 s of its start, and not
+ * ms doubling to 5 s, when it keeps dying before it serves or within 2 s
+ * of serving, and not
  * at all after `maxRestarts` such deaths in a row), and on the first
  * SIGINT/SIGTERM asks every worker to close gracefully and collects their
  * reports into one; a second signal forces them; past the deadline (and
@@ -93,12 +100,13 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.id), [WORKER_SHARING_ENV]: options.sharing });
     slot.worker = worker;
     slot.pid = worker.process.pid;
-    slot.startedAt = Date.now();
+    slot.servingSince = undefined;
     slot.report = undefined;
     slot.accepts = 0;
     worker.on('message', (message: unknown) => {
       if (!isWorkerMessage(message)) return;
       if (message.kind === 'ready') {
+        slot.servingSince = Date.now();
         logger.info(`worker ${slot.id} (pid ${slot.pid}) serving`, { listening: message.listening });
         const listening = JSON.stringify(message.listening);
         firstListening ??= listening;
@@ -125,7 +133,8 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
     slot.signal = signal;
     let restart: number | undefined;
     if (!shuttingDown) {
-      slot.quickDeaths = Date.now() - slot.startedAt < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 0;
+      const quick = slot.servingSince === undefined || Date.now() - slot.servingSince < QUICK_DEATH_MS;
+      slot.quickDeaths = quick ? slot.quickDeaths + 1 : 0;
       if (slot.quickDeaths > options.maxRestarts) {
         slot.givenUp = true;
         logger.error(`worker ${slot.id} keeps dying at start (${slot.quickDeaths} times in a row): not starting it again`);
@@ -202,7 +211,7 @@ export function runPrimary(options: WorkerPrimaryOptions): Promise<WorkersReport
       id,
       worker: undefined,
       pid: undefined,
-      startedAt: 0,
+      servingSince: undefined,
       restarts: 0,
       quickDeaths: 0,
       report: undefined,

@@ -177,7 +177,7 @@ describe('runWorkers: one event loop per worker process', () => {
       );
       const exit = restarted.find((e) => e.event === 'exit');
       expect(exit).toMatchObject({ id: victim.worker, pid: victim.pid, signal: 'SIGKILL' });
-      // At once, or after 100 ms if the kill came within 2 s of its start (it might have been crashing at start).
+      // At once, or after 100 ms if the kill came within 2 s of its serving (it might have been crashing at start).
       expect([0, 100]).toContain(exit?.restart);
 
       const later = [];

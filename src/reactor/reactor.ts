@@ -556,8 +556,13 @@ export class Reactor<T = unknown> {
    * simulator, `sim.raise(signal)` delivers one in simulated time.
    *
    * `read`, `write` and the datagram calls on it fail with `EINVAL`.
+   * Aliases are one signal (SIGIOT is SIGABRT, SIGPOLL is SIGIO):
+   * `readSignals` names each by the name its number goes by.
    * @throws RangeError naming `'signals'` (empty, unknown names, SIGKILL
-   *   or SIGSTOP); ReactorError `ERR_BACKEND_UNAVAILABLE` on a backend without signals.
+   *   or SIGSTOP, which cannot be caught; SIGPIPE, which Node ignores and
+   *   which would end the process at a broken pipe once the watch closed;
+   *   SIGBUS, SIGFPE, SIGILL, SIGSEGV, after which no JavaScript can
+   *   safely run); ReactorError `ERR_BACKEND_UNAVAILABLE` on a backend without signals.
    * @example
    * ```ts
    * import { Events, Interest, Reactor } from 'tsreactor';

@@ -468,7 +468,13 @@ export class EventLoop {
    * is an event of the loop's poll, handled between two batches of I/O,
    * never from inside one. While it is open the signals do not take their
    * default action; the loop's close closes it, and the default comes back.
+   * So a signal is handled while the loop runs: one that comes before
+   * `run()`, or while the loop is stopped (`stop()`) and not yet closed,
+   * waits for the next `run()`, as a signalfd's signal waits for its read.
    * On the simulator, `sim.raise('SIGTERM')` is the signal.
+   * @throws as `reactor.signal` does: `ERR_REACTOR_CLOSED` once the loop is
+   *   closed, `ERR_BACKEND_UNAVAILABLE` on a backend without signals, a
+   *   RangeError naming `'signals'`.
    * @example
    * ```ts
    * import { EventLoop } from 'tsreactor';

@@ -8,7 +8,7 @@ export class SignalWatch {
   readonly fd: number;
   /** Called once per arrival, in order (a signal that came twice is two calls). */
   readonly onSignal: (signal: NodeJS.Signals) => void;
-  /** Removed (its descriptor closed, or the loop's reactor closed). */
+  /** `remove()` was called (its descriptor is closed, unless the reactor had closed it already). */
   removed = false;
 
   constructor(fd: number, onSignal: (signal: NodeJS.Signals) => void) {

@@ -90,6 +90,14 @@ describe.each(harnesses)('signal contract: $name', (harness) => {
     expect(reactor.readSignals(winch)).toEqual([{ signal: 'SIGWINCH', count: 1 }]);
   });
 
+  test('an alias is the same signal: a watch on SIGIOT hears SIGABRT, named by the name its number goes by', async () => {
+    const fd = reactor.signal(['SIGIOT', 'SIGABRT']); // one signal, watched once
+    reactor.register(fd, Interest.READABLE);
+    harness.raise('SIGABRT');
+    await pollUntil(reactor, events, (e) => e.fd === fd);
+    expect(reactor.readSignals(fd)).toEqual([{ signal: 'SIGABRT', count: 1 }]);
+  });
+
   test('level stays readable until read; edge reports each arrival once; one-shot once until modify', async () => {
     const fd = reactor.signal(['SIGWINCH']);
     reactor.register(fd, Interest.READABLE);
@@ -121,6 +129,8 @@ describe.each(harnesses)('signal contract: $name', (harness) => {
     expect(() => reactor.signal([])).toThrow(/'signals' must be a non-empty array/);
     expect(() => reactor.signal(['SIGFOO' as NodeJS.Signals])).toThrow(/'signals' must hold signal names/);
     expect(() => reactor.signal(['SIGKILL'])).toThrow(/'signals' cannot hold SIGKILL/);
+    expect(() => reactor.signal(['SIGPIPE'])).toThrow(/'signals' cannot hold SIGPIPE: Node ignores it/);
+    expect(() => reactor.signal(['SIGSEGV'])).toThrow(/'signals' cannot hold SIGSEGV/);
     expect(() => reactor.signal('SIGTERM' as unknown as NodeJS.Signals[])).toThrow(/'signals'/);
     expect(reactor.descriptors()).toEqual([]);
     const fd = reactor.signal(['SIGWINCH', 'SIGWINCH']);

@@ -25,7 +25,7 @@ export class PendingSignals {
     return this.#counts.size > 0;
   }
 
-  /** `signal` arrived; ignored unless watched. `true` if it is news (the descriptor had nothing pending of it). */
+  /** `signal` arrived: counted, and `true`, if watched (each arrival is an edge, as each is on signalfd); else `false`. */
   add(signal: NodeJS.Signals): boolean {
     if (!this.signals.includes(signal)) return false;
     const count = this.#counts.get(signal) ?? 0;

@@ -15,6 +15,7 @@ import type {
 import type { Schedule } from './chance';
 import type { ManualClock } from '../../../timers';
 import type { SeededRandom } from './seeded-random';
+import { canonicalSignal } from '../../check-signals';
 import { PendingSignals, type SignalArrival, signalInfo } from '../pending-signals';
 import { newLane } from './event-queue';
 import { SimDatagramSocket } from './sim-datagram-socket';
@@ -228,10 +229,13 @@ export class SimulatedBackend implements Backend {
    * ```
    */
   raise(signal: NodeJS.Signals): void {
+    signal = canonicalSignal(signal);
     this.world.record(() => `raise ${signal}`);
+    if (this.#crashed !== undefined) return; // its process is gone
     this.world.at(
       this.clock.now(),
       () => {
+        if (this.#crashed !== undefined) return; // crashed meanwhile
         let heard = false;
         for (const [fd, pending] of this.#signals) {
           if (!pending.add(signal)) continue;
@@ -458,6 +462,7 @@ export class SimulatedBackend implements Backend {
   }
 
   openSignals(fd: number, signals: readonly NodeJS.Signals[]): void {
+    if (this.#crashed !== undefined) throw this.#crashed;
     this.#signals.set(fd, new PendingSignals(signals));
   }
 
@@ -620,6 +625,7 @@ export class SimulatedBackend implements Backend {
   hostCrashed(error: ReactorError): void {
     this.#crashed = error;
     this.#closed.clear(); // its handles stay, inert (their sockets vanished), so the program can still close them
+    for (const pending of this.#signals.values()) pending.clear(); // its process is gone, and what it had not read
     this.world.removePoll(this.#poll);
     this.#sink?.fail(error);
   }

@@ -10,7 +10,7 @@ import { describe } from './options-object';
  * - SIGBUS, SIGFPE, SIGILL and SIGSEGV, raised by a fault, leave a process
  *   in which no JavaScript can safely run (Node's own warning).
  */
-const REFUSED: Readonly<Record<string, string>> = {
+const REFUSED: Readonly<Partial<Record<string, string>>> = {
   SIGKILL: 'no process can catch it',
   SIGSTOP: 'no process can catch it',
   SIGPIPE: 'Node ignores it, and closing the watch would give it its default action (ending the process at a broken pipe)',
@@ -32,7 +32,8 @@ for (const [name, number] of Object.entries(constants.signals)) {
  * A RangeError naming `what` for a name this platform does not know.
  */
 export function canonicalSignal(signal: unknown, what = 'signal'): NodeJS.Signals {
-  const number = typeof signal === 'string' && Object.hasOwn(constants.signals, signal) ? constants.signals[signal as NodeJS.Signals] : undefined;
+  const number =
+    typeof signal === 'string' && Object.hasOwn(constants.signals, signal) ? constants.signals[signal as NodeJS.Signals] : undefined;
   if (number === undefined) {
     throw new RangeError(`'${what}' must hold signal names this platform knows (such as 'SIGTERM'), got ${describe(signal)}`);
   }

@@ -3,7 +3,7 @@ import { type Clock, SystemClock, type TimerHandle, TimerWheel } from '../timers
 import { OncePerBurst } from '../timers/once-per-burst';
 import type { Backend, BackendSink, Datagram, DescriptorKind, HandleInfo, LingeringHandle } from './backends/backend';
 import type { SignalArrival } from './backends/pending-signals';
-import { bindOptions, checkDestination, type ReactorBindOptions } from './bind-options';
+import { bindOptions, checkDestination, type DatagramBinding, type ReactorBindOptions } from './bind-options';
 import { checkSignals } from './check-signals';
 import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
@@ -163,8 +163,8 @@ interface Descriptor<T> {
   registration: Registration<T> | undefined;
   /** A connect's timeout timer (0: none). */
   connectTimer: TimerHandle;
-  /** A datagram socket's type (what its `sendTo` addresses must be). */
-  udp: 'udp4' | 'udp6' | undefined;
+  /** A datagram socket's binding (what its `sendTo` destinations are checked against). */
+  udp: DatagramBinding | undefined;
 }
 
 /** What a connect timeout needs to find its descriptor (and not its successor). */
@@ -499,13 +499,9 @@ export class Reactor<T = unknown> {
       throw new ReactorError('ERR_BACKEND_UNAVAILABLE', `the ${backend.name} backend has no datagram sockets`, { syscall: 'bind' });
     }
     const openDatagram = backend.openDatagram.bind(backend);
-    const fd = await this.#bound('datagram', (fd) => openDatagram(fd, settings), {
-      syscall: 'bind',
-      address: settings.host,
-      port: settings.port,
-    });
-    (this.#table.get(fd) as Descriptor<T>).udp = settings.type;
-    return fd;
+    const { type, host, ipv6Only } = settings;
+    const where = { syscall: 'bind', address: host, port: settings.port };
+    return this.#bound('datagram', (fd) => openDatagram(fd, settings), where, { type, host, ipv6Only });
   }
 
   /**
@@ -537,8 +533,8 @@ export class Reactor<T = unknown> {
   sendTo(fd: number, data: Uint8Array, address: string, port: number): number {
     const descriptor = this.#open(fd, 'datagram', 'sendto');
     if (!(data instanceof Uint8Array)) throw new TypeError(`'data' must be a Buffer or Uint8Array`);
-    checkDestination(descriptor.udp as 'udp4' | 'udp6', data, address, port, fd);
-    return (this.#backend.send as NonNullable<Backend['send']>)(fd, data, address, port);
+    const destination = checkDestination(descriptor.udp as DatagramBinding, data, address, port, fd);
+    return (this.#backend.send as NonNullable<Backend['send']>)(fd, data, destination, port);
   }
 
   /**
@@ -602,8 +598,14 @@ export class Reactor<T = unknown> {
   }
 
   /** Allocates a descriptor of `kind` while `open` binds it; releases it again if that fails. */
-  async #bound(kind: DescriptorKind, open: (fd: number) => Promise<void>, where: ReactorErrorDetails): Promise<number> {
+  async #bound(
+    kind: DescriptorKind,
+    open: (fd: number) => Promise<void>,
+    where: ReactorErrorDetails,
+    udp?: DatagramBinding,
+  ): Promise<number> {
     const descriptor = this.#newDescriptor(kind, 'opening');
+    descriptor.udp = udp;
     const fd = this.#table.allocate(descriptor);
     descriptor.generation = this.#table.generation(fd);
     const binding = open(fd);

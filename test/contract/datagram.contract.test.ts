@@ -104,6 +104,21 @@ describe.each(harnesses)('datagram contract: $name', (harness) => {
     expect(reactor.info(fd).bytesWritten).toBe(13);
   });
 
+  test('the send queue is bounded: sends in one go past sendQueueBytes return 0 (would block); a writable edge follows once it drains', async () => {
+    const fd = await reactor.bind({ host: harness.host, port: 0, sendQueueBytes: 1000 });
+    const peer = await harness.peer();
+    reactor.register(fd, Interest.WRITABLE, { trigger: 'edge' });
+    await pollOnce(reactor, events); // the registration's first report
+    const datagram = Buffer.alloc(100, 7);
+    let accepted = 0;
+    while (reactor.sendTo(fd, datagram, harness.host, peer.port) > 0) accepted++;
+    expect(accepted).toBe(10); // the tenth reaches the bound: the eleventh would block
+    expect(reactor.info(fd).writeBuffered).toBe(1000);
+    expect((await pollUntil(reactor, events, (e) => e.fd === fd)).flags).toBe(W);
+    expect(reactor.sendTo(fd, datagram, harness.host, peer.port)).toBe(100);
+    await until(() => peer.received.length === 11, 'eleven datagrams at the peer');
+  });
+
   test('the receive queue is bounded in datagrams: past it, datagrams are dropped and counted; what was queued is kept', async () => {
     const fd = await reactor.bind({ host: harness.host, port: 0, receiveQueueDatagrams: 4 });
     const port = reactor.info(fd).localPort as number;
@@ -211,6 +226,9 @@ describe.each(harnesses)('datagram contract: $name', (harness) => {
       /'receiveQueueDatagrams' must be a whole number >= 1/,
     );
     await expect(reactor.bind({ port: 0, type: 'tcp' as 'udp4' })).rejects.toThrow(/'type' must be 'udp4' or 'udp6'/);
+    await expect(reactor.bind({ host: '::ffff:127.0.0.1', port: 0 })).rejects.toThrow(/'host' must not be an IPv4-mapped address/);
+    // Off the loopback from a socket bound to it: refused before anything is sent, as Linux refuses it.
+    expect(() => reactor.sendTo(fd, data, '192.0.2.1', 9)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as Error);
     expect(reactor.descriptors()).toEqual([fd]);
   });
 });
@@ -235,6 +253,15 @@ describe('datagram sockets on ::1', () => {
       for (let i = 0; i < 2_000 && reactor.info(fd).readBuffered === 0; i++) await harness.settle();
       expect(reactor.recvFrom(fd)).toMatchObject({ address: '::1', port: reactor.info(fd).localPort });
       expect(() => reactor.sendTo(fd, Buffer.from('x'), '127.0.0.1', 9)).toThrow(/'address' must be an IPv6 address/);
+      // Another spelling of ::1 reaches it; an IPv4-mapped destination cannot be reached from a socket bound to ::1.
+      expect(reactor.sendTo(fd, Buffer.from('again'), '0:0:0:0:0:0:0:1', reactor.info(fd).localPort as number)).toBe(5);
+      for (let i = 0; i < 2_000 && reactor.info(fd).readBuffered === 0; i++) await harness.settle();
+      expect(reactor.recvFrom(fd)?.data.toString()).toBe('again');
+      expect(() => reactor.sendTo(fd, Buffer.from('x'), '::FFFF:127.0.0.1', 9)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as Error);
+      const v6only = await reactor.bind({ host: '::', port: 0, ipv6Only: true });
+      expect(() => reactor.sendTo(v6only, Buffer.from('x'), '::ffff:127.0.0.1', 9)).toThrow(expect.objectContaining({ code: 'ENETUNREACH' }) as Error);
+      const dual = await reactor.bind({ host: '::', port: 0 });
+      expect(() => reactor.sendTo(dual, Buffer.alloc(65_508), '::ffff:127.0.0.1', 9)).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }) as Error);
       await reactor.close();
       await harness.dispose();
     }

@@ -95,9 +95,11 @@ export interface HandleInfo {
    */
   droppedConnections: number;
   /**
-   * A datagram socket's datagrams lost after they reached it (0 for the
-   * other kinds): received while its queue was full (what Linux counts as
-   * `RcvbufErrors`), or accepted by `sendTo` and then failed by the system.
+   * A datagram socket's datagrams lost in this process (0 for the other
+   * kinds): received while its queue was full, or accepted by `sendTo` and
+   * then failed by the system. What the kernel itself drops before the
+   * process reads (past `SO_RCVBUF`) no process sees per socket: `nstat`
+   * counts it as `UdpRcvbufErrors`.
    */
   droppedDatagrams: number;
 }

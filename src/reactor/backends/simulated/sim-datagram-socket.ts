@@ -12,13 +12,17 @@ export interface SimDatagramBinding {
   reuseAddr: boolean;
   receiveQueueDatagrams: number;
   receiveQueueBytes: number;
+  sendQueueBytes: number;
 }
 
 /**
  * A datagram (UDP) socket of a simulated host: a reactor fd or a test's
  * datagram peer. Its receive queue is bounded as a kernel's is by
  * `SO_RCVBUF`: a datagram that finds it full is dropped and counted.
- * Sending never blocks (the simulated kernel takes each datagram at once).
+ * Sending: a datagram is held from `sendTo` until the simulation's next
+ * event (as a real backend holds it until Node's next tick), so a program
+ * that sends past `sendQueueBytes` in one go meets `0` (would block) as it
+ * does on real sockets, and a writable edge once the queue is under half.
  */
 export class SimDatagramSocket {
   readonly address: string;
@@ -30,8 +34,13 @@ export class SimDatagramSocket {
   bytesRead = 0;
   bytesWritten = 0;
   closed = false;
+  /** Bytes sent and not yet on their way (see the class comment). */
+  unsent = 0;
+  writable = true;
   /** Hears of each datagram queued: the backend of a reactor fd, or a test's peer. */
   onQueued: (() => void) | undefined;
+  /** Hears that the send queue is back under half: the backend of a reactor fd. */
+  onWritable: (() => void) | undefined;
 
   constructor(binding: SimDatagramBinding) {
     this.binding = binding;
@@ -62,9 +71,25 @@ export class SimDatagramSocket {
     return this.queue.take(maxBytes);
   }
 
+  /** `bytes` were handed over for sending: held until `left`. */
+  holding(bytes: number): void {
+    this.unsent += bytes;
+    if (this.unsent >= this.binding.sendQueueBytes) this.writable = false;
+  }
+
+  /** `bytes` held by `holding` are on their way: room again, and a writable edge once under half. */
+  left(bytes: number): void {
+    this.unsent -= bytes;
+    if (!this.writable && !this.closed && this.unsent <= this.binding.sendQueueBytes / 2) {
+      this.writable = true;
+      this.onWritable?.();
+    }
+  }
+
   close(): void {
     this.closed = true;
     this.queue.clear();
     this.onQueued = undefined;
+    this.onWritable = undefined;
   }
 }

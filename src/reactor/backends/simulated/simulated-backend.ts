@@ -434,10 +434,13 @@ export class SimulatedBackend implements Backend {
   openDatagram(fd: number, options: DatagramOptions): Promise<void> {
     if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
     try {
-      const { host: address, port, type, ipv6Only, reuseAddr, receiveQueueDatagrams, receiveQueueBytes } = options;
-      const socket = this.host.datagrams.bind({ address, port, type, ipv6Only, reuseAddr, receiveQueueDatagrams, receiveQueueBytes });
+      const { host: address, ...rest } = options;
+      const socket = this.host.datagrams.bind({ address, ...rest });
       socket.onQueued = () => {
         if (this.#sink?.ready(fd, Readiness.READABLE) === true) this.world.news(this.#poll);
+      };
+      socket.onWritable = () => {
+        if (this.#sink?.ready(fd, Readiness.WRITABLE) === true) this.world.news(this.#poll);
       };
       this.#handles[fd] = socket;
       return Promise.resolve();
@@ -456,6 +459,7 @@ export class SimulatedBackend implements Backend {
   send(fd: number, data: Uint8Array, address: string, port: number): number {
     this.world.touch();
     const socket = this.#datagramSocket(fd);
+    if (!socket.writable) return 0;
     if (this.#crashed === undefined) this.host.sendDatagram(socket, data, address, port);
     socket.bytesWritten += data.length;
     return data.length;
@@ -524,8 +528,9 @@ export class SimulatedBackend implements Backend {
     const handle = this.#handles[fd];
     if (handle === undefined) return this.#signals.get(fd)?.pending === true ? Readiness.READABLE : 0;
     if (handle instanceof SimListener) return handle.queue.length > 0 ? Readiness.READABLE : 0;
-    // A simulated datagram socket is always writable: the simulated kernel takes each datagram at once.
-    if (handle instanceof SimDatagramSocket) return (handle.queue.length > 0 ? Readiness.READABLE : 0) | Readiness.WRITABLE;
+    if (handle instanceof SimDatagramSocket) {
+      return (handle.queue.length > 0 ? Readiness.READABLE : 0) | (handle.writable ? Readiness.WRITABLE : 0);
+    }
     return handle.readiness();
   }
 
@@ -544,7 +549,7 @@ export class SimulatedBackend implements Backend {
         bytesRead: handle.bytesRead,
         bytesWritten: handle.bytesWritten,
         readBuffered: handle.queue.bytes,
-        writeBuffered: 0,
+        writeBuffered: handle.unsent,
         osFd: undefined,
         droppedConnections: 0,
         droppedDatagrams: handle.queue.dropped,

@@ -1,3 +1,4 @@
+import { canonicalAddress } from '../../bind-options';
 import type { Datagram } from '../backend';
 import type { SimDatagramSocket } from './sim-datagram-socket';
 import type { SimulatedHost } from './simulated-host';
@@ -51,7 +52,7 @@ export class SimulatedDatagramPeer {
   /** Sends one datagram to `port` on `address` (default 127.0.0.1: its own host). */
   send(data: Buffer | string, port: number, address = '127.0.0.1'): void {
     if (this.#socket.closed) throw new Error('this datagram peer is closed');
-    this.#host.sendDatagram(this.#socket, typeof data === 'string' ? Buffer.from(data) : data, address, port);
+    this.#host.sendDatagram(this.#socket, typeof data === 'string' ? Buffer.from(data) : data, canonicalAddress(address), port);
   }
 
   /** The next datagram not yet taken by `next`, once it has arrived (in simulated time). */

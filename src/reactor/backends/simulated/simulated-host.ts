@@ -224,6 +224,7 @@ export class SimulatedHost {
       reuseAddr: false,
       receiveQueueDatagrams: Infinity,
       receiveQueueBytes: Infinity,
+      sendQueueBytes: Infinity,
     });
     return new SimulatedDatagramPeer(socket, this);
   }
@@ -348,6 +349,8 @@ export class SimulatedHost {
     const target = world.destination(destination, this);
     const source = from.address === '::' || from.address === '0.0.0.0' ? this.#sourceFor(destination, target) : from.address;
     const payload = Buffer.from(data);
+    from.holding(payload.length);
+    world.at(world.clock.now(), () => from.left(payload.length), from.lane);
     const copies = chance.decide('datagramDuplicate') !== undefined ? 2 : 1;
     world.record(() => `udp ${source}:${from.port} -> ${destination}:${port} ${payload.length}${copies > 1 ? ' (duplicated)' : ''}`);
     for (let copy = 0; copy < copies; copy++) {
@@ -363,8 +366,10 @@ export class SimulatedHost {
         arrival,
         () => {
           const socket = target.datagrams.socketFor(destination, port);
+          // Each copy is a buffer of its own, as each recvfrom(2) fills its own.
+          const bytes = copy === 0 ? payload : Buffer.from(payload);
           if (socket === undefined) world.record(() => `udp nobody at ${destination}:${port}`);
-          else if (!socket.deliver(payload, source, from.port)) world.record(() => `udp dropped at ${destination}:${port}: queue full`);
+          else if (!socket.deliver(bytes, source, from.port)) world.record(() => `udp dropped at ${destination}:${port}: queue full`);
         },
         from.lane,
         () => world.record(() => `udp lost on the link ${source}:${from.port} -> ${destination}:${port}`),

@@ -21,6 +21,11 @@ class DatagramHandle {
   bytesWritten = 0;
   /** `send` takes more (the send queue is under its bound, or back under half of it since it was full). */
   writable = true;
+  /** Bytes handed to `node:dgram` and not yet sent (its callback not yet called): the send queue. */
+  unsent = 0;
+  /** The sizes of the datagrams in the send queue, oldest first (`sizes[sizesHead..]`): sends complete in order. */
+  sizes: number[] = [];
+  sizesHead = 0;
   error: ReactorError | undefined;
   closed = false;
   /** Called by `node:dgram` once each send is done: one function per socket, not one per datagram. */
@@ -56,9 +61,14 @@ function onError(this: Tagged, err: Error): void {
  * the bound of the receive queue is kept here: a datagram that arrives
  * while the queue holds `receiveQueueDatagrams` or would pass
  * `receiveQueueBytes` is dropped and counted, as the kernel drops one past
- * `SO_RCVBUF`. Sending: `node:dgram` holds a datagram the kernel could not
- * take at once in libuv's send queue; past `sendQueueBytes` there, `send`
- * returns 0 and `writable` is off until the queue is back under half.
+ * `SO_RCVBUF`; and the kernel's own buffer is raised to `receiveQueueBytes`
+ * where that is more (`SO_RCVBUF`, within `net.core.rmem_max`), so that what a burst
+ * brings reaches this queue rather than being dropped where no one counts.
+ * Sending: `node:dgram` holds each datagram until it is sent (it resolves
+ * the address on a later tick, then libuv queues what the kernel cannot
+ * take at once); the bytes it holds are counted from `send` to its
+ * callback, and past `sendQueueBytes` `send` returns 0 and `writable` is
+ * off until they are back under half.
  * Internal to the backends.
  */
 export class DatagramSockets {
@@ -85,6 +95,12 @@ export class DatagramSockets {
       // exclusive: a cluster worker binds its own socket (datagrams are not handed out by the primary).
       socket.bind({ address: options.host, port: options.port, exclusive: true }, () => {
         socket.off('error', failed);
+        // Raised, never lowered (each datagram costs the kernel several hundred bytes beyond its payload); the kernel caps it at net.core.rmem_max.
+        try {
+          if (socket.getRecvBufferSize() < options.receiveQueueBytes) socket.setRecvBufferSize(options.receiveQueueBytes);
+        } catch {
+          // best effort: the default buffer serves too, it only absorbs smaller bursts
+        }
         socket[kHandle] = handle;
         socket.on('error', onError);
         socket.on('message', onMessage);
@@ -106,7 +122,9 @@ export class DatagramSockets {
     if (!handle.writable) return 0;
     handle.socket.send(data, port, address, handle.afterSend);
     handle.bytesWritten += data.length;
-    if (handle.socket.getSendQueueSize() >= handle.options.sendQueueBytes) handle.writable = false;
+    handle.unsent += data.length;
+    handle.sizes.push(data.length);
+    if (handle.unsent >= handle.options.sendQueueBytes) handle.writable = false;
     return data.length;
   }
 
@@ -136,7 +154,7 @@ export class DatagramSockets {
       bytesRead: handle.bytesRead,
       bytesWritten: handle.bytesWritten,
       readBuffered: handle.queue.bytes,
-      writeBuffered: handle.closed || handle.error !== undefined ? 0 : handle.socket.getSendQueueSize(),
+      writeBuffered: handle.unsent,
       osFd: undefined,
       droppedConnections: 0,
       droppedDatagrams: handle.queue.dropped + handle.sendFailures,
@@ -156,7 +174,7 @@ export class DatagramSockets {
     try {
       socket.close(() => this.#released(socket));
     } catch {
-      this.#released(socket); // never bound: nothing to close
+      this.#released(socket); // closed already (ERR_SOCKET_DGRAM_NOT_RUNNING)
     }
   }
 
@@ -178,7 +196,15 @@ export class DatagramSockets {
   sent(handle: DatagramHandle, err: Error | null): void {
     if (handle.closed) return;
     if (err !== null) handle.sendFailures++;
-    if (!handle.writable && handle.socket.getSendQueueSize() <= handle.options.sendQueueBytes / 2) {
+    handle.unsent -= handle.sizes[handle.sizesHead++];
+    if (handle.sizesHead === handle.sizes.length) {
+      handle.sizes = [];
+      handle.sizesHead = 0;
+    } else if (handle.sizesHead >= 1024 && handle.sizesHead * 2 >= handle.sizes.length) {
+      handle.sizes = handle.sizes.slice(handle.sizesHead);
+      handle.sizesHead = 0;
+    }
+    if (!handle.writable && handle.unsent <= handle.options.sendQueueBytes / 2) {
       handle.writable = true;
       this.#notify(handle.fd, Readiness.WRITABLE);
     }

@@ -1,9 +1,9 @@
-import { Events, Interest, RawHandleBackend, Reactor, ReactorError } from '../../src';
+import { Events, Interest, RawHandleBackend, Reactor } from '../../src';
 import { StubBackend } from '../helpers/stub-backend';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import { type DatagramHarness, realDatagramHarness, simulatedDatagramHarness } from './datagram-harness';
 import { hasIPv6Loopback } from './harness';
-import { pollOnce, pollUntil, quietEventsFor, R, W } from './polling';
+import { codeOf, pollOnce, pollUntil, quietEventsFor, R, W } from './polling';
 
 /**
  * Datagram (UDP) sockets keep one contract on every backend: readable while
@@ -44,16 +44,6 @@ describe.each(harnesses)('datagram contract: $name', (harness) => {
       const info = reactor.info(fd);
       return info.readBuffered >= queuedBytes && info.droppedDatagrams >= dropped;
     }, `${queuedBytes} B queued and ${dropped} dropped on fd ${fd}`);
-  }
-
-  function codeOf(fn: () => unknown): string | undefined {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ReactorError);
-      return (err as ReactorError).code;
-    }
-    return undefined;
   }
 
   test('bind gives a datagram descriptor on a chosen port; a datagram makes it readable and recvFrom gives it with its sender', async () => {
@@ -257,11 +247,17 @@ describe('datagram sockets on ::1', () => {
       expect(reactor.sendTo(fd, Buffer.from('again'), '0:0:0:0:0:0:0:1', reactor.info(fd).localPort as number)).toBe(5);
       for (let i = 0; i < 2_000 && reactor.info(fd).readBuffered === 0; i++) await harness.settle();
       expect(reactor.recvFrom(fd)?.data.toString()).toBe('again');
-      expect(() => reactor.sendTo(fd, Buffer.from('x'), '::FFFF:127.0.0.1', 9)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as Error);
+      expect(() => reactor.sendTo(fd, Buffer.from('x'), '::FFFF:127.0.0.1', 9)).toThrow(
+        expect.objectContaining({ code: 'EINVAL' }) as Error,
+      );
       const v6only = await reactor.bind({ host: '::', port: 0, ipv6Only: true });
-      expect(() => reactor.sendTo(v6only, Buffer.from('x'), '::ffff:127.0.0.1', 9)).toThrow(expect.objectContaining({ code: 'ENETUNREACH' }) as Error);
+      expect(() => reactor.sendTo(v6only, Buffer.from('x'), '::ffff:127.0.0.1', 9)).toThrow(
+        expect.objectContaining({ code: 'ENETUNREACH' }) as Error,
+      );
       const dual = await reactor.bind({ host: '::', port: 0 });
-      expect(() => reactor.sendTo(dual, Buffer.alloc(65_508), '::ffff:127.0.0.1', 9)).toThrow(expect.objectContaining({ code: 'EMSGSIZE' }) as Error);
+      expect(() => reactor.sendTo(dual, Buffer.alloc(65_508), '::ffff:127.0.0.1', 9)).toThrow(
+        expect.objectContaining({ code: 'EMSGSIZE' }) as Error,
+      );
       await reactor.close();
       await harness.dispose();
     }

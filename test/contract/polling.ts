@@ -1,4 +1,4 @@
-import type { Events, Reactor } from '../../src';
+import { type Events, type Reactor, ReactorError } from '../../src';
 
 /** An event as it was handed out, copied (Event objects are reused by the next poll). */
 export interface Seen {
@@ -65,4 +65,15 @@ export async function readTextExactly<T>(reactor: Reactor<T>, events: Events<T>,
     text += drainText(reactor, fd);
   }
   return text;
+}
+
+/** The code of the `ReactorError` that `fn` throws (any other error fails the test), or undefined if it throws none. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ReactorError);
+    return (err as ReactorError).code;
+  }
+  return undefined;
 }

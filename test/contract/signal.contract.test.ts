@@ -1,7 +1,7 @@
-import { type Backend, Events, Interest, LibuvBackend, RawHandleBackend, Reactor, ReactorError, SimulatedBackend } from '../../src';
+import { type Backend, Events, Interest, LibuvBackend, RawHandleBackend, Reactor, SimulatedBackend } from '../../src';
 import { StubBackend } from '../helpers/stub-backend';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
-import { pollOnce, pollUntil, quietEventsFor, R } from './polling';
+import { codeOf, pollOnce, pollUntil, quietEventsFor, R } from './polling';
 
 /**
  * Signal descriptors (signalfd) keep one contract on every backend: readable
@@ -49,16 +49,6 @@ describe.each(harnesses)('signal contract: $name', (harness) => {
     await settleHandles();
     expect(leakedSince(before)).toEqual({});
   });
-
-  function codeOf(fn: () => unknown): string | undefined {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ReactorError);
-      return (err as ReactorError).code;
-    }
-    return undefined;
-  }
 
   test('a watched signal makes the descriptor readable; readSignals says which and how often, then null', async () => {
     const fd = reactor.signal(['SIGWINCH', 'SIGUSR2']);

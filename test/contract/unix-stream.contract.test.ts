@@ -1,8 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { Events, Interest, RawHandleBackend, Reactor, ReactorError } from '../../src';
+import { Events, Interest, RawHandleBackend, Reactor } from '../../src';
 import { leakedSince, resourceCounts, settleHandles } from '../helpers/resources';
 import type { Peer } from './harness';
-import { E, pollUntil, quietEventsFor, R, RC, readTextExactly, W, WC } from './polling';
+import { codeOf, E, pollUntil, quietEventsFor, R, RC, readTextExactly, W, WC } from './polling';
 import { realUnixHarness, simulatedUnixHarness, type UnixHarness } from './unix-harness';
 
 /**
@@ -51,16 +51,6 @@ describe.each(harnesses)('Unix stream contract: $name', (harness) => {
   }
 
   const readExactly = (fd: number, bytes: number): Promise<string> => readTextExactly(reactor, events, fd, bytes);
-
-  function codeOf(fn: () => unknown): string | undefined {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ReactorError);
-      return (err as ReactorError).code;
-    }
-    return undefined;
-  }
 
   test('a listener at a path accepts, bytes go both ways, and info gives the path with family unix and no addresses', async () => {
     const { fd, peer, path, listener } = await connection();

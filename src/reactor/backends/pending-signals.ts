@@ -1,5 +1,3 @@
-import type { HandleInfo } from './backend';
-
 /** One signal that arrived since the last read, and how many times (`reactor.readSignals`). */
 export interface SignalArrival {
   signal: NodeJS.Signals;
@@ -44,24 +42,4 @@ export class PendingSignals {
   clear(): void {
     this.#counts.clear();
   }
-}
-
-/** What `info` says of a signal descriptor, on any backend: no addresses, no bytes. */
-export function signalInfo(): HandleInfo {
-  return {
-    kind: 'signal',
-    localAddress: undefined,
-    localPort: undefined,
-    remoteAddress: undefined,
-    remotePort: undefined,
-    family: undefined,
-    path: undefined,
-    bytesRead: 0,
-    bytesWritten: 0,
-    readBuffered: 0,
-    writeBuffered: 0,
-    osFd: undefined,
-    droppedConnections: 0,
-    droppedDatagrams: 0,
-  };
 }

@@ -16,7 +16,8 @@ import type { Schedule } from './chance';
 import type { ManualClock } from '../../../timers';
 import type { SeededRandom } from './seeded-random';
 import { canonicalSignal } from '../../check-signals';
-import { PendingSignals, type SignalArrival, signalInfo } from '../pending-signals';
+import { datagramInfo, signalInfo } from '../handle-info';
+import { PendingSignals, type SignalArrival } from '../pending-signals';
 import { newLane } from './event-queue';
 import { SimDatagramSocket } from './sim-datagram-socket';
 import { isIPv6, normalizeHost, SimListener } from './sim-listeners';
@@ -538,22 +539,16 @@ export class SimulatedBackend implements Backend {
     if (this.#signals.has(fd)) return signalInfo();
     const handle = this.#handles[fd];
     if (handle instanceof SimDatagramSocket) {
-      return {
-        kind: 'datagram',
+      return datagramInfo({
         localAddress: handle.address,
         localPort: handle.port,
-        remoteAddress: undefined,
-        remotePort: undefined,
-        family: handle.binding.type === 'udp6' ? 'IPv6' : 'IPv4',
-        path: undefined,
+        type: handle.binding.type,
         bytesRead: handle.bytesRead,
         bytesWritten: handle.bytesWritten,
         readBuffered: handle.queue.bytes,
         writeBuffered: handle.unsent,
-        osFd: undefined,
-        droppedConnections: 0,
         droppedDatagrams: handle.queue.dropped,
-      };
+      });
     }
     if (handle instanceof SimListener) {
       const unix = handle.path !== undefined;

@@ -2,6 +2,7 @@ import * as dgram from 'node:dgram';
 import { ReactorError } from '../../reactor-error';
 import { Readiness } from '../../readiness';
 import type { Datagram, DatagramOptions, HandleInfo } from '../backend';
+import { datagramInfo } from '../handle-info';
 import { DatagramQueue } from '../datagram-queue';
 
 const kHandle = Symbol('tsreactor.datagram');
@@ -143,22 +144,16 @@ export class DatagramSockets {
     } catch {
       address = undefined; // not bound (any more)
     }
-    return {
-      kind: 'datagram',
+    return datagramInfo({
       localAddress: address?.address,
       localPort: address?.port,
-      remoteAddress: undefined,
-      remotePort: undefined,
-      family: handle.options.type === 'udp6' ? 'IPv6' : 'IPv4',
-      path: undefined,
+      type: handle.options.type,
       bytesRead: handle.bytesRead,
       bytesWritten: handle.bytesWritten,
       readBuffered: handle.queue.bytes,
       writeBuffered: handle.unsent,
-      osFd: undefined,
-      droppedConnections: 0,
       droppedDatagrams: handle.queue.dropped + handle.sendFailures,
-    };
+    });
   }
 
   /** Releases `fd`: what waits in its queues is dropped (a datagram socket does not linger). */

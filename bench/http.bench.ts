@@ -14,12 +14,19 @@
  * The HTTP example runs on both backends on real sockets: LibuvBackend
  * (through node:net) and RawHandleBackend (on libuv's TCP handles).
  *
+ * The ceiling: nginx with one worker (bench/lib/nginx.ts: fetched where it
+ * is missing, or skipped with a message), and every HTTP figure's ratio to
+ * it beside.
+ *
  * Targets: the HTTP example at least 1.6x node:http's requests per second;
- * on raw handles, at least 1.0x the minimal node:net server.
+ * on raw handles, at least 1.0x the minimal node:net server. Against nginx
+ * (issue 20): with keep-alive, at least 0.85x on LibuvBackend and 0.95x on
+ * raw handles; pipelined, at least 1.0x on raw handles.
  * Run: npm run bench -- http
  */
 import { RawHandleBackend } from '../src';
 import { chooseLoadGenerator, httpLoad, type HttpLoadResult } from './lib/http-load';
+import { findNginx, startNginx } from './lib/nginx';
 import { cpuSeconds, startServer } from './lib/processes';
 import { pairedRow, printTable, type Row } from './lib/report';
 
@@ -36,7 +43,8 @@ const SERVERS = {
   'node:http': { script: 'bench/servers/node-http.ts', args: ['--port', '0'] },
   'minimal node:net': { script: 'bench/servers/minimal-net-http.ts', args: ['--port', '0'] },
 } as const;
-type ServerName = keyof typeof SERVERS;
+const NGINX = 'nginx (1 worker)';
+type ServerName = keyof typeof SERVERS | typeof NGINX;
 const LOADS = { 'keep-alive': 1, 'pipelined x10': 10 } as const;
 type LoadName = keyof typeof LOADS;
 
@@ -47,13 +55,19 @@ interface Sample extends HttpLoadResult {
 async function main(): Promise<void> {
   const generator = chooseLoadGenerator((line) => console.log(line));
   const samples = new Map<string, Sample[]>();
+  const nginx = findNginx((line) => console.log(line));
   const names = (Object.keys(SERVERS) as ServerName[]).filter((n) => RAW || n !== 'HTTP example on raw handles');
+  if (nginx !== undefined) names.push(NGINX);
+  const start = (name: ServerName) => {
+    if (name === NGINX) return startNginx(nginx as string);
+    const { script, args } = SERVERS[name];
+    return startServer(script, [...args]);
+  };
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order, so no server always runs first (on a cooler machine) or last.
     const order = names.map((_, i) => names[(i + round) % names.length]);
     for (const name of order) {
-      const { script, args } = SERVERS[name];
-      const server = await startServer(script, [...args]);
+      const server = await start(name);
       try {
         for (const [load, pipeline] of Object.entries(LOADS) as [LoadName, number][]) {
           await httpLoad(generator, { port: server.port, connections: CONNECTIONS, durationMs: WARMUP_MS, pipeline });
@@ -127,6 +141,18 @@ async function main(): Promise<void> {
         against(raw, ours, 'same on LibuvBackend', load, label).rps,
         minimal.perCpu,
       );
+    }
+  }
+  if (nginx !== undefined) {
+    // The ceiling: each server's ratio to nginx with one worker, keep-alive and pipelined.
+    const ceiling: [ServerName, string, Partial<Record<LoadName, number>>][] = [[ours, 'HTTP example', { 'keep-alive': 0.85 }]];
+    if (RAW) ceiling.push([raw, 'HTTP example on raw handles', { 'keep-alive': 0.95, 'pipelined x10': 1 }]);
+    ceiling.push(['node:http', 'node:http', {}], ['minimal node:net', 'minimal node:net', {}]);
+    for (const load of Object.keys(LOADS) as LoadName[]) {
+      for (const [server, label, targets] of ceiling) {
+        const vsNginx = against(server, NGINX, 'nginx, 1 worker', load, `${label} against nginx`, targets[load]);
+        rows.push(vsNginx.rps, vsNginx.perCpu);
+      }
     }
   }
   printTable(

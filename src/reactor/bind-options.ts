@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { DatagramOptions } from './backends/backend';
-import { describe, optionsObject } from './options-object';
+import { checkPort, describe, requiredOptions } from './options-object';
 import { ReactorError } from './reactor-error';
 
 /**
@@ -81,8 +81,7 @@ const isLoopbackIPv4 = (address: string) => address.startsWith('127.');
 
 /** Checks `reactor.bind`'s options (a RangeError naming the option) and fills in the defaults. */
 export function bindOptions(options: ReactorBindOptions | undefined): DatagramOptions {
-  if (options === undefined) throw new TypeError(`'options' must be an object, got undefined`);
-  const given = optionsObject(options, 'options');
+  const given = requiredOptions(options);
   const { host, port, ipv6Only = false, reuseAddr = false } = given;
   const type: unknown = given.type ?? (host !== undefined && isIP(host) === 6 ? 'udp6' : 'udp4');
   if (type !== 'udp4' && type !== 'udp6') throw new RangeError(`'type' must be 'udp4' or 'udp6', got ${describe(type)}`);
@@ -97,9 +96,7 @@ export function bindOptions(options: ReactorBindOptions | undefined): DatagramOp
       `'host' must not be an IPv4-mapped address (${address}): bind the IPv4 address with type 'udp4', or '::' for both families`,
     );
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new RangeError(`'port' must be an integer from 0 to 65535, got ${describe(port)}`);
-  }
+  checkPort(port, 0);
   return {
     host: address,
     port,
@@ -130,9 +127,7 @@ export function checkDestination(binding: DatagramBinding, data: Uint8Array, add
   if (type === 'udp4' ? family !== 4 : family !== 6) {
     throw new RangeError(`'address' must be an IPv${type === 'udp4' ? 4 : 6} address for a ${type} socket, got ${describe(address)}`);
   }
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new RangeError(`'port' must be an integer from 1 to 65535, got ${describe(port)}`);
-  }
+  checkPort(port, 1);
   const destination = canonicalAddress(address);
   const ipv4 = type === 'udp4' ? destination : mappedIPv4(destination);
   const fail = (code: string, message: string) => new ReactorError(code, message, { fd, syscall: 'sendto', address: destination, port });

@@ -26,6 +26,19 @@ export function optionsObject(value: unknown, name: string): object {
   return value;
 }
 
+/** The options of a call that has required ones (listen, connect, bind...): an object, or a TypeError naming it. */
+export function requiredOptions<O extends object>(options: O | undefined): O {
+  if (options === undefined) throw new TypeError(`'options' must be an object, got undefined`);
+  return optionsObject(options, 'options');
+}
+
+/** A port from `min` (0 to bind, 1 to reach) to 65535, or a RangeError naming `'port'`. */
+export function checkPort(port: unknown, min: 0 | 1): void {
+  if (!Number.isInteger(port) || (port as number) < min || (port as number) > 65_535) {
+    throw new RangeError(`'port' must be an integer from ${min} to 65535, got ${describe(port)}`);
+  }
+}
+
 /** A short, safe description of any value for an error message (symbols included). */
 export function describe(value: unknown): string {
   switch (typeof value) {

@@ -9,7 +9,7 @@ import { LibuvBackend } from './backends/libuv-backend';
 import { DescriptorTable } from './descriptor-table';
 import { addEvent, Events, resetEvents, setWoken } from './events';
 import { Interest, isInterest, type InterestMask } from './interest';
-import { describe, optionsObject } from './options-object';
+import { checkPort, describe, optionsObject, requiredOptions } from './options-object';
 import { ReactorError, type ReactorErrorDetails } from './reactor-error';
 import { ReadyList } from './ready-list';
 import { Registration } from './registration';
@@ -435,7 +435,7 @@ export class Reactor<T = unknown> {
       checkNoTcpOptions(given, ['host', 'port', 'ipv6Only', 'reusePort']);
     } else {
       if (typeof host !== 'string' || host === '') throw new RangeError(`'host' must be a non-empty string`);
-      checkPort(port as number, 0);
+      checkPort(port, 0);
     }
     if (!Number.isInteger(backlog) || backlog < 1 || backlog > 65_535) {
       throw new RangeError(`'backlog' must be an integer from 1 to 65535, got ${describe(backlog)}`);
@@ -513,9 +513,7 @@ export class Reactor<T = unknown> {
    */
   recvFrom(fd: number, maxBytes: number = Infinity): Datagram | null {
     this.#open(fd, 'datagram', 'recvfrom');
-    if (typeof maxBytes !== 'number' || !(maxBytes >= 1) || (maxBytes !== Infinity && !Number.isInteger(maxBytes))) {
-      throw new RangeError(`'maxBytes' must be a whole number >= 1 (or Infinity), got ${describe(maxBytes)}`);
-    }
+    checkMaxBytes(maxBytes);
     return (this.#backend.receive as NonNullable<Backend['receive']>)(fd, maxBytes);
   }
 
@@ -703,9 +701,7 @@ export class Reactor<T = unknown> {
    */
   read(fd: number, maxBytes: number = Infinity): Buffer | null {
     this.#open(fd, 'stream', 'read');
-    if (typeof maxBytes !== 'number' || !(maxBytes >= 1) || (maxBytes !== Infinity && !Number.isInteger(maxBytes))) {
-      throw new RangeError(`'maxBytes' must be a whole number >= 1 (or Infinity), got ${describe(maxBytes)}`);
-    }
+    checkMaxBytes(maxBytes);
     return this.#backend.read(fd, maxBytes);
   }
 
@@ -1151,22 +1147,17 @@ function closedError(): ReactorError {
   return new ReactorError('ERR_REACTOR_CLOSED', 'the reactor is closed');
 }
 
-function checkPort(port: number, min: number): void {
-  if (!Number.isInteger(port) || port < min || port > 65_535) {
-    throw new RangeError(`'port' must be an integer from ${min} to 65535, got ${describe(port)}`);
-  }
-}
-
 function checkConnectTimeout(value: unknown, name: string): number {
   if (typeof value !== 'number' || !(value > 0))
     throw new RangeError(`'${name}' must be a number of ms > 0 (or Infinity), got ${describe(value)}`);
   return value;
 }
 
-/** The options of listen, connect and setSocketOptions: an object, or a TypeError naming it. */
-function requiredOptions<O extends object>(options: O | undefined): O {
-  if (options === undefined) throw new TypeError(`'options' must be an object, got undefined`);
-  return optionsObject(options, 'options');
+/** `read`'s and `recvFrom`'s `maxBytes`: a whole number >= 1, or Infinity; a RangeError naming it otherwise. */
+function checkMaxBytes(maxBytes: unknown): void {
+  if (typeof maxBytes !== 'number' || !(maxBytes >= 1) || (maxBytes !== Infinity && !Number.isInteger(maxBytes))) {
+    throw new RangeError(`'maxBytes' must be a whole number >= 1 (or Infinity), got ${describe(maxBytes)}`);
+  }
 }
 
 /** Checks interest and trigger; returns the trigger's flags. @throws ReactorError EINVAL; TypeError for options that are not an object. */

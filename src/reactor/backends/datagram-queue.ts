@@ -1,3 +1,4 @@
+import { compactFront } from '../compact-front';
 import type { Datagram } from './backend';
 
 /**
@@ -5,13 +6,13 @@ import type { Datagram } from './backend';
  * bytes as a kernel bounds one by `SO_RCVBUF`: `offer` refuses (and
  * counts) a datagram past either bound, so a flood costs a bounded amount
  * of memory whatever the sender does. First in, first out; `take` is O(1)
- * (a head index, compacted once half the array is spent).
+ * amortised (a head index, see `compactFront`).
  * Internal to the backends.
  */
 export class DatagramQueue {
   readonly maxDatagrams: number;
   readonly maxBytes: number;
-  #items: (Datagram | undefined)[] = [];
+  readonly #items: (Datagram | undefined)[] = [];
   #head = 0;
   /** Payload bytes queued. */
   bytes = 0;
@@ -44,11 +45,10 @@ export class DatagramQueue {
     const datagram = this.#items[this.#head] as Datagram;
     this.#items[this.#head++] = undefined;
     if (this.#head === this.#items.length) {
-      this.#items = [];
+      this.#items.length = 0;
       this.#head = 0;
-    } else if (this.#head >= 64 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
+    } else {
+      this.#head = compactFront(this.#items, this.#head); // a reader that always leaves a datagram behind
     }
     this.bytes -= datagram.data.length;
     if (datagram.data.length > maxBytes) datagram.data = datagram.data.subarray(0, maxBytes);
@@ -56,7 +56,7 @@ export class DatagramQueue {
   }
 
   clear(): void {
-    this.#items = [];
+    this.#items.length = 0;
     this.#head = 0;
     this.bytes = 0;
   }

@@ -1,5 +1,6 @@
 import { ReactorError } from '../../reactor-error';
-import { type SimDatagramBinding, SimDatagramSocket } from './sim-datagram-socket';
+import type { DatagramOptions } from '../backend';
+import { SimDatagramSocket } from './sim-datagram-socket';
 import type { SimListeners } from './sim-listeners';
 
 /**
@@ -22,8 +23,8 @@ export class SimDatagramPorts {
     this.#record = record;
   }
 
-  bind(binding: SimDatagramBinding): SimDatagramSocket {
-    const { address, port } = binding;
+  bind(binding: DatagramOptions): SimDatagramSocket {
+    const { host: address, port } = binding;
     this.#listeners.checkAddress(address, port, 'bind');
     const chosen = port === 0 ? this.#freePort() : port;
     const socket = new SimDatagramSocket({ ...binding, port: chosen });

@@ -1,19 +1,7 @@
 import { DatagramQueue } from '../datagram-queue';
-import type { Datagram } from '../backend';
+import type { Datagram, DatagramOptions } from '../backend';
 import { type Lane, newLane } from './event-queue';
-import { isIPv6 } from './sim-listeners';
-
-/** How a simulated datagram socket is bound, and the bounds of its receive queue. */
-export interface SimDatagramBinding {
-  address: string;
-  port: number;
-  type: 'udp4' | 'udp6';
-  ipv6Only: boolean;
-  reuseAddr: boolean;
-  receiveQueueDatagrams: number;
-  receiveQueueBytes: number;
-  sendQueueBytes: number;
-}
+import { bindingCovers, isIPv6 } from './sim-listeners';
 
 /**
  * A datagram (UDP) socket of a simulated host: a reactor fd or a test's
@@ -25,9 +13,7 @@ export interface SimDatagramBinding {
  * does on real sockets, and a writable edge once the queue is under half.
  */
 export class SimDatagramSocket {
-  readonly address: string;
-  readonly port: number;
-  readonly binding: SimDatagramBinding;
+  readonly binding: DatagramOptions;
   /** Its datagrams' place among the simulation's events of one instant. */
   readonly lane: Lane = newLane();
   readonly queue: DatagramQueue;
@@ -42,18 +28,23 @@ export class SimDatagramSocket {
   /** Hears that the send queue is back under half: the backend of a reactor fd. */
   onWritable: (() => void) | undefined;
 
-  constructor(binding: SimDatagramBinding) {
+  constructor(binding: DatagramOptions) {
     this.binding = binding;
-    this.address = binding.address;
-    this.port = binding.port;
     this.queue = new DatagramQueue(binding.receiveQueueDatagrams, binding.receiveQueueBytes);
+  }
+
+  /** The address it is bound to (a wildcard for every address of its family). */
+  get address(): string {
+    return this.binding.host;
+  }
+
+  get port(): number {
+    return this.binding.port;
   }
 
   /** Does a datagram to `address` reach this socket (its address, or the wildcard of its family)? */
   covers(address: string): boolean {
-    if (this.address === '::') return this.binding.ipv6Only ? isIPv6(address) : true;
-    if (this.address === '0.0.0.0') return !isIPv6(address);
-    return this.address === address;
+    return bindingCovers(this.address, this.binding.ipv6Only, address);
   }
 
   /** A datagram arrived: queued (`true`), or dropped and counted because the queue is full. */

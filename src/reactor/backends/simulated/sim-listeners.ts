@@ -38,9 +38,7 @@ export class SimListener {
 
   /** Does a connection to `address` reach this listener? */
   covers(address: string): boolean {
-    if (this.host === '::') return this.ipv6Only ? isIPv6(address) : true;
-    if (this.host === '0.0.0.0') return !isIPv6(address);
-    return this.host === address;
+    return bindingCovers(this.host, this.ipv6Only, address);
   }
 
   /** Could this listener and `other` both be bound? Only if they cover no address in common, or share with reusePort. */
@@ -56,6 +54,17 @@ export class SimListener {
           : [l.host];
     return sample(other).some((a) => this.covers(a)) || sample(this).some((a) => other.covers(a));
   }
+}
+
+/**
+ * Does a packet to `address` reach a socket bound to `host`? Its own
+ * address, or for a wildcard every address of its family: `'0.0.0.0'` the
+ * IPv4 ones, `'::'` both families unless `ipv6Only`. TCP and UDP alike.
+ */
+export function bindingCovers(host: string, ipv6Only: boolean, address: string): boolean {
+  if (host === '::') return ipv6Only ? isIPv6(address) : true;
+  if (host === '0.0.0.0') return !isIPv6(address);
+  return host === address;
 }
 
 export function isIPv6(address: string): boolean {

@@ -241,7 +241,7 @@ export class SimulatedBackend implements Backend {
         for (const [fd, pending] of this.#signals) {
           if (!pending.add(signal)) continue;
           heard = true;
-          if (this.#sink?.ready(fd, Readiness.READABLE) === true) this.world.news(this.#poll);
+          this.#ready(fd, Readiness.READABLE);
         }
         if (!heard) this.world.record(() => `${signal}: no signal descriptor watches it (a process would take its default action)`);
       },
@@ -371,7 +371,7 @@ export class SimulatedBackend implements Backend {
           : this.host.listeners.bind(normalizeHost(options.host), options.port, options.ipv6Only, options.reusePort, options.backlog);
       listener.fd = fd;
       listener.onQueued = () => {
-        if (this.#sink?.ready(fd, Readiness.READABLE) === true) this.world.news(this.#poll);
+        this.#ready(fd, Readiness.READABLE);
       };
       this.#handles[fd] = listener;
       return Promise.resolve();
@@ -435,13 +435,12 @@ export class SimulatedBackend implements Backend {
   openDatagram(fd: number, options: DatagramOptions): Promise<void> {
     if (this.#crashed !== undefined) return Promise.reject(this.#crashed);
     try {
-      const { host: address, ...rest } = options;
-      const socket = this.host.datagrams.bind({ address, ...rest });
+      const socket = this.host.datagrams.bind(options);
       socket.onQueued = () => {
-        if (this.#sink?.ready(fd, Readiness.READABLE) === true) this.world.news(this.#poll);
+        this.#ready(fd, Readiness.READABLE);
       };
       socket.onWritable = () => {
-        if (this.#sink?.ready(fd, Readiness.WRITABLE) === true) this.world.news(this.#poll);
+        this.#ready(fd, Readiness.WRITABLE);
       };
       this.#handles[fd] = socket;
       return Promise.resolve();
@@ -662,9 +661,14 @@ export class SimulatedBackend implements Backend {
   #fdOwner(fd: number): SimSocketOwner {
     return {
       socketEvent: (_socket, edges) => {
-        if (this.#sink?.ready(fd, edges) === true) this.world.news(this.#poll);
+        this.#ready(fd, edges);
       },
     };
+  }
+
+  /** News for the reactor about `fd`; if it ends a waiting poll, the world hears so (it holds its clock for it). */
+  #ready(fd: number, edges: number): void {
+    if (this.#sink?.ready(fd, edges) === true) this.world.news(this.#poll);
   }
 
   #socket(fd: number): SimSocket {

@@ -1,5 +1,6 @@
 import { ReactorError } from '../../reactor-error';
 import { newLane } from './event-queue';
+import { mappedIPv4 } from '../../bind-options';
 import { SimDatagramPorts } from './sim-datagram-ports';
 import type { SimDatagramSocket } from './sim-datagram-socket';
 import type { SimPath } from './sim-link';
@@ -217,7 +218,7 @@ export class SimulatedHost {
   udp(options: { port?: number; host?: string } = {}): SimulatedDatagramPeer {
     const address = normalizeHost(options.host ?? '127.0.0.1');
     const socket = this.datagrams.bind({
-      address,
+      host: address,
       port: options.port ?? 0,
       type: isIPv6(address) ? 'udp6' : 'udp4',
       ipv6Only: false,
@@ -345,7 +346,7 @@ export class SimulatedHost {
     const world = this.world;
     const chance = world.chance;
     // A udp6 socket reaches IPv4 hosts through mapped addresses.
-    const destination = address.startsWith('::ffff:') && !isIPv6(address.slice(7)) ? address.slice(7) : address;
+    const destination = mappedIPv4(address) ?? address;
     const target = world.destination(destination, this);
     const source = from.address === '::' || from.address === '0.0.0.0' ? this.#sourceFor(destination, target) : from.address;
     const payload = Buffer.from(data);

@@ -4,6 +4,7 @@ import { Readiness } from '../../readiness';
 import type { Datagram, DatagramOptions, HandleInfo } from '../backend';
 import { datagramInfo } from '../handle-info';
 import { DatagramQueue } from '../datagram-queue';
+import { compactFront } from '../../compact-front';
 
 const kHandle = Symbol('tsreactor.datagram');
 type Tagged = dgram.Socket & { [kHandle]?: DatagramHandle };
@@ -25,7 +26,7 @@ class DatagramHandle {
   /** Bytes handed to `node:dgram` and not yet sent (its callback not yet called): the send queue. */
   unsent = 0;
   /** The sizes of the datagrams in the send queue, oldest first (`sizes[sizesHead..]`): sends complete in order. */
-  sizes: number[] = [];
+  readonly sizes: number[] = [];
   sizesHead = 0;
   error: ReactorError | undefined;
   closed = false;
@@ -192,13 +193,7 @@ export class DatagramSockets {
     if (handle.closed) return;
     if (err !== null) handle.sendFailures++;
     handle.unsent -= handle.sizes[handle.sizesHead++];
-    if (handle.sizesHead === handle.sizes.length) {
-      handle.sizes = [];
-      handle.sizesHead = 0;
-    } else if (handle.sizesHead >= 1024 && handle.sizesHead * 2 >= handle.sizes.length) {
-      handle.sizes = handle.sizes.slice(handle.sizesHead);
-      handle.sizesHead = 0;
-    }
+    handle.sizesHead = compactFront(handle.sizes, handle.sizesHead);
     if (!handle.writable && handle.unsent <= handle.options.sendQueueBytes / 2) {
       handle.writable = true;
       this.#notify(handle.fd, Readiness.WRITABLE);

@@ -50,10 +50,14 @@ export abstract class SocketBackendCore<H extends CoreHandle, N extends object, 
   protected readonly inboxLimit: number;
   protected readonly highWaterMark: number;
   protected readonly noDelay: boolean;
+  /** News for the reactor of a descriptor that has no entry in `handles` (a datagram socket, a signal watch). */
+  readonly #ready = (fd: number, edges: number): void => {
+    (this.#sink as BackendSink).ready(fd, edges);
+  };
   /** The datagram (UDP) sockets, on `node:dgram` for both backends; their fds have no entry in `handles`. */
-  protected readonly datagrams = new DatagramSockets((fd, edges) => (this.#sink as BackendSink).ready(fd, edges));
+  protected readonly datagrams = new DatagramSockets(this.#ready);
   /** The signal descriptors, on `process` signal listeners; no entry in `handles` either. */
-  protected readonly signals = new ProcessSignals((fd, edges) => (this.#sink as BackendSink).ready(fd, edges));
+  protected readonly signals = new ProcessSignals(this.#ready);
   /** Streams closed gracefully that still send what they held; cut at their deadline (the subclass makes it). */
   protected abstract readonly lingeringStreams: LingerList<L>;
   #sink: BackendSink | undefined;

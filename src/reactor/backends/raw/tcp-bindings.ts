@@ -55,7 +55,11 @@ export interface SocketAddress {
 export interface StreamHandle {
   /** Called with the status and the new handle (listeners). `this` is the listener. */
   onconnection: ((this: StreamHandle, status: number, client?: StreamHandle) => void) | null;
-  /** Called for each read; `streamBaseState` says how many bytes and where (or the error, or EOF). */
+  /**
+   * Called for each read; `streamBaseState` says how many bytes and where (or
+   * the error, or EOF). After `useUserBuffer`, the bytes are at the start of
+   * that buffer and no ArrayBuffer is passed.
+   */
   onread: ((this: StreamHandle, arrayBuffer: ArrayBuffer | undefined) => void) | null;
   /** Bytes libuv holds in its write queue (written asynchronously, not yet in the kernel). */
   readonly writeQueueSize: number;
@@ -63,6 +67,8 @@ export interface StreamHandle {
   readonly fd: number;
   listen(backlog: number): number;
   readStart(): number;
+  /** Read into `buffer` from now on, instead of a fresh allocation per read (Node's `onread: { buffer }` option of net.Socket). */
+  useUserBuffer(buffer: Uint8Array): void;
   readStop(): number;
   writeBuffer(req: WriteWrap, data: Uint8Array): number;
   shutdown(req: ShutdownWrap): number;
@@ -238,6 +244,7 @@ export function loadTcpBindings(source: BindingSource = 'process'): TcpBindings 
     'connect6',
     'readStart',
     'readStop',
+    'useUserBuffer',
     'writeBuffer',
     'shutdown',
     'close',
@@ -289,7 +296,7 @@ function checkPipes(pipe: Binding): PipeBindings | string {
   if (typeof Pipe !== 'function') return 'pipe_wrap.Pipe is missing';
   if (typeof pipe.PipeConnectWrap !== 'function') return 'pipe_wrap.PipeConnectWrap is missing';
   // The stream methods live further up the prototype chain (LibuvStreamWrap, HandleWrap); a lookup finds them there.
-  for (const method of ['bind', 'listen', 'connect', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close']) {
+  for (const method of ['bind', 'listen', 'connect', 'readStart', 'readStop', 'useUserBuffer', 'writeBuffer', 'shutdown', 'close']) {
     if (typeof (Pipe as { prototype: Binding }).prototype[method] !== 'function') return `Pipe.prototype.${method} is missing`;
   }
   if (typeof constants?.SOCKET !== 'number' || typeof constants.SERVER !== 'number') return 'pipe_wrap.constants is missing';

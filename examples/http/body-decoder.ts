@@ -143,8 +143,8 @@ export class BodyDecoder {
       this.#phase = 'done';
       return undefined;
     }
-    const field = parseFieldLine(line, 0, line.length);
-    return field instanceof HttpError ? new HttpError(400, `malformed trailer: ${field.reason}`) : undefined;
+    const refused = parseFieldLine(line, 0, line.length, { colon: 0, valueStart: 0, valueEnd: 0 });
+    return refused === undefined ? undefined : new HttpError(400, `malformed trailer: ${refused.reason}`);
   }
 
   /** Copies `data[from, to)` to the end of the body, growing the buffer by doubling (never past the limit). */

@@ -57,16 +57,21 @@ export function isFieldValue(text: string, from: number, to: number): boolean {
   return true;
 }
 
+/** Where a field line's parts are: the colon, and the value with surrounding whitespace trimmed. */
+export interface FieldBounds {
+  colon: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
 /**
  * Checks one field line (`name: value`, without its CRLF), as in a header
- * section or a chunked body's trailers. Returns the name's end (the colon)
- * and the value's bounds with surrounding whitespace trimmed, or an error.
+ * section or a chunked body's trailers. Fills `out` with the name's end
+ * (the colon) and the value's bounds with surrounding whitespace trimmed,
+ * and returns undefined; or returns an error. (`out` is the caller's, so a
+ * head of many fields makes no object per field.)
  */
-export function parseFieldLine(
-  text: string,
-  start: number,
-  end: number,
-): { colon: number; valueStart: number; valueEnd: number } | HttpError {
+export function parseFieldLine(text: string, start: number, end: number, out: FieldBounds): HttpError | undefined {
   const first = text.charCodeAt(start);
   if (first === 0x20 || first === 0x09) return new HttpError(400, 'obsolete line folding');
   const colon = text.indexOf(':', start);
@@ -77,7 +82,32 @@ export function parseFieldLine(
   while (valueStart < valueEnd && (text.charCodeAt(valueStart) === 0x20 || text.charCodeAt(valueStart) === 0x09)) valueStart++;
   while (valueEnd > valueStart && (text.charCodeAt(valueEnd - 1) === 0x20 || text.charCodeAt(valueEnd - 1) === 0x09)) valueEnd--;
   if (!isFieldValue(text, valueStart, valueEnd)) return new HttpError(400, 'malformed field value');
-  return { colon, valueStart, valueEnd };
+  out.colon = colon;
+  out.valueStart = valueStart;
+  out.valueEnd = valueEnd;
+  return undefined;
+}
+
+/**
+ * True if the token `text[start, start + lower.length)` is `lower`, ignoring
+ * case, without making a lower-cased copy. (`| 0x20` lower-cases a letter;
+ * no other token character becomes a letter by it.)
+ */
+function tokenIs(text: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    if ((text.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** True if `text[from, to)` is visible ASCII, at least one character (no spaces, controls or obs-text). */
+function isVisibleAscii(text: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -106,13 +136,14 @@ export function findHeadEnd(data: Buffer, from: number): number | HttpError {
 }
 
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
-/** A request target is visible ASCII only (no spaces, controls or obs-text). */
-const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+/** The field bounds parseHead fills for each line (one object for every head: parseHead runs to completion before the next). */
+const FIELD: FieldBounds = { colon: 0, valueStart: 0, valueEnd: 0 };
+
 const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d*)?$/;
 
 /** The path to route on, or an error if the target is none of the forms a server must take (RFC 9112 section 3.2). */
 function pathOf(method: string, target: string): string | HttpError {
-  if (!VISIBLE_ASCII.test(target)) return new HttpError(400, 'malformed request target');
+  if (!isVisibleAscii(target, 0, target.length)) return new HttpError(400, 'malformed request target');
   if (target.charCodeAt(0) === 0x2f /* / */) return withoutQuery(target);
   const authority = ABSOLUTE_FORM.exec(target);
   if (authority !== null) {
@@ -148,20 +179,21 @@ function withoutQuery(target: string): string {
  * - Expect other than `100-continue`: 417.
  */
 export function parseHead(head: string): RequestHead | HttpError {
-  const lineEnd = head.indexOf('\r\n');
-  const requestLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
-  const firstSpace = requestLine.indexOf(' ');
-  const secondSpace = requestLine.indexOf(' ', firstSpace + 1);
-  if (firstSpace <= 0 || secondSpace < 0 || requestLine.indexOf(' ', secondSpace + 1) >= 0) {
+  let lineEnd = head.indexOf('\r\n');
+  const requestEnd = lineEnd < 0 ? head.length : lineEnd;
+  const firstSpace = head.indexOf(' ');
+  const secondSpace = firstSpace < 0 ? -1 : head.indexOf(' ', firstSpace + 1);
+  const thirdSpace = secondSpace < 0 ? -1 : head.indexOf(' ', secondSpace + 1);
+  if (firstSpace <= 0 || secondSpace < 0 || secondSpace >= requestEnd || (thirdSpace >= 0 && thirdSpace < requestEnd)) {
     return new HttpError(400, 'malformed request line');
   }
-  if (!isToken(requestLine, 0, firstSpace)) return new HttpError(400, 'malformed method');
-  const method = requestLine.slice(0, firstSpace);
-  const target = requestLine.slice(firstSpace + 1, secondSpace);
-  const version = requestLine.slice(secondSpace + 1);
+  if (!isToken(head, 0, firstSpace)) return new HttpError(400, 'malformed method');
+  const method = head.slice(0, firstSpace);
+  const target = head.slice(firstSpace + 1, secondSpace);
   let minor = 1;
-  if (version !== 'HTTP/1.1') {
-    const versionMatch = /^HTTP\/(\d)\.(\d)$/.exec(version);
+  // The common case without a copy of the version: exactly `HTTP/1.1` up to the line's end.
+  if (requestEnd - secondSpace !== 9 || !head.startsWith('HTTP/1.1', secondSpace + 1)) {
+    const versionMatch = /^HTTP\/(\d)\.(\d)$/.exec(head.slice(secondSpace + 1, requestEnd));
     if (versionMatch === null) return new HttpError(400, 'malformed HTTP version');
     if (versionMatch[1] !== '1') return new HttpError(505, 'unsupported HTTP version');
     minor = versionMatch[2] === '0' ? 0 : 1;
@@ -176,41 +208,44 @@ export function parseHead(head: string): RequestHead | HttpError {
   let connectionClose = false;
   let connectionKeepAlive = false;
   let expectContinue = false;
-  for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length;) {
-    let end = head.indexOf('\r\n', start);
-    if (end < 0) end = head.length;
-    const field = parseFieldLine(head, start, end);
-    if (field instanceof HttpError) return field;
+  const field = FIELD;
+  for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length; start = lineEnd + 2) {
+    lineEnd = head.indexOf('\r\n', start);
+    const end = lineEnd < 0 ? head.length : lineEnd;
+    const refused = parseFieldLine(head, start, end, field);
+    if (refused !== undefined) return refused;
     const { colon, valueStart, valueEnd } = field;
     const nameLength = colon - start;
-    const value = () => head.slice(valueStart, valueEnd);
     // Only the fields that change how the request is framed or answered are looked at.
-    if (nameLength === 14 && head.slice(start, colon).toLowerCase() === 'content-length') {
+    if (nameLength === 4 && tokenIs(head, start, 'host')) {
+      hosts++;
+      if (valueEnd > valueStart && !HOST_VALUE.test(head.slice(valueStart, valueEnd))) return new HttpError(400, 'invalid Host');
+    } else if (nameLength === 14 && tokenIs(head, start, 'content-length')) {
+      const value = head.slice(valueStart, valueEnd);
       if (contentLength !== -1) return new HttpError(400, 'duplicate Content-Length');
-      if (!/^\d+$/.test(value())) return new HttpError(400, 'invalid Content-Length');
+      if (!/^\d+$/.test(value)) return new HttpError(400, 'invalid Content-Length');
       if (valueEnd - valueStart > 15) return new HttpError(413, 'body too large');
-      contentLength = Number(value());
-    } else if (nameLength === 17 && head.slice(start, colon).toLowerCase() === 'transfer-encoding') {
+      contentLength = Number(value);
+    } else if (nameLength === 17 && tokenIs(head, start, 'transfer-encoding')) {
       (codings ??= []).push(
-        ...value()
+        ...head
+          .slice(valueStart, valueEnd)
           .toLowerCase()
           .split(',')
           .map((c) => c.trim()),
       );
-    } else if (nameLength === 4 && head.slice(start, colon).toLowerCase() === 'host') {
-      hosts++;
-      if (valueEnd > valueStart && !HOST_VALUE.test(value())) return new HttpError(400, 'invalid Host');
-    } else if (nameLength === 10 && head.slice(start, colon).toLowerCase() === 'connection') {
-      for (const option of value().toLowerCase().split(',')) {
+    } else if (nameLength === 10 && tokenIs(head, start, 'connection')) {
+      for (const option of head.slice(valueStart, valueEnd).toLowerCase().split(',')) {
         const o = option.trim();
         if (o === 'close') connectionClose = true;
         else if (o === 'keep-alive') connectionKeepAlive = true;
       }
-    } else if (nameLength === 6 && head.slice(start, colon).toLowerCase() === 'expect') {
-      if (value().toLowerCase() !== '100-continue') return new HttpError(417, 'only "Expect: 100-continue" is supported');
+    } else if (nameLength === 6 && tokenIs(head, start, 'expect')) {
+      if (head.slice(valueStart, valueEnd).toLowerCase() !== '100-continue') {
+        return new HttpError(417, 'only "Expect: 100-continue" is supported');
+      }
       expectContinue = minor === 1;
     }
-    start = end + 2;
   }
   let chunked = false;
   if (codings !== undefined) {

@@ -137,6 +137,16 @@ function uvError(status: number, syscall: string, details: { fd?: number; addres
  * backend's handle is found through a back-reference, cleared once the
  * libuv handle is released. */
 
+/**
+ * A write request that no write holds. Node wraps the request object of a
+ * `writeBuffer` only when the write goes asynchronous (the kernel did not
+ * take it all at once: `StreamBase::Write` tries the write first and returns
+ * before touching the request when it went through); until then the object
+ * is ours, so one object serves every write that completes at once, and a
+ * new one is made only after a write kept it.
+ */
+let spareWrite: WriteWrap | undefined;
+
 /** A read into READ_BUFFER: `streamBaseState` says how many bytes (or the error, or EOF). */
 function onRead(this: Tagged): void {
   const nread = B.streamBaseState[B.kReadBytesOrError];
@@ -528,7 +538,8 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
     while (n < data.length) {
       const end = Math.min(data.length, n + slice);
       const chunk = n === 0 && end === data.length ? data : data.subarray(n, end);
-      const req = new B.WriteWrap();
+      const req = spareWrite ?? new B.WriteWrap();
+      spareWrite = undefined;
       req.handle = handle.native;
       req.oncomplete = onWriteComplete;
       req.async = false;
@@ -547,6 +558,8 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
         handle.pendingWrites++; // the kernel is full; libuv writes the rest of the slice as it drains
         break;
       }
+      req.buffer = null;
+      spareWrite = req; // written at once: Node never wrapped the request, so the next write can use it
     }
     handle.bytesWritten += n;
     return n;

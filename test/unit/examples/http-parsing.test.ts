@@ -98,6 +98,14 @@ describe('parseHead', () => {
     expect(parseHead('GET HTTPS://a.test HTTP/1.1\r\nHost: a.test')).toMatchObject({ path: '/' });
     expect(parseHead('GET / HTTP/1.1\r\nHost: [::1]:8080')).toMatchObject({ method: 'GET' });
     expect(parseHead('GET / HTTP/1.1\r\nHost:')).toMatchObject({ method: 'GET' }); // empty Host: allowed
+    // Field names in any case; a longer or shorter name is another field.
+    expect(parseHead('POST / HTTP/1.1\r\nhOsT: a\r\nCONTENT-length: 3\r\nconnection: CLOSE')).toMatchObject({
+      framing: 'length',
+      contentLength: 3,
+      keepAlive: false,
+    });
+    expect(parseHead('GET / HTTP/1.1\r\nHosts: a')).toMatchObject({ status: 400, reason: 'missing Host' });
+    expect(parseHead('GET / HTTP/1.0\r\nConnection: Keep-Alive')).toMatchObject({ minor: 0, keepAlive: true });
   });
 
   test.each([
@@ -109,6 +117,12 @@ describe('parseHead', () => {
     ['GET / HTTP/3.0\r\nHost: a', 505],
     ['GET / HTTP/1.10\r\nHost: a', 400],
     ['GET / http/1.1\r\nHost: a', 400],
+    ['GET / HTTP/1.1x\r\nHost: a', 400],
+    ['GET / HTTP/1.1 \r\nHost: a', 400],
+    ['GET /\r\nHost: a b', 400], // the second space is past the request line
+    ['GET / HTTP/1.1\r\nhost: a\r\nHOST: b', 400], // one Host, however it is spelt
+    ['GET / HTTP/1.1\r\nHosT: a\r\ncontent-LENGTH: 1\r\nContent-length: 1', 400],
+    ['GET / HTTP/1.1\r\nHost: a\r\nEXPECT: 200-ok', 417],
   ])('%p: %p', (head, status) => {
     expect(parseHead(head)).toMatchObject({ status });
   });

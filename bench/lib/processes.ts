@@ -29,15 +29,18 @@ interface StartOptions {
   stdin?: boolean;
   /** Cap its open descriptors (soft and hard limit): it then runs as `bash -c 'ulimit -n N && exec node ...'`. */
   ulimit?: number;
+  /** The checkout the script is taken from and runs in (another one, to compare two versions). Default: this one. */
+  root?: string;
 }
 
 function tsNode(script: string, args: string[], options: StartOptions = {}): ChildProcess {
-  const argv = [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', join(root, script), ...args];
+  const cwd = options.root ?? root;
+  const argv = [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', join(cwd, script), ...args];
   const stdio: ['pipe' | 'ignore', 'pipe', 'inherit'] = [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'inherit'];
-  if (options.ulimit === undefined) return spawn(process.execPath, argv, { cwd: root, stdio });
+  if (options.ulimit === undefined) return spawn(process.execPath, argv, { cwd, stdio });
   const quoted = [process.execPath, ...argv].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
   // exec: the shell becomes node, so `pid` and a SIGTERM reach the program itself.
-  return spawn('bash', ['-c', `ulimit -Sn ${options.ulimit} && ulimit -Hn ${options.ulimit} && exec ${quoted}`], { cwd: root, stdio });
+  return spawn('bash', ['-c', `ulimit -Sn ${options.ulimit} && ulimit -Hn ${options.ulimit} && exec ${quoted}`], { cwd, stdio });
 }
 
 /** Starts a TypeScript program and resolves once it prints a line matching `pattern`. */

@@ -118,7 +118,10 @@ let B: TcpBindings;
  * new ArrayBuffer that the garbage collector tracks and frees: for a small
  * request that costs more than the copy (BENCHMARKS.md, "HTTP against the
  * ceiling": 10% less CPU per request; bulk 64 KiB echo unchanged). An idle
- * connection still holds no read buffer.
+ * connection still holds no read buffer. A chunk under 4 KiB is a slice of
+ * Node's shared Buffer pool, as `Buffer.from` of a short string is: its
+ * `.buffer` holds other bytes too, so it cannot go in a `postMessage`
+ * transfer list (copy it first).
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
@@ -147,7 +150,12 @@ function uvError(status: number, syscall: string, details: { fd?: number; addres
  */
 let spareWrite: WriteWrap | undefined;
 
-/** A read into READ_BUFFER: `streamBaseState` says how many bytes (or the error, or EOF). */
+/**
+ * A read into READ_BUFFER: `streamBaseState` says how many bytes (or the
+ * error, or EOF; 0 for EAGAIN after a read that filled the buffer). It
+ * must return nothing: Node takes any other value as the next buffer to
+ * read into.
+ */
 function onRead(this: Tagged): void {
   const nread = B.streamBaseState[B.kReadBytesOrError];
   const handle = this[kOwner];

@@ -1,4 +1,5 @@
 import type { Backend, BackendSink, HandleInfo, LingeringHandle } from '../../src';
+import { emptyInfo } from '../../src/reactor/backends/handle-info';
 
 /**
  * A backend with no I/O at all: a test sets each fd's readiness by hand and
@@ -56,22 +57,7 @@ export class StubBackend implements Backend {
     return this.readinessOf.get(fd) ?? 0;
   }
   info(): HandleInfo {
-    return {
-      kind: 'stream',
-      localAddress: undefined,
-      localPort: undefined,
-      remoteAddress: undefined,
-      remotePort: undefined,
-      family: undefined,
-      path: undefined,
-      bytesRead: 0,
-      bytesWritten: 0,
-      readBuffered: 0,
-      writeBuffered: 0,
-      osFd: undefined,
-      droppedConnections: 0,
-      droppedDatagrams: 0,
-    };
+    return emptyInfo('stream');
   }
   sleep(deadlineMs: number, onDeadline: () => void): void {
     this.cancelSleep();

@@ -1,8 +1,13 @@
-import type { HandleInfo } from './backend';
+import type { DescriptorKind, HandleInfo } from './backend';
+
+/** `info` of a descriptor of `kind` with no addresses, no bytes and no counts yet (a backend's, or a test stub's, starting point). */
+export function emptyInfo(kind: DescriptorKind): HandleInfo {
+  return { ...NOTHING, kind };
+}
 
 /** What `info` says of a signal descriptor, on any backend: no addresses, no bytes. Internal to the backends. */
 export function signalInfo(): HandleInfo {
-  return { ...NOTHING, kind: 'signal' };
+  return emptyInfo('signal');
 }
 
 /** What a datagram socket's `info` is made of, on any backend. */

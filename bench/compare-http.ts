@@ -13,14 +13,10 @@
  *   git worktree add /tmp/before HEAD~1 && ln -s "$PWD/node_modules" /tmp/before/node_modules
  *   npx ts-node bench/compare-http.ts --before /tmp/before [--rounds 6] [--backend raw|libuv] [--pipeline 1]
  */
+import { argument } from '../examples/argument';
 import { chooseLoadGenerator, httpLoad, type LoadGenerator } from './lib/http-load';
 import { cpuSeconds, startServer } from './lib/processes';
 import { median } from './lib/report';
-
-const argument = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-};
 
 const CONNECTIONS = 50;
 const WARMUP_MS = 1_500;

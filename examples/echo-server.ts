@@ -21,6 +21,7 @@
  * (port 0 picks a free port; the chosen one is printed). Ctrl-C stops it.
  */
 import { type Event, Events, Interest, Reactor, ReactorError } from '../src';
+import { argument } from './argument';
 import { backendNamed } from './backend-option';
 
 interface Connection {
@@ -148,11 +149,6 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
       await done;
     },
   };
-}
-
-function argument(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
 if (require.main === module) {

@@ -63,6 +63,7 @@ import {
   type WorkerContext,
   type WorkerSharing,
 } from '../src';
+import { argument } from './argument';
 import { backendNamed } from './backend-option';
 import { BodyDecoder } from './http/body-decoder';
 import { findHeadEnd, HttpError, parseHead, type RequestHead } from './http/request-head';
@@ -538,10 +539,6 @@ export function addressOf(server: { host: string; port: number; path?: string })
 }
 
 if (require.main === module) {
-  const argument = (name: string, fallback: string) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-  };
   /** The server on a loop of its own; under --workers, one per worker. */
   const serve = (worker?: WorkerContext) =>
     startHttpServer({

@@ -14,6 +14,7 @@
  * (port 0 picks a free port; the chosen one is printed). Ctrl-C stops it.
  */
 import { Events, Interest, Reactor } from '../src';
+import { argument } from './argument';
 import { backendNamed } from './backend-option';
 
 export interface UdpEchoServer {
@@ -66,11 +67,6 @@ export async function startUdpEchoServer(
       await reactor.close();
     },
   };
-}
-
-function argument(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
 if (require.main === module) {

@@ -8,19 +8,20 @@
  * Run: npx ts-node bench/stress/stress-server.ts [--backend libuv|raw] [--headers-timeout-ms 2000]
  */
 import { createInterface } from 'node:readline';
+import { argument } from '../../examples/argument';
 import { backendNamed } from '../../examples/backend-option';
 import { startHttpServer } from '../../examples/http-server';
 import { EventLoop, Reactor } from '../../src';
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-
 async function main(): Promise<void> {
-  const reactor = new Reactor({ backend: backendNamed(option('backend', 'libuv')), lingerMs: 2_000 });
+  const reactor = new Reactor({ backend: backendNamed(argument('backend', 'libuv')), lingerMs: 2_000 });
   const loop = new EventLoop({ reactor, idleTimeoutMs: 10_000, maxBufferedBytes: 64 << 20 });
-  const http = await startHttpServer({ loop, host: '127.0.0.1', port: 0, headersTimeoutMs: Number(option('headers-timeout-ms', '2000')) });
+  const http = await startHttpServer({
+    loop,
+    host: '127.0.0.1',
+    port: 0,
+    headersTimeoutMs: Number(argument('headers-timeout-ms', '2000')),
+  });
   const [echo] = await loop.listen([{ host: '127.0.0.1', port: 0, backlog: 4096 }], {
     onData(conn, chunk) {
       conn.send(chunk);

@@ -27,9 +27,7 @@ interface Sample {
   cpuUsPerRequest: number;
 }
 
-let generator: LoadGenerator = 'wrk';
-
-async function measure(root: string | undefined, backend: string, pipeline: number): Promise<Sample> {
+async function measure(generator: LoadGenerator, root: string | undefined, backend: string, pipeline: number): Promise<Sample> {
   const server = await startServer('examples/http-server.ts', ['--host', '127.0.0.1', '--port', '0', '--backend', backend], { root });
   try {
     await httpLoad(generator, { port: server.port, connections: CONNECTIONS, durationMs: WARMUP_MS, pipeline });
@@ -49,13 +47,22 @@ async function main(): Promise<void> {
   const rounds = Number(argument('rounds', '6'));
   const backend = argument('backend', 'raw');
   const pipeline = Number(argument('pipeline', '1'));
-  generator = chooseLoadGenerator((line) => console.log(line));
+  const generator = chooseLoadGenerator((line) => console.log(line));
   const cpuRatios: number[] = [];
   const rateRatios: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const before = round % 2 === 0 ? await measure(beforeRoot, backend, pipeline) : undefined;
-    const after = await measure(undefined, backend, pipeline);
-    const baseline = before ?? (await measure(beforeRoot, backend, pipeline));
+    // Alternate which goes first, so neither always runs on a warmer (or cooler) machine.
+    const runBefore = () => measure(generator, beforeRoot, backend, pipeline);
+    const runAfter = () => measure(generator, undefined, backend, pipeline);
+    let baseline: Sample;
+    let after: Sample;
+    if (round % 2 === 0) {
+      baseline = await runBefore();
+      after = await runAfter();
+    } else {
+      after = await runAfter();
+      baseline = await runBefore();
+    }
     cpuRatios.push(baseline.cpuUsPerRequest / after.cpuUsPerRequest);
     rateRatios.push(after.requestsPerSecond / baseline.requestsPerSecond);
     console.log(

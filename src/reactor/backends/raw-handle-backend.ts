@@ -125,6 +125,23 @@ let B: TcpBindings;
  */
 const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
+/**
+ * A write request that no write holds. Node wraps the request object of a
+ * `writeBuffer` only when the write goes asynchronous (the kernel did not
+ * take it all at once: `StreamBase::Write` tries the write first and returns
+ * before touching the request when it went through); until then the object
+ * is ours, so one object serves every write that completes at once, and a
+ * new one is made only after a write kept it.
+ */
+let spareWrite: WriteWrap | undefined;
+
+/** Makes `handle` the owner of a libuv stream handle: its reads come to `onRead`, into READ_BUFFER. */
+function claim(native: Tagged, handle: RawHandle): void {
+  native[kOwner] = handle;
+  native.onread = onRead;
+  native.useUserBuffer(READ_BUFFER);
+}
+
 /** A ReactorError for a negative libuv status. */
 function uvError(status: number, syscall: string, details: { fd?: number; address?: string; port?: number } = {}): ReactorError {
   let code: string;
@@ -139,16 +156,6 @@ function uvError(status: number, syscall: string, details: { fd?: number; addres
 /* ---- Module-level callbacks: `this` is the libuv handle or request; the
  * backend's handle is found through a back-reference, cleared once the
  * libuv handle is released. */
-
-/**
- * A write request that no write holds. Node wraps the request object of a
- * `writeBuffer` only when the write goes asynchronous (the kernel did not
- * take it all at once: `StreamBase::Write` tries the write first and returns
- * before touching the request when it went through); until then the object
- * is ours, so one object serves every write that completes at once, and a
- * new one is made only after a write kept it.
- */
-let spareWrite: WriteWrap | undefined;
 
 /**
  * A read into READ_BUFFER: `streamBaseState` says how many bytes (or the
@@ -682,17 +689,13 @@ export class RawHandleBackend extends SocketBackendCore<RawHandle, StreamHandle,
     this.release(handle.native);
     const native: Tagged =
       handle.path === undefined ? new B.TCP(B.SOCKET) : new (B.pipes as PipeBindings).Pipe((B.pipes as PipeBindings).SOCKET);
-    native[kOwner] = handle;
-    native.onread = onRead;
-    native.useUserBuffer(READ_BUFFER);
+    claim(native, handle);
     handle.native = native;
   }
 
   #adopt(fd: number, tcp: Tagged): RawHandle {
     const handle = new RawHandle(fd, this, 'stream', tcp);
-    tcp[kOwner] = handle;
-    tcp.onread = onRead;
-    tcp.useUserBuffer(READ_BUFFER);
+    claim(tcp, handle);
     this.handles[fd] = handle;
     return handle;
   }

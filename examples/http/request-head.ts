@@ -89,11 +89,12 @@ export function parseFieldLine(text: string, start: number, end: number, out: Fi
 }
 
 /**
- * True if the token `text[start, start + lower.length)` is `lower`, ignoring
- * case, without making a lower-cased copy. (`| 0x20` lower-cases a letter;
- * no other token character becomes a letter by it.)
+ * True if the token `text[start, end)` is `lower`, ignoring case, without
+ * making a lower-cased copy. (`| 0x20` lower-cases a letter; no other token
+ * character becomes a letter by it.)
  */
-function tokenIs(text: string, start: number, lower: string): boolean {
+function tokenIs(text: string, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) {
     if ((text.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
   }
@@ -208,25 +209,23 @@ export function parseHead(head: string): RequestHead | HttpError {
   let connectionClose = false;
   let connectionKeepAlive = false;
   let expectContinue = false;
-  const field = FIELD;
   for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length; start = lineEnd + 2) {
     lineEnd = head.indexOf('\r\n', start);
     const end = lineEnd < 0 ? head.length : lineEnd;
-    const refused = parseFieldLine(head, start, end, field);
+    const refused = parseFieldLine(head, start, end, FIELD);
     if (refused !== undefined) return refused;
-    const { colon, valueStart, valueEnd } = field;
-    const nameLength = colon - start;
+    const { colon, valueStart, valueEnd } = FIELD;
     // Only the fields that change how the request is framed or answered are looked at.
-    if (nameLength === 4 && tokenIs(head, start, 'host')) {
+    if (tokenIs(head, start, colon, 'host')) {
       hosts++;
       if (valueEnd > valueStart && !HOST_VALUE.test(head.slice(valueStart, valueEnd))) return new HttpError(400, 'invalid Host');
-    } else if (nameLength === 14 && tokenIs(head, start, 'content-length')) {
+    } else if (tokenIs(head, start, colon, 'content-length')) {
       const value = head.slice(valueStart, valueEnd);
       if (contentLength !== -1) return new HttpError(400, 'duplicate Content-Length');
       if (!/^\d+$/.test(value)) return new HttpError(400, 'invalid Content-Length');
       if (valueEnd - valueStart > 15) return new HttpError(413, 'body too large');
       contentLength = Number(value);
-    } else if (nameLength === 17 && tokenIs(head, start, 'transfer-encoding')) {
+    } else if (tokenIs(head, start, colon, 'transfer-encoding')) {
       (codings ??= []).push(
         ...head
           .slice(valueStart, valueEnd)
@@ -234,13 +233,13 @@ export function parseHead(head: string): RequestHead | HttpError {
           .split(',')
           .map((c) => c.trim()),
       );
-    } else if (nameLength === 10 && tokenIs(head, start, 'connection')) {
+    } else if (tokenIs(head, start, colon, 'connection')) {
       for (const option of head.slice(valueStart, valueEnd).toLowerCase().split(',')) {
         const o = option.trim();
         if (o === 'close') connectionClose = true;
         else if (o === 'keep-alive') connectionKeepAlive = true;
       }
-    } else if (nameLength === 6 && tokenIs(head, start, 'expect')) {
+    } else if (tokenIs(head, start, colon, 'expect')) {
       if (head.slice(valueStart, valueEnd).toLowerCase() !== '100-continue') {
         return new HttpError(417, 'only "Expect: 100-continue" is supported');
       }
